@@ -1,0 +1,156 @@
+"""The ``gplopt`` command line: parse -> call the library -> print. Every command has ``--json``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gplopt.errors import GploptError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Capacity value and design of grid-connected EV parking lots (V2G).")
+console = Console()
+err_console = Console(stderr=True)
+
+FileArg = Annotated[Path, typer.Argument(help="Instance JSON file", show_default=False)]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override PATH=VALUE (repeatable), "
+                                                 "e.g. --set gpl.discharge_kw=2.5")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout")]
+
+
+def emit_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=1, default=_json_default) + "\n")
+
+
+def _json_default(o: Any) -> Any:
+    import numpy as np
+
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if hasattr(o, "to_dict"):
+        return o.to_dict()
+    raise TypeError(type(o).__name__)
+
+
+def load(file: Path, sets: list[str] | None):  # type: ignore[no-untyped-def]
+    from gplopt.instance import load_instance
+    from gplopt.system import build_system
+
+    inst = load_instance(file, sets or [])
+    return inst, build_system(inst, base_dir=file.resolve().parent)
+
+
+@app.command()
+def validate(file: FileArg, sets: SetOpt = None, as_json: JsonOpt = False) -> None:
+    """Validate an instance and print a summary (buses, units, GPL, peak, annual energy)."""
+    inst, system = load(file, sets)
+    from gplopt.report_text import instance_summary
+
+    summary = instance_summary(inst, system)
+    if as_json:
+        emit_json(summary)
+        return
+    t = Table(title=f"{inst.name}: valid (schema {inst.schema_version})", show_header=False)
+    for k, v in summary.items():
+        if k != "units":
+            t.add_row(k, str(v))
+    for u in summary["units"]:
+        t.add_row(f"unit {u['id']}", f"{u['type']} {u['capacity_kw']:.0f} kW at bus {u['bus']}, "
+                  f"MTTF {u['mttf_h']:g} h / MTTR {u['mttr_h']:g} h")
+    console.print(t)
+
+
+@app.command()
+def schema(out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout")] = None
+           ) -> None:
+    """Print the instance JSON Schema."""
+    from gplopt.instance import json_schema
+    from gplopt.io import write_text_atomic
+
+    text = json.dumps(json_schema(), indent=1) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        write_text_atomic(out, text)
+
+
+@app.command()
+def powerflow(
+    file: FileArg,
+    hour: Annotated[str, typer.Option(help="Hour index (0-based) or 'peak'")] = "peak",
+    no_gpl: Annotated[bool, typer.Option("--no-gpl-charging", help="Leave GPL charging out")] = False,
+    sets: SetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """AC power flow of one hour with all units up (conventional at rating, wind calm, grid as slack)."""
+    from gplopt.errors import InstanceError
+    from gplopt.network.snapshot import peak_hour, snapshot
+
+    inst, system = load(file, sets)
+    if hour == "peak":
+        h = peak_hour(system)
+    else:
+        try:
+            h = int(hour)
+        except ValueError:
+            raise InstanceError("--hour", "an integer or 'peak'", hour) from None
+        if not 0 <= h < system.hours:
+            raise InstanceError("--hour", f"in [0, {system.hours - 1}]", h)
+    snap = snapshot(system, h, gpl_charging=not no_gpl)
+    r, net = snap.result, system.network
+    vm = r.vm_pu[0]
+    rated = [(int(net.branch_ids[j]), float(r.branch_kva[0, j] / (net.rating_pu[j] * net.base_kva)))
+             for j in range(net.n_bus) if j != net.root and net.rating_pu[j] < float("inf")]
+    out = {
+        "hour": h, "system_load_kw": snap.system_load_kw, "gpl_charging_kw": snap.gpl_charging_kw,
+        "generation_kw": snap.generation_kw,
+        "loss_kw": float(r.loss_kw[0]), "loss_kvar": float(r.loss_kvar[0]),
+        "vmin_pu": float(vm.min()), "vmin_bus": int(net.bus_ids[vm.argmin()]),
+        "vmax_pu": float(vm.max()), "vmax_bus": int(net.bus_ids[vm.argmax()]),
+        "substation_p_kw": float(r.slack_p_kw[0]), "substation_q_kvar": float(r.slack_q_kvar[0]),
+        "substation_mva": float(r.slack_kva[0] / 1000.0),
+        "max_branch_loading": max((x for _, x in rated), default=None),
+        "within_limits": bool(r.within_limits(net)[0]), "converged": bool(r.converged[0]),
+        "voltage_limits_pu": [net.vmin, net.vmax],
+        "vm_pu": {int(b): float(v) for b, v in zip(net.bus_ids, vm, strict=True)},
+    }
+    if as_json:
+        emit_json(out)
+        return
+    t = Table(title=f"{inst.name}: AC power flow, hour {h}", show_header=False)
+    for k in ("system_load_kw", "gpl_charging_kw", "loss_kw", "loss_kvar", "vmin_pu", "vmin_bus", "vmax_pu",
+              "substation_mva", "max_branch_loading", "within_limits"):
+        v = out[k]
+        t.add_row(k, f"{v:.4f}" if isinstance(v, float) else str(v))
+    console.print(t)
+
+
+def main() -> None:
+    """Entry point: expected errors become one line on stderr and exit code 2, never a traceback."""
+    try:
+        app(standalone_mode=False)
+    except GploptError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and aborts
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(2)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        raise

@@ -1,0 +1,303 @@
+"""``System``: the immutable arrays built once from a validated Instance (network, units, GPL, fleet, load).
+
+Everything downstream (sampling, adequacy, OPF) reads these arrays and nothing else of the instance.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gplopt.instance import Instance
+from gplopt.library import load_model
+
+
+# ------------------------------------------------------------------------------------------ load shapes
+def rts79_series(tables: dict[str, Any], hours: int = 8736) -> np.ndarray:
+    """IEEE RTS-79 per-unit chronological load (52 weeks x 7 days x 24 h, week 1 starting on Monday).
+
+    For 8,760 hours a 365th day is appended: the Monday of week 52 (the table has no 53rd week).
+    """
+    weekly = np.asarray(tables["weekly_pct_of_annual_peak"], float) / 100.0
+    daily = np.asarray(tables["daily_pct_of_weekly_peak_mon_to_sun"], float) / 100.0
+    prof = tables["hourly_pct_of_daily_peak"]
+    season_of = {}
+    for name, key in (("winter", "winter_weeks"), ("summer", "summer_weeks"),
+                      ("spring_fall", "spring_fall_weeks")):
+        for w in tables[key]:
+            season_of[int(w)] = name
+    out = np.empty((52, 7, 24))
+    for w in range(52):
+        s = season_of[w + 1]
+        for d in range(7):
+            kind = "weekend" if d >= 5 else "weekday"
+            out[w, d] = weekly[w] * daily[d] * np.asarray(prof[f"{s}_{kind}"], float) / 100.0
+    series = out.reshape(-1)
+    if hours == 8760:
+        series = np.concatenate([series, out[51, 0]])
+    return series
+
+
+def read_series_csv(path: str | Path) -> list[float]:
+    vals: list[float] = []
+    with open(path, newline="", encoding="utf-8") as fh:
+        for row in csv.reader(fh):
+            if not row or not row[0].strip():
+                continue
+            try:
+                vals.append(float(row[-1]))
+            except ValueError:
+                if vals:  # a non-number after data is an error; a header line is not
+                    vals.append(float("nan"))
+    return vals
+
+
+def load_series_kw(inst: Instance, base_dir: Path | None = None) -> np.ndarray:
+    ld = inst.load
+    if ld.shape is not None:
+        model = load_model("load_shapes", ld.shape, "load.shape", base_dir)
+        pu = rts79_series(model["tables"], ld.hours)
+        peak = ld.peak_kw if ld.peak_kw is not None else sum(b.p_kw for b in inst.network.buses)
+        return pu / pu.max() * peak
+    raw = np.asarray(ld.series_kw if ld.series_kw is not None else read_series_csv(str(ld.csv)), float)
+    if raw.size in (1, 24):
+        raw = np.tile(raw, math.ceil(ld.hours / raw.size))[: ld.hours]
+    if ld.peak_kw is not None:
+        raw = raw / raw.max() * ld.peak_kw
+    return raw
+
+
+# ------------------------------------------------------------------------------------------ participation
+def participation_rates(curve: dict[str, Any], price: float) -> tuple[float, float]:
+    """(V2G rate, load-reduction rate) at a price: linear between surveyed grades, parametric outside."""
+    g = curve["grades"]
+    prices = np.array([x["price_cny_per_kwh"] for x in g], float)
+    out = []
+    for key in ("v2g", "load_reduction"):
+        rates = np.array([x[key] for x in g], float)
+        par = curve.get("parametric", {}).get(key)
+        if prices[0] <= price <= prices[-1] or par is None:
+            out.append(float(np.interp(price, prices, rates)))
+        else:
+            r = par["r_max"] * (1.0 - math.exp(-par["k"] * (price - par["p0"])))
+            out.append(float(min(1.0, max(0.0, r))))
+    return out[0], out[1]
+
+
+def charger_annual_cost(model: dict[str, Any], rating_kw: float) -> float:
+    """Annualized cost of one charger (CNY/yr): capital x CRF + O&M as a fraction of capital."""
+    capital = model["capital_fixed_cny"] + model["capital_per_kw_cny"] * rating_kw
+    r, n = model["discount_rate"], model["life_years"]
+    crf = 1.0 / n if r == 0 else r * (1 + r) ** n / ((1 + r) ** n - 1)
+    return float(capital * (crf + model.get("om_fraction_per_year", 0.0)))
+
+
+# ------------------------------------------------------------------------------------------ the arrays
+@dataclass(frozen=True)
+class Network:
+    bus_ids: np.ndarray            # (B,) int, the instance's bus numbers
+    root: int                      # index of the slack bus
+    parent: np.ndarray             # (B,) int, parent bus index (-1 for root)
+    order: np.ndarray              # (B,) bus indices in breadth-first order from the root
+    branch_ids: np.ndarray         # (B,) branch id feeding each bus (-1 for root)
+    r_pu: np.ndarray               # (B,) impedance of the branch feeding each bus (0 for root)
+    x_pu: np.ndarray
+    rating_pu: np.ndarray          # (B,) inf where unlimited
+    p_share: np.ndarray            # (B,) fraction of system active load
+    q_over_p: np.ndarray           # (B,) reactive/active ratio of each bus load
+    voll: np.ndarray               # (B,) CNY/kWh
+    base_kva: float
+    base_kv: float
+    vmin: float
+    vmax: float
+    v_ref: float
+
+    @property
+    def n_bus(self) -> int:
+        return int(self.bus_ids.size)
+
+    def index(self, bus_id: int) -> int:
+        return int(np.flatnonzero(self.bus_ids == bus_id)[0])
+
+    @property
+    def copper_plate(self) -> bool:
+        return self.n_bus == 1
+
+
+@dataclass(frozen=True)
+class Units:
+    ids: tuple[str, ...]
+    kind: tuple[str, ...]          # conventional | wind | external_grid
+    bus: np.ndarray                # (U,) bus index
+    capacity_kw: np.ndarray
+    mttf_h: np.ndarray
+    mttr_h: np.ndarray
+    q_max_kvar: np.ndarray
+    wind: tuple[tuple[float, float, float, float, float], ...]  # per unit (k, c, cut_in, rated, cut_out)
+    avail_low: np.ndarray          # external-grid hourly availability bounds (1, 1 for others)
+    avail_high: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+    def without(self, name: str) -> Units:
+        keep = [i for i, x in enumerate(self.ids) if x != name]
+        return self.select(keep)
+
+    def select(self, keep: list[int]) -> Units:
+        return Units(
+            ids=tuple(self.ids[i] for i in keep), kind=tuple(self.kind[i] for i in keep),
+            bus=self.bus[keep], capacity_kw=self.capacity_kw[keep], mttf_h=self.mttf_h[keep],
+            mttr_h=self.mttr_h[keep], q_max_kvar=self.q_max_kvar[keep],
+            wind=tuple(self.wind[i] for i in keep), avail_low=self.avail_low[keep],
+            avail_high=self.avail_high[keep])
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """The GPL: chargers, the PEV sessions' distributions and the owners' participation."""
+    bus: int                       # bus index
+    n_chargers: int
+    charge_kw: float
+    discharge_kw: float
+    eta: float
+    charger_mttf_h: float
+    charger_mttr_h: float
+    battery_kwh: float
+    soc_threshold: float
+    v2g_min_soc: float
+    sessions_per_charger_per_day: float
+    soc_ini: tuple[float, float, float, float]       # mean, std, min, max
+    arrival: tuple[float, float, float, float]
+    departure: tuple[float, float, float, float]
+    rate_v2g: float
+    rate_lr: float
+    v2g_dispatched: bool           # eq. 4-10 and the instance's v2g_enabled
+    price: float                   # CNY/kWh paid for V2G and load-reduction energy
+    charger_cost_cny_per_year: float  # per charger
+
+    @property
+    def sessions_per_day(self) -> int:
+        return max(1, int(round(self.sessions_per_charger_per_day))) if self.n_chargers else 0
+
+
+@dataclass(frozen=True)
+class System:
+    name: str
+    network: Network
+    units: Units
+    load_kw: np.ndarray            # (H,) system load
+    fleet: Fleet | None
+    instance: Instance = field(repr=False, compare=False)
+
+    @property
+    def hours(self) -> int:
+        return int(self.load_kw.size)
+
+    def replace(self, **kw: Any) -> System:
+        return replace(self, **kw)
+
+
+def build_network(inst: Instance) -> Network:
+    net = inst.network
+    ids = np.array([b.id for b in net.buses], int)
+    pos = {int(b): i for i, b in enumerate(ids)}
+    n = ids.size
+    root = pos[net.slack_bus]
+    adj: dict[int, list[tuple[int, int]]] = {i: [] for i in range(n)}
+    for k, br in enumerate(net.branches):
+        a, b = pos[br.from_bus], pos[br.to_bus]
+        adj[a].append((b, k))
+        adj[b].append((a, k))
+    parent = np.full(n, -1, int)
+    feed = np.full(n, -1, int)
+    order = [root]
+    seen = {root}
+    for i in order:  # breadth-first; appending while iterating is intended
+        for j, k in adj[i]:
+            if j not in seen:
+                seen.add(j)
+                parent[j], feed[j] = i, k
+                order.append(j)
+    base_kva = net.base_mva * 1000.0
+    z_base = net.base_kv**2 / net.base_mva
+    r = np.zeros(n)
+    x = np.zeros(n)
+    rating = np.full(n, np.inf)
+    branch_ids = np.full(n, -1, int)
+    for j in range(n):
+        if feed[j] >= 0:
+            br = net.branches[feed[j]]
+            r[j] = br.r_ohm * net.impedance_scale / z_base
+            x[j] = br.x_ohm * net.impedance_scale / z_base
+            rating[j] = br.rating_kva / base_kva if br.rating_kva is not None else np.inf
+            branch_ids[j] = br.id
+    p = np.array([b.p_kw for b in net.buses], float)
+    q = np.array([b.q_kvar for b in net.buses], float)
+    share = p / p.sum()
+    qop = np.divide(q, p, out=np.zeros_like(q), where=p > 0)
+    return Network(
+        bus_ids=ids, root=root, parent=parent, order=np.array(order, int), branch_ids=branch_ids,
+        r_pu=r, x_pu=x, rating_pu=rating, p_share=share, q_over_p=qop,
+        voll=np.array([b.voll_cny_per_kwh for b in net.buses], float), base_kva=base_kva,
+        base_kv=net.base_kv, vmin=net.vmin_pu, vmax=net.vmax_pu, v_ref=net.slack_vm_pu)
+
+
+def build_units(inst: Instance, network: Network) -> Units:
+    us = inst.units
+    wind = tuple(
+        (u.weibull_shape, u.weibull_scale_m_s, u.cut_in_m_s, u.rated_m_s, u.cut_out_m_s) if u.type == "wind"
+        else (0.0, 0.0, 0.0, 0.0, 0.0) for u in us)
+    return Units(
+        ids=tuple(u.id for u in us), kind=tuple(u.type for u in us),
+        bus=np.array([network.index(u.bus) for u in us], int),
+        capacity_kw=np.array([u.capacity_kw for u in us], float),
+        mttf_h=np.array([u.mttf_h for u in us], float), mttr_h=np.array([u.mttr_h for u in us], float),
+        q_max_kvar=np.array([u.q_max_kvar for u in us], float), wind=wind,
+        avail_low=np.array([u.availability.low if u.type == "external_grid" else 1.0 for u in us], float),
+        avail_high=np.array([u.availability.high if u.type == "external_grid" else 1.0 for u in us], float))
+
+
+def build_fleet(inst: Instance, network: Network, base_dir: Path | None = None) -> Fleet | None:
+    g = inst.gpl
+    if g is None:
+        return None
+    ev = load_model("ev", g.ev_type, "gpl.ev_type", base_dir)
+    curve = load_model("participation", g.participation, "gpl.participation", base_dir)
+    chargers = load_model("chargers", g.charger_type, "gpl.charger_type", base_dir)
+    price = inst.incentive.price_cny_per_kwh
+    rv, rl = participation_rates(curve, price)
+    dis = g.charge_kw if g.discharge_kw is None else g.discharge_kw
+    s = g.sessions
+
+    def tg(t: Any) -> tuple[float, float, float, float]:
+        return (t.mean, t.std, t.min, t.max)
+
+    return Fleet(
+        bus=network.index(g.bus), n_chargers=g.n_chargers, charge_kw=g.charge_kw, discharge_kw=dis,
+        eta=g.efficiency, charger_mttf_h=g.charger_mttf_h, charger_mttr_h=g.charger_mttr_h,
+        battery_kwh=float(ev["battery_kwh"]), soc_threshold=g.soc_threshold, v2g_min_soc=g.v2g_min_soc,
+        sessions_per_charger_per_day=g.sessions_per_charger_per_day, soc_ini=tg(s.soc_ini),
+        arrival=tg(s.arrival_h), departure=tg(s.departure_h), rate_v2g=rv, rate_lr=rl,
+        v2g_dispatched=g.v2g_enabled and price > inst.incentive.operator_reserve_price_cny_per_kwh,
+        price=price, charger_cost_cny_per_year=charger_annual_cost(chargers, max(g.charge_kw, dis)))
+
+
+def build_system(inst: Instance, base_dir: Path | None = None) -> System:
+    """The one constructor of System from a validated Instance."""
+    network = build_network(inst)
+    return System(name=inst.name, network=network, units=build_units(inst, network),
+                  load_kw=load_series_kw(inst, base_dir), fleet=build_fleet(inst, network, base_dir),
+                  instance=inst)
+
+
+def bus_loads_kw(net: Network, system_load_kw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hourly (H, B) active and reactive bus loads from the system load."""
+    p = np.asarray(system_load_kw, float)[:, None] * net.p_share[None, :]
+    return p, p * net.q_over_p[None, :]
