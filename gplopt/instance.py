@@ -304,7 +304,13 @@ def instance_from_data(data: dict[str, Any], *, base_dir: Path | None = None, ch
             raise InstanceError(path, "required field", "missing") from None
         if err["type"] == "extra_forbidden":
             raise InstanceError(path, "known field (unknown fields are rejected)", value) from None
-        raise InstanceError(path, err["msg"], value) from None
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):  # units[i].type
+            ctx = err.get("ctx", {})
+            tag_path = f"{path}.{str(ctx.get('discriminator', 'type')).strip(chr(39))}"
+            raise InstanceError(tag_path, f"one of {ctx.get('expected_tags', 'the known types')}",
+                                ctx.get("tag", "missing")) from None
+        rule = err["msg"].removeprefix("Input should be ")  # "must be a valid number", not "must be Input..."
+        raise InstanceError(path, rule, value) from None
     if check:
         from gplopt.checks import check_instance
 

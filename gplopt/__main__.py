@@ -1,0 +1,3 @@
+from gplopt.cli import main
+
+main()

@@ -1,0 +1,297 @@
+"""Hourly adequacy of one sample year: supply and demand for all hours at once, then the network.
+
+1. Copper plate: supply (units' available power) against regular load plus GPL charging, with the GPL's
+   sequential load reduction and energy-limited V2G (:mod:`gplopt.fleet`) -> shortfall ``D`` per hour.
+2. Screen: hours with ``D <= 0`` while the substation is up go through the batched AC power flow (local
+   units at their available output, the substation as slack). Within voltage, branch and substation limits
+   -> ENS = 0.
+3. Certificate: every other hour is tried at the point that sheds exactly ``max(D, 0)`` in merit order of
+   value of lost load (lowest first, in proportion to load within a class) with every source at its limit.
+   If that point satisfies the OPF's own LinDistFlow constraints, it is optimal for the OPF (no feasible
+   point sheds less than the copper-plate shortfall), so ENS = max(D, 0) without solving.
+4. The remaining hours go to the shedding OPF (:class:`gplopt.network.opf.SheddingOPF`).
+
+Islanded hours (substation down) take the largest available local unit's bus as voltage reference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gplopt.fleet import FleetYear, simulate_fleet
+from gplopt.network.opf import SheddingOPF
+from gplopt.network.powerflow import lindistflow, lindistflow_feasible, run_powerflow, subtree_matrix
+from gplopt.sampling import History
+from gplopt.system import System, bus_loads_kw
+
+TOL_KW = 1e-6
+
+
+@dataclass
+class YearResult:
+    """What one sample year produced; plain numbers and arrays (picklable)."""
+    year: int
+    ens_kwh: float
+    lol_hours: int
+    lol_events: int
+    ens_by_bus_kwh: np.ndarray
+    v2g_kwh: float
+    load_reduction_kwh: float
+    deferred_kwh: float
+    charging_kwh: float
+    hours_screened: int
+    hours_certified: int
+    opf_solves: int
+    opf_failed: int
+    peak_shortfall_kw: float
+    min_soc_seen: float
+    ens_kw: np.ndarray = field(repr=False)          # (H,) hourly ENS of the evaluated hours
+    failed_hours: list[int] = field(default_factory=list)
+    hours: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, int))
+    short_days: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, int))
+
+
+@dataclass(frozen=True)
+class HourInputs:
+    """Everything the network stage needs, for all hours of the year (kW)."""
+    p_load: np.ndarray             # (H, B) bus active load incl. GPL charging
+    q_load: np.ndarray
+    unit_avail: np.ndarray         # (U, H)
+    grid_up: np.ndarray            # (H,) bool: substation in service (False if none)
+    gpl_kw: np.ndarray             # (H,) V2G scheduled by the copper-plate rule
+    shortfall: np.ndarray          # (H,) D = demand - supply (> 0 short)
+    ref_bus: np.ndarray            # (H,) voltage reference bus index
+    fleet: FleetYear | None
+    hours: np.ndarray              # (H,) which hours of the year these are
+
+
+def day_hours(days: np.ndarray) -> np.ndarray:
+    return (np.asarray(days, int)[:, None] * 24 + np.arange(24)[None, :]).reshape(-1)
+
+
+def hour_inputs(system: System, hist: History, *, v2g: bool = True,
+                days: np.ndarray | None = None) -> HourInputs:
+    """Inputs of every hour, or only of the hours of ``days`` (days are independent for the GPL)."""
+    net, units = system.network, system.units
+    idx = np.arange(system.hours) if days is None else day_hours(days)
+    avail = hist.unit_avail_kw[:, idx]
+    load = system.load_kw[idx]
+    margin = avail.sum(axis=0) - load
+    p, _ = bus_loads_kw(net, load)
+    fy = None
+    gpl = np.zeros(idx.size)
+    if system.fleet is not None and hist.sessions is not None and hist.charger_up is not None:
+        sess, cup = hist.sessions, hist.charger_up
+        if days is not None:
+            sess = type(sess)(arrival=sess.arrival[days], departure=sess.departure[days],
+                              soc_ini=sess.soc_ini[days], willingness=sess.willingness[days],
+                              charger=sess.charger)
+            cup = cup[days]
+        fy = simulate_fleet(system.fleet, sess, cup, margin, v2g=v2g)
+        p[:, system.fleet.bus] += fy.charging_kw
+        gpl = fy.v2g_kw
+        shortfall = fy.need_kw
+    else:
+        shortfall = -margin
+    grid_idx = [i for i in range(units.n) if units.kind[i] == "external_grid"]
+    unit_up = hist.unit_up[:, idx]
+    grid_up = unit_up[grid_idx[0]] if grid_idx else np.zeros(idx.size, bool)
+    ref = np.full(idx.size, net.root)
+    if not grid_up.all():
+        ref = island_reference(system, unit_up, grid_up)
+    return HourInputs(p_load=p, q_load=p * net.q_over_p[None, :], unit_avail=avail, grid_up=grid_up,
+                      gpl_kw=gpl, shortfall=shortfall, ref_bus=ref, fleet=fy, hours=idx)
+
+
+
+def island_reference(system: System, unit_up: np.ndarray, grid_up: np.ndarray) -> np.ndarray:
+    """Voltage reference per hour: the root while the grid is up, else the bus of the largest available
+    local unit with reactive capability, else of the largest available unit, else the GPL bus."""
+    net, units = system.network, system.units
+    ref = np.full(grid_up.size, net.root)
+    fallback = system.fleet.bus if system.fleet is not None else net.root
+    local = [i for i in range(units.n) if units.kind[i] != "external_grid"]
+    score = np.full((len(local), grid_up.size), -1.0)
+    for r, i in enumerate(local):
+        score[r] = np.where(unit_up[i], units.capacity_kw[i] + (1e9 if units.q_max_kvar[i] > 0 else 0), -1.0)
+    island = ~grid_up
+    if local:
+        best = score.argmax(axis=0)
+        has = score.max(axis=0) >= 0
+        buses = units.bus[np.array(local)][best]
+        ref[island] = np.where(has[island], buses[island], fallback)
+    else:
+        ref[island] = fallback
+    return ref
+
+
+@dataclass(frozen=True)
+class HourLimits:
+    """Per-hour source limits in the OPF's terms (kW/kvar)."""
+    pmax: np.ndarray               # (U, H)
+    pmin: np.ndarray
+    qmax: np.ndarray
+
+
+def source_limits(system: System, hi: HourInputs) -> HourLimits:
+    units = system.units
+    pmax = hi.unit_avail.copy()
+    pmin = np.zeros_like(pmax)
+    qmax = np.where(hi.unit_avail > 0, units.q_max_kvar[:, None], 0.0)
+    for i in range(units.n):
+        if units.kind[i] == "external_grid":
+            pmin[i] = -pmax[i]         # reverse flow into the grid is allowed while it is up
+            qmax[i] = np.where(hi.grid_up, units.q_max_kvar[i], 0.0)
+        elif units.kind[i] == "wind":
+            qmax[i] = np.where(hi.unit_avail[i] > 0, units.q_max_kvar[i], 0.0)
+    return HourLimits(pmax=pmax, pmin=pmin, qmax=qmax)
+
+
+def greedy_shed(system: System, p_load: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    """(n, B) shedding of ``amount`` (n,) kW from the lowest value-of-lost-load buses first, in proportion
+    to load within a class."""
+    voll = system.network.voll
+    shed = np.zeros_like(p_load)
+    left = amount.astype(float).copy()
+    for v in np.unique(voll):
+        cls = voll == v
+        cls_load = p_load[:, cls].sum(axis=1)
+        take = np.minimum(left, cls_load)
+        frac = np.divide(take, cls_load, out=np.zeros_like(take), where=cls_load > 0)
+        shed[:, cls] = p_load[:, cls] * frac[:, None]
+        left -= take
+    return shed
+
+
+def certificate(system: System, hi: HourInputs, lim: HourLimits, hours: np.ndarray,
+                t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For ``hours``: (passed (n,) bool, shed (n, B) kW) at the greedy point with every source at its limit."""
+    net, units = system.network, system.units
+    n = hours.size
+    if n == 0:
+        return np.zeros(0, bool), np.zeros((0, net.n_bus))
+    p = hi.p_load[hours]
+    short = np.maximum(hi.shortfall[hours], 0.0)
+    shed = greedy_shed(system, p, short)
+    served_p = p - shed
+    served_q = served_p * net.q_over_p[None, :]
+    gen_p = np.zeros_like(p)
+    gen_q = np.zeros_like(p)
+    pmax = lim.pmax[:, hours]
+    grid = np.array([units.kind[i] == "external_grid" for i in range(units.n)], bool)
+    local_p = pmax[~grid]
+    total_served = served_p.sum(axis=1)
+    gpl = hi.gpl_kw[hours]
+    local_total = local_p.sum(axis=0) + gpl
+    grid_up = hi.grid_up[hours]
+    # local sources at their limit; the grid balances while up; in an island with surplus, scale down
+    scale = np.where(grid_up, 1.0, np.divide(total_served, local_total, out=np.zeros(n),
+                                             where=local_total > 0))
+    scale = np.minimum(scale, 1.0)
+    for r, i in enumerate(np.flatnonzero(~grid)):
+        np.add.at(gen_p, (slice(None), units.bus[i]), local_p[r] * scale)
+    if system.fleet is not None:
+        gen_p[:, system.fleet.bus] += gpl * scale
+    ok = np.ones(n, bool)
+    if grid.any():
+        gi = int(np.flatnonzero(grid)[0])
+        grid_p = total_served - gen_p.sum(axis=1)
+        ok &= np.where(grid_up, (grid_p <= pmax[gi] + TOL_KW) & (grid_p >= -pmax[gi] - TOL_KW), True)
+        gen_p[:, units.bus[gi]] += np.where(grid_up, grid_p, 0.0)
+        q_grid_cap = np.where(grid_up, units.q_max_kvar[gi], 0.0)
+    else:
+        q_grid_cap = np.zeros(n)
+    ok &= np.abs(gen_p.sum(axis=1) - total_served) <= 1e-6 * np.maximum(1.0, total_served)
+    # reactive: the grid supplies it while up (within its capability); in an island, local units in
+    # proportion to their capability
+    qcap = lim.qmax[:, hours]
+    q_need = served_q.sum(axis=1)
+    q_local_cap = qcap[~grid].sum(axis=0)
+    from_grid = np.minimum(q_need, q_grid_cap)
+    rest = q_need - from_grid
+    ok &= rest <= q_local_cap + TOL_KW
+    if grid.any():
+        gen_q[:, units.bus[int(np.flatnonzero(grid)[0])]] += from_grid
+    qshare = np.divide(rest, q_local_cap, out=np.zeros(n), where=q_local_cap > 0)
+    for r, i in enumerate(np.flatnonzero(~grid)):
+        np.add.at(gen_q, (slice(None), units.bus[i]), qcap[~grid][r] * qshare)
+    base = net.base_kva
+    pt = lindistflow(net, (served_p - gen_p) / base, (served_q - gen_q) / base, hi.ref_bus[hours], t)
+    ok &= lindistflow_feasible(net, pt)
+    return ok, shed
+
+
+def evaluate_year(system: System, hist: History, opf: SheddingOPF | None, *, v2g: bool = True,
+                  use_certificate: bool = True, days: np.ndarray | None = None) -> YearResult:
+    """ENS of every hour of one sample year (or of the hours of ``days`` only)."""
+    net = system.network
+    hi = hour_inputs(system, hist, v2g=v2g, days=days)
+    hours_n = hi.hours.size
+    ens_by_bus = np.zeros((hours_n, net.n_bus))
+    screened = certified = 0
+    failed: list[int] = []
+    solves = 0
+    if net.copper_plate:
+        short = np.maximum(hi.shortfall, 0.0)
+        ens_by_bus[:, 0] = short
+    else:
+        lim = source_limits(system, hi)
+        t = subtree_matrix(net)
+        cand = np.flatnonzero((hi.shortfall <= TOL_KW) & hi.grid_up)
+        normal = np.zeros(hours_n, bool)
+        if cand.size:
+            normal[cand] = screen(system, hi, cand)
+        screened = int(normal.sum())
+        rest = np.flatnonzero(~normal)
+        if use_certificate:
+            passed, shed = certificate(system, hi, lim, rest, t)
+            ens_by_bus[rest[passed]] = shed[passed]
+            certified = int(passed.sum())
+            rest = rest[~passed]
+        if rest.size and opf is None:
+            raise RuntimeError("hours need the shedding OPF but no OPF was given")
+        for h in rest:
+            assert opf is not None
+            res = opf.solve(hi.p_load[h], hi.q_load[h], lim.pmax[:, h], lim.pmin[:, h], lim.qmax[:, h],
+                            float(hi.gpl_kw[h]), int(hi.ref_bus[h]))
+            solves += 1
+            if res.ok:
+                ens_by_bus[h] = res.shed_kw
+            else:  # never zero: count the whole load of the hour and report the hour
+                failed.append(int(h))
+                ens_by_bus[h] = hi.p_load[h]
+    ens = ens_by_bus.sum(axis=1)
+    ens[ens < TOL_KW] = 0.0
+    lol = ens > 0
+    events = int(lol[0]) + int(np.count_nonzero(lol[1:] & ~lol[:-1]))
+    fy = hi.fleet
+    return YearResult(
+        year=hist.year, ens_kwh=float(ens.sum()), lol_hours=int(lol.sum()), lol_events=events,
+        ens_by_bus_kwh=ens_by_bus.sum(axis=0), v2g_kwh=float(fy.v2g_kw.sum()) if fy else 0.0,
+        load_reduction_kwh=float(fy.load_reduction_kw.sum()) if fy else 0.0,
+        deferred_kwh=float(fy.deferred_kw.sum()) if fy else 0.0,
+        charging_kwh=float(fy.charging_kw.sum()) if fy else 0.0,
+        hours_screened=screened, hours_certified=certified, opf_solves=solves, opf_failed=len(failed),
+        peak_shortfall_kw=float(max(hi.shortfall.max(), 0.0)),
+        min_soc_seen=fy.min_soc_seen if fy else float("nan"), ens_kw=ens,
+        failed_hours=[int(hi.hours[h]) for h in failed], hours=hi.hours,
+        short_days=np.unique(hi.hours[(ens > 0) | (hi.shortfall > TOL_KW)] // 24))
+
+
+def screen(system: System, hi: HourInputs, hours: np.ndarray) -> np.ndarray:
+    """Batched AC power flow of ``hours`` (substation up, no shortfall): True where within all limits."""
+    net, units = system.network, system.units
+    p = hi.p_load[hours].copy()
+    q = hi.q_load[hours]
+    grid = [i for i in range(units.n) if units.kind[i] == "external_grid"]
+    for i in range(units.n):
+        if i not in grid and units.kind[i] != "reserve":  # a reserve unit runs only when short
+            np.subtract.at(p, (slice(None), units.bus[i]), hi.unit_avail[i, hours])
+    pf = run_powerflow(net, p, q)
+    ok = pf.within_limits(net)
+    if grid:
+        cap = hi.unit_avail[grid[0], hours]
+        ok &= (pf.slack_p_kw <= cap + TOL_KW) & (pf.slack_p_kw >= -cap - TOL_KW)
+    return ok

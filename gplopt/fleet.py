@@ -1,0 +1,110 @@
+"""The GPL through a sample year: charging load, load reduction and energy-limited V2G, per PEV.
+
+All PEVs leave by midnight, so days are independent: the year is simulated as 24 steps (hours of the day),
+each vectorized over every day and every session. Within a step, per day:
+
+1. Each present PEV on a working charger wants to charge toward the SoC threshold (eqs. 4-8, 4-9, 6-3):
+   ``min(p_charge x present fraction, (threshold - soc) E / eta)`` from the grid.
+2. The copper-plate need is ``base load - supply + charging``. If positive (a deficit hour), flexible charging
+   is curtailed first: the recharge of V2G participants that discharged earlier (deferred, unpaid), then the
+   charging of owners willing to reduce load (demand response, paid at the incentive price).
+3. If a need remains, V2G discharges (eqs. 4-5..4-10): PEVs that have reached the threshold this session,
+   whose owner is willing and whose charger works, while the operator dispatches V2G. Each gives at most
+   ``min(p_discharge x present fraction, (soc - v2g_min_soc) E eta)``; the need is shared in proportion.
+4. SoC moves by charged energy x eta and discharged energy / eta; after an event, PEVs recharge toward the
+   threshold before departure (step 1 of later hours), which is load.
+
+Willingness: one uniform per session; V2G participant if ``u < rate_v2g``, load reducer if ``u < rate_lr``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gplopt.sampling import Sessions
+from gplopt.system import Fleet
+
+EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class FleetYear:
+    """Hourly (H,) results of the GPL in one year, kW (= kWh per hour)."""
+    charging_kw: np.ndarray        # charging load actually drawn (after curtailment)
+    v2g_kw: np.ndarray             # V2G discharge delivered to the grid
+    load_reduction_kw: np.ndarray  # paid curtailment of willing owners' charging
+    deferred_kw: np.ndarray        # deferred recharge of V2G participants (unpaid)
+    need_kw: np.ndarray            # copper-plate shortfall after the GPL (> 0 = deficit)
+    min_soc_seen: float            # lowest SoC of any participating PEV after a V2G hour (for checks)
+
+
+def _overlap(t0: np.ndarray, t1: np.ndarray, h: int) -> np.ndarray:
+    """Fraction of hour [h, h+1) inside [t0, t1]."""
+    return np.clip(np.minimum(t1, h + 1.0) - np.maximum(t0, h), 0.0, 1.0)
+
+
+def simulate_fleet(fleet: Fleet, sessions: Sessions, charger_up: np.ndarray, margin_kw: np.ndarray,
+                   *, v2g: bool = True) -> FleetYear:
+    """``margin_kw``: (H,) supply minus regular load, without the GPL."""
+    days = sessions.arrival.shape[0]
+    hours = margin_kw.size
+    margin = margin_kw[: days * 24].reshape(days, 24)
+    e_kwh, eta = fleet.battery_kwh, fleet.eta
+    target, floor = fleet.soc_threshold, fleet.v2g_min_soc
+    soc = sessions.soc_ini.copy()
+    reached = soc >= target - EPS
+    v2g_ok = sessions.willingness < fleet.rate_v2g
+    if not (v2g and fleet.v2g_dispatched):
+        v2g_ok = np.zeros_like(v2g_ok)
+    lr_ok = sessions.willingness < fleet.rate_lr
+    out = {k: np.zeros((days, 24)) for k in ("ch", "v2g", "lr", "def", "need")}
+    min_soc = np.inf
+    for h in range(24):
+        present = _overlap(sessions.arrival, sessions.departure, h)
+        if not present.any():
+            out["need"][:, h] = -margin[:, h]
+            continue
+        working = present * charger_up[:, h, sessions.charger]
+        want = np.minimum(fleet.charge_kw * working, np.maximum(target - soc, 0.0) * e_kwh / eta)
+        deferrable = want * (reached & v2g_ok)           # recharge after V2G
+        reducible = want * (~(reached & v2g_ok) & lr_ok)  # willing owners' charging
+        need = want.sum(axis=1) - margin[:, h]
+        cut_def = np.clip(need, 0.0, deferrable.sum(axis=1))
+        need -= cut_def
+        cut_lr = np.clip(need, 0.0, reducible.sum(axis=1))
+        need -= cut_lr
+        charge = want - deferrable * _share(cut_def, deferrable) - reducible * _share(cut_lr, reducible)
+        can = working * (reached & v2g_ok) * (soc > floor + EPS)
+        avail = np.minimum(fleet.discharge_kw * can, np.maximum(soc - floor, 0.0) * e_kwh * eta)
+        give = np.clip(need, 0.0, avail.sum(axis=1))
+        need -= give
+        dis = avail * _share(give, avail)
+        soc = soc + (charge * eta - dis / eta) / e_kwh
+        reached |= soc >= target - EPS
+        if give.any():
+            min_soc = min(min_soc, float(soc[dis > 0].min()))
+        out["ch"][:, h] = charge.sum(axis=1)
+        out["v2g"][:, h] = give
+        out["lr"][:, h] = cut_lr
+        out["def"][:, h] = cut_def
+        out["need"][:, h] = need
+    flat = {k: np.concatenate([v.reshape(-1), np.zeros(hours - days * 24)]) for k, v in out.items()}
+    if hours > days * 24:
+        flat["need"][days * 24:] = -margin_kw[days * 24:]
+    return FleetYear(charging_kw=flat["ch"], v2g_kw=flat["v2g"], load_reduction_kw=flat["lr"],
+                     deferred_kw=flat["def"], need_kw=flat["need"],
+                     min_soc_seen=min_soc if np.isfinite(min_soc) else float("nan"))
+
+
+def _share(amount: np.ndarray, parts: np.ndarray) -> np.ndarray:
+    """Per-element fraction taken when ``amount`` (per day) is shared in proportion to ``parts``."""
+    total = parts.sum(axis=1)
+    frac = np.divide(amount, total, out=np.zeros_like(amount), where=total > EPS)
+    return frac[:, None]
+
+
+def charging_time_h(fleet: Fleet, soc_ini: float) -> float:
+    """Eq. 4-9: hours to charge from ``soc_ini`` to the threshold at rated power."""
+    return max(fleet.soc_threshold - soc_ini, 0.0) * fleet.battery_kwh / (fleet.charge_kw * fleet.eta)

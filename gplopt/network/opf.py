@@ -1,0 +1,183 @@
+"""The shedding OPF: LinDistFlow with voltage and branch limits, unit and GPL limits, VoLL-weighted shedding.
+
+``build_shedding_model(network, units, gpl_bus)`` is a pure builder returning a Pyomo ConcreteModel whose
+hour-dependent data are mutable Params; :class:`SheddingOPF` builds it once, keeps one persistent solver,
+and per hour only updates the Params and re-solves (never rebuilds). Loads are shed at constant power factor.
+While the external grid is up the root holds the voltage; in an islanded hour the ``ref`` Param moves the
+voltage reference to a local unit's bus.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pyomo.environ as pyo
+
+from gplopt.errors import SolverError
+from gplopt.system import Network, Units
+
+SOLVERS = ("highs", "gurobi")
+
+
+@dataclass(frozen=True)
+class OpfResult:
+    status: str                    # "optimal" or the solver's reason
+    shed_kw: np.ndarray            # (B,) shed active load per bus
+    ok: bool
+
+    @property
+    def total_kw(self) -> float:
+        return float(self.shed_kw.sum())
+
+
+def build_shedding_model(net: Network, units: Units, gpl_bus: int | None) -> pyo.ConcreteModel:
+    m = pyo.ConcreteModel(name="lindistflow_shedding")
+    nb = net.n_bus
+    m.B = pyo.RangeSet(0, nb - 1)
+    m.U = pyo.RangeSet(0, units.n - 1) if units.n else pyo.Set(initialize=[])
+    m.L = pyo.Set(initialize=[j for j in range(nb) if j != net.root])
+    m.R = pyo.Set(initialize=[j for j in range(nb) if j != net.root and math.isfinite(net.rating_pu[j])])
+    # hour data
+    m.pd = pyo.Param(m.B, mutable=True, initialize=0.0)     # active load, pu
+    m.qd = pyo.Param(m.B, mutable=True, initialize=0.0)     # reactive load, pu
+    m.pmax = pyo.Param(m.U, mutable=True, initialize=0.0)
+    m.pmin = pyo.Param(m.U, mutable=True, initialize=0.0)
+    m.qmax = pyo.Param(m.U, mutable=True, initialize=0.0)
+    m.gplmax = pyo.Param(mutable=True, initialize=0.0)
+    m.ref = pyo.Param(m.B, mutable=True, initialize=0.0)    # 1 at the voltage reference bus
+    # variables
+    m.frac = pyo.Var(m.B, bounds=(0.0, 1.0))                # shed fraction of each bus's load
+    m.pg = pyo.Var(m.U)
+    m.qg = pyo.Var(m.U)
+    m.pgpl = pyo.Var(bounds=(0.0, None))
+    m.pf = pyo.Var(m.B)                                      # flow into the branch feeding each bus
+    m.qf = pyo.Var(m.B)
+    m.v2 = pyo.Var(m.B, bounds=(net.vmin**2, net.vmax**2))
+    # limits on units (Params as bounds through constraints keep the model persistent-friendly)
+    m.pg_hi = pyo.Constraint(m.U, rule=lambda m, u: m.pg[u] <= m.pmax[u])
+    m.pg_lo = pyo.Constraint(m.U, rule=lambda m, u: m.pg[u] >= m.pmin[u])
+    m.qg_hi = pyo.Constraint(m.U, rule=lambda m, u: m.qg[u] <= m.qmax[u])
+    m.qg_lo = pyo.Constraint(m.U, rule=lambda m, u: m.qg[u] >= -m.qmax[u])
+    m.gpl_hi = pyo.Constraint(expr=m.pgpl <= m.gplmax)
+    children: dict[int, list[int]] = {j: [] for j in range(nb)}
+    for j in range(nb):
+        if net.parent[j] >= 0:
+            children[int(net.parent[j])].append(j)
+    at_bus: dict[int, list[int]] = {j: [] for j in range(nb)}
+    for u in range(units.n):
+        at_bus[int(units.bus[u])].append(u)
+
+    def p_bal(m: pyo.ConcreteModel, j: int) -> pyo.Expression:
+        inflow = m.pf[j] if j != net.root else 0.0
+        gen = sum(m.pg[u] for u in at_bus[j]) + (m.pgpl if gpl_bus == j else 0.0)
+        return inflow + gen == m.pd[j] * (1 - m.frac[j]) + sum(m.pf[c] for c in children[j])
+
+    def q_bal(m: pyo.ConcreteModel, j: int) -> pyo.Expression:
+        inflow = m.qf[j] if j != net.root else 0.0
+        gen = sum(m.qg[u] for u in at_bus[j])
+        return inflow + gen == m.qd[j] * (1 - m.frac[j]) + sum(m.qf[c] for c in children[j])
+
+    m.p_balance = pyo.Constraint(m.B, rule=p_bal)
+    m.q_balance = pyo.Constraint(m.B, rule=q_bal)
+    m.drop = pyo.Constraint(m.L, rule=lambda m, j: m.v2[j] == m.v2[int(net.parent[j])]
+                            - 2.0 * (float(net.r_pu[j]) * m.pf[j] + float(net.x_pu[j]) * m.qf[j]))
+    big = net.vmax**2
+    m.ref_hi = pyo.Constraint(m.B, rule=lambda m, j: m.v2[j] - net.v_ref**2 <= big * (1 - m.ref[j]))
+    m.ref_lo = pyo.Constraint(m.B, rule=lambda m, j: net.v_ref**2 - m.v2[j] <= big * (1 - m.ref[j]))
+    # branch ratings: the octagon inside the circle P^2 + Q^2 <= S^2 (as in the certificate)
+    rating = {j: float(net.rating_pu[j]) for j in m.R}
+    m.s_p = pyo.Constraint(m.R, [1, -1], rule=lambda m, j, s: s * m.pf[j] <= rating[j])
+    m.s_q = pyo.Constraint(m.R, [1, -1], rule=lambda m, j, s: s * m.qf[j] <= rating[j])
+    m.s_pq = pyo.Constraint(m.R, [1, -1], [1, -1], rule=lambda m, j, a, b:
+                            a * m.pf[j] + b * m.qf[j] <= math.sqrt(2.0) * rating[j])
+    m.pf[net.root].fix(0.0)  # the root has no feeding branch
+    m.qf[net.root].fix(0.0)
+    voll = {j: float(net.voll[j]) for j in range(nb)}
+    m.obj = pyo.Objective(expr=sum(voll[j] * m.pd[j] * m.frac[j] for j in range(nb)), sense=pyo.minimize)
+    return m
+
+
+class SheddingOPF:
+    """One model, one persistent solver; ``solve`` per hour updates Params in place."""
+
+    def __init__(self, net: Network, units: Units, gpl_bus: int | None, solver: str = "highs") -> None:
+        self.net, self.units, self.gpl_bus = net, units, gpl_bus
+        self.model = build_shedding_model(net, units, gpl_bus)
+        self.solver_name = solver
+        self.solver = make_solver(solver)
+        self.solves = 0
+        self._last: dict[str, np.ndarray] = {}
+
+    def _set(self, name: str, values: np.ndarray) -> None:
+        last = self._last.get(name)
+        param = getattr(self.model, name)
+        for i, v in enumerate(values):
+            if last is None or last[i] != v:
+                param[i] = float(v)
+        self._last[name] = values.copy()
+
+    def solve(self, p_kw: np.ndarray, q_kvar: np.ndarray, pmax_kw: np.ndarray, pmin_kw: np.ndarray,
+              qmax_kvar: np.ndarray, gpl_max_kw: float, ref_bus: int) -> OpfResult:
+        base = self.net.base_kva
+        m = self.model
+        # the objective multiplies Params by variables: such terms are linear (Params are constants)
+        self._set("pd", np.asarray(p_kw, float) / base)
+        self._set("qd", np.asarray(q_kvar, float) / base)
+        self._set("pmax", np.asarray(pmax_kw, float) / base)
+        self._set("pmin", np.asarray(pmin_kw, float) / base)
+        self._set("qmax", np.minimum(np.asarray(qmax_kvar, float) / base, 1e6))
+        ref = np.zeros(self.net.n_bus)
+        ref[ref_bus] = 1.0
+        self._set("ref", ref)
+        m.gplmax.set_value(float(gpl_max_kw) / base)
+        self.solves += 1
+        status = self._run()
+        if status != "optimal":
+            # a fresh solver once: a persistent solver can be left in a bad state by an earlier failure
+            self.solver = make_solver(self.solver_name)
+            status = self._run()
+        if status != "optimal":
+            return OpfResult(status=status, shed_kw=np.full(self.net.n_bus, np.nan), ok=False)
+        frac = np.array([pyo.value(m.frac[j]) for j in range(self.net.n_bus)])
+        shed = np.clip(frac, 0.0, 1.0) * np.asarray(p_kw, float)
+        return OpfResult(status=status, shed_kw=shed, ok=True)
+
+    def _run(self) -> str:
+        try:
+            res = self.solver.solve(self.model)
+            tc = str(res.termination_condition).split(".")[-1].lower()
+            if tc == "optimal":
+                res.solution_loader.load_vars()
+                return "optimal"
+            return tc
+        except Exception as exc:  # solver faults are reported per hour, never swallowed as zero ENS
+            return f"error: {type(exc).__name__}: {exc}"[:200]
+
+
+def make_solver(name: str):  # type: ignore[no-untyped-def]
+    """A persistent LP solver: HiGHS (default) or Gurobi when importable and licensed."""
+    if name not in SOLVERS:
+        raise SolverError(f"--solver: must be one of {', '.join(SOLVERS)}, got {name!r}")
+    from pyomo.contrib.appsi.solvers import Gurobi, Highs
+
+    solver = Highs() if name == "highs" else Gurobi()
+    try:
+        avail = solver.available()
+    except Exception as exc:  # unlicensed gurobi raises here
+        raise SolverError(f"--solver {name}: not usable here ({exc})") from None
+    if not avail or "NotFound" in str(avail) or "Bad" in str(avail) or "NeedsCompiled" in str(avail):
+        raise SolverError(f"--solver {name}: must be installed and licensed, got {avail}")
+    solver.config.stream_solver = False
+    solver.config.load_solution = False
+    return solver
+
+
+def default_solver() -> str:
+    """'gurobi' when importable and licensed, else 'highs'."""
+    try:
+        make_solver("gurobi")
+        return "gurobi"
+    except Exception:
+        return "highs"
