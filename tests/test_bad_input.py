@@ -205,8 +205,5 @@ def test_bad_hour(run_cli, hour: str, needles: tuple[str, ...]) -> None:
     assert_bad(run_cli("powerflow", "instances/beijing.json", "--hour", hour), *needles)
 
 
-@pytest.mark.xfail(strict=True, reason="gplopt.cli.main prints the message as Rich markup: a value holding "
-                   "'[/x]' raises MarkupError (a traceback), '[bold]' vanishes. "
-                   "Fix: rich.markup.escape(str(exc))")
 def test_message_with_brackets_is_printed_verbatim(run_cli) -> None:
     assert_bad(run_cli("validate", "instances/beijing.json", "--set", "gpl.ev_type=[/x]"), "'[/x]'")

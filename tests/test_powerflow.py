@@ -162,8 +162,6 @@ def test_lindistflow_holds_any_reference_bus(ieee33: System) -> None:
     np.testing.assert_allclose(v2_ref, ieee33.network.v_ref**2, rtol=0, atol=4 * np.finfo(float).eps)
 
 
-@pytest.mark.xfail(strict=True, reason="v2 = v_ref**2 + drop[ref] - drop rounds (a + d) - d to 1 ulp off in "
-                   "some hours; fix in gplopt/network/powerflow.py: v_ref**2 + (drop[ref] - drop)")
 def test_lindistflow_reference_bus_exact(ieee33: System) -> None:
     v2_ref, _ = _lindistflow_other_refs(ieee33)
     assert (v2_ref == ieee33.network.v_ref**2).all()

@@ -16,6 +16,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from gplopt.errors import SolverError
+from gplopt.network.powerflow import OCTAGON
 from gplopt.system import Network, Units
 
 SOLVERS = ("highs", "gurobi")
@@ -86,8 +87,8 @@ def build_shedding_model(net: Network, units: Units, gpl_bus: int | None) -> pyo
     big = net.vmax**2
     m.ref_hi = pyo.Constraint(m.B, rule=lambda m, j: m.v2[j] - net.v_ref**2 <= big * (1 - m.ref[j]))
     m.ref_lo = pyo.Constraint(m.B, rule=lambda m, j: net.v_ref**2 - m.v2[j] <= big * (1 - m.ref[j]))
-    # branch ratings: the octagon inside the circle P^2 + Q^2 <= S^2 (as in the certificate)
-    rating = {j: float(net.rating_pu[j]) for j in m.R}
+    # branch ratings: an octagon inscribed in the circle P^2 + Q^2 <= S^2 (as in the certificate)
+    rating = {j: float(net.rating_pu[j]) * OCTAGON for j in m.R}
     m.s_p = pyo.Constraint(m.R, [1, -1], rule=lambda m, j, s: s * m.pf[j] <= rating[j])
     m.s_q = pyo.Constraint(m.R, [1, -1], rule=lambda m, j, s: s * m.qf[j] <= rating[j])
     m.s_pq = pyo.Constraint(m.R, [1, -1], [1, -1], rule=lambda m, j, a, b:

@@ -92,6 +92,7 @@ def run_powerflow(net: Network, p_kw: np.ndarray, q_kvar: np.ndarray, *, tol: fl
 
 
 # ------------------------------------------------------------------------------------------ LinDistFlow
+OCTAGON = float(np.cos(np.pi / 8))   # scales |P|, |Q| <= S and |P| + |Q| <= sqrt(2) S to lie inside the circle
 @dataclass(frozen=True)
 class LinDistFlowPoint:
     v2: np.ndarray                 # (H, B) squared voltage magnitude
@@ -110,16 +111,17 @@ def lindistflow(net: Network, p_net_pu: np.ndarray, q_net_pu: np.ndarray, ref_bu
     q_br[:, net.root] = 0.0
     drop = (2.0 * (net.r_pu[None, :] * p_br + net.x_pu[None, :] * q_br)) @ t.T
     rows = np.arange(drop.shape[0])
-    v2 = net.v_ref**2 + drop[rows, ref_bus][:, None] - drop
+    v2 = net.v_ref**2 + (drop[rows, ref_bus][:, None] - drop)
     return LinDistFlowPoint(v2=v2, p_br=p_br, q_br=q_br)
 
 
 def lindistflow_feasible(net: Network, pt: LinDistFlowPoint, tol: float = 1e-9) -> np.ndarray:
-    """(H,) bool: squared voltages within limits and branch flows inside the rating octagon used by the OPF."""
+    """(H,) bool: squared voltages within limits and branch flows inside the rating octagon used by the OPF
+    (inscribed in the circle P^2 + Q^2 <= S^2, so it never admits an overload)."""
     ok = (pt.v2 >= net.vmin**2 - tol).all(axis=1) & (pt.v2 <= net.vmax**2 + tol).all(axis=1)
     rated = np.isfinite(net.rating_pu)
     if rated.any():
-        s = net.rating_pu[rated][None, :]
+        s = net.rating_pu[rated][None, :] * OCTAGON
         ap, aq = np.abs(pt.p_br[:, rated]), np.abs(pt.q_br[:, rated])
         ok &= ((ap <= s + tol) & (aq <= s + tol) & (ap + aq <= np.sqrt(2.0) * s + tol)).all(axis=1)
     return ok

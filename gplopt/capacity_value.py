@@ -1,0 +1,405 @@
+"""Capacity value of a resource: ECC (paper Steps 7-8), EFC and ELCC, by bisection on common random numbers.
+
+The resource is the GPL's V2G by default (the system *without* it is the same system with V2G off: the PEVs
+still charge and owners still reduce load), or a named unit (``resource="gas_turbine"``: the system without
+it drops that unit).
+
+Common random numbers and short days: every probe reuses the same sample years. Because every PEV leaves by
+midnight, days are independent; a reserve unit (the ECC reference unit, dispatched only when short) or the
+resource itself can only lower shortfall; so a day that was not short in the system without the resource is
+unchanged by either. The system without the resource is simulated once in full; the system with it and
+every probe re-evaluate only the days that were short. The answer is exactly that of full re-simulation.
+
+The confidence interval comes from a bootstrap over sample years of the paired per-year ENS at every probe:
+for each resample the capacity is re-solved by interpolation between probes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+
+from gplopt.adequacy import day_hours, evaluate_year
+from gplopt.errors import GploptError, InstanceError
+from gplopt.metrics import MeanEstimate, stopping_year
+from gplopt.network.opf import SheddingOPF
+from gplopt.reliability import SequentialMonteCarlo
+from gplopt.sampling import UNIT, History, Sessions, sample_year, stream, two_state_hourly, unit_key
+from gplopt.system import System, Units
+
+Metric = Literal["ecc", "efc", "elcc"]
+REFERENCE_ID = "ecc_reference"
+
+
+@dataclass(frozen=True)
+class CapacityValueSpec:
+    metric: Metric = "ecc"
+    resource: str = "gpl"          # "gpl" (its V2G) or a unit id
+    tolerance: float = 0.01        # |EENS_V - EENS_with| / EENS_with
+    capacity_max_kw: float = 2000.0
+    ref_mttf_h: float = 1250.0
+    ref_mttr_h: float = 60.0
+    ref_bus: int | None = None     # bus index; None = the GPL bus (or the resource unit's bus)
+    n_boot: int = 400
+    ci_level: float = 0.90
+    max_probes: int = 40
+
+    @classmethod
+    def from_system(cls, system: System, **kw: Any) -> CapacityValueSpec:
+        r = system.instance.ecc_reference
+        bus = system.network.index(r.bus) if r.bus is not None else None
+        base: dict[str, Any] = dict(tolerance=r.tolerance, capacity_max_kw=r.capacity_max_kw,
+                                    ref_mttf_h=r.mttf_h, ref_mttr_h=r.mttr_h, ref_bus=bus)
+        base.update({k: v for k, v in kw.items() if v is not None})
+        spec = cls(**base)
+        if spec.metric not in ("ecc", "efc", "elcc"):
+            raise InstanceError("--metric", "one of ecc, efc, elcc", spec.metric)
+        return spec
+
+
+@dataclass(frozen=True)
+class Probe:
+    capacity_kw: float
+    eens_kwh_per_year: MeanEstimate
+    rel_gap: float                 # (EENS_probe - EENS_target) / EENS_target
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"capacity_kw": self.capacity_kw, "eens_kwh_per_year": self.eens_kwh_per_year.to_dict(),
+                "rel_gap": self.rel_gap}
+
+
+@dataclass
+class CapacityValueResult:
+    metric: str
+    resource: str
+    value_kw: float
+    lower_kw: float
+    upper_kw: float
+    ci_low_kw: float
+    ci_high_kw: float
+    ci_level: float
+    eens_base: MeanEstimate        # without the resource (ELCC: with it, before extra load)
+    eens_with: MeanEstimate        # the target
+    probes: list[Probe]
+    years: int
+    converged: bool
+    note: str
+    v2g_kwh_per_year: MeanEstimate
+    load_reduction_kwh_per_year: MeanEstimate
+    seconds: float
+    evaluated_day_fraction: float
+    boot_values: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric, "resource": self.resource, "value_kw": self.value_kw,
+            "lower_kw": self.lower_kw, "upper_kw": self.upper_kw, "ci_low_kw": self.ci_low_kw,
+            "ci_high_kw": self.ci_high_kw, "ci_level": self.ci_level,
+            "eens_base_kwh_per_year": self.eens_base.to_dict(),
+            "eens_with_kwh_per_year": self.eens_with.to_dict(),
+            "probes": [p.to_dict() for p in self.probes], "years": self.years, "converged": self.converged,
+            "note": self.note, "v2g_kwh_per_year": self.v2g_kwh_per_year.to_dict(),
+            "load_reduction_kwh_per_year": self.load_reduction_kwh_per_year.to_dict(),
+            "seconds": self.seconds, "evaluated_day_fraction": self.evaluated_day_fraction,
+        }
+
+
+# ------------------------------------------------------------------------------------------ restriction
+def restrict_history(hist: History, days: np.ndarray) -> History:
+    """The history of ``days`` only, laid end to end (a shorter 'year')."""
+    idx = day_hours(days)
+    s = hist.sessions
+    return History(
+        year=hist.year, unit_up=hist.unit_up[:, idx], unit_avail_kw=hist.unit_avail_kw[:, idx],
+        charger_up=None if hist.charger_up is None else hist.charger_up[days],
+        sessions=None if s is None else Sessions(
+            arrival=s.arrival[days], departure=s.departure[days], soc_ini=s.soc_ini[days],
+            willingness=s.willingness[days], charger=s.charger))
+
+
+def restrict_system(system: System, days: np.ndarray) -> System:
+    return system.replace(load_kw=system.load_kw[day_hours(days)])
+
+
+def add_reserve(units: Units, bus: int) -> Units:
+    """``units`` plus the reference unit (kind 'reserve': runs only when the system is short)."""
+    return Units(
+        ids=units.ids + (REFERENCE_ID,), kind=units.kind + ("reserve",),
+        bus=np.append(units.bus, bus), capacity_kw=np.append(units.capacity_kw, 0.0),
+        mttf_h=np.append(units.mttf_h, 1.0), mttr_h=np.append(units.mttr_h, 1.0),
+        q_max_kvar=np.append(units.q_max_kvar, 0.0), wind=units.wind + ((0.0,) * 5,),
+        avail_low=np.append(units.avail_low, 1.0), avail_high=np.append(units.avail_high, 1.0))
+
+
+def with_row(hist: History, up: np.ndarray, avail: np.ndarray) -> History:
+    return replace(hist, unit_up=np.vstack([hist.unit_up, up[None, :]]),
+                   unit_avail_kw=np.vstack([hist.unit_avail_kw, avail[None, :]]))
+
+
+def drop_row(hist: History, i: int) -> History:
+    keep = [k for k in range(hist.unit_up.shape[0]) if k != i]
+    return replace(hist, unit_up=hist.unit_up[keep], unit_avail_kw=hist.unit_avail_kw[keep])
+
+
+@dataclass
+class _Year:
+    base_ens: float
+    with_ens: float
+    days: np.ndarray
+    hist: History                  # base-system history of the short days
+    hist_with: History             # with-resource history of the short days
+    ref_up: np.ndarray             # reference unit up/down on those hours
+    v2g: float
+    lr: float
+
+
+def _opf(system: System, units: Units, solver: str) -> SheddingOPF | None:
+    if system.network.copper_plate:
+        return None
+    f = system.fleet
+    return SheddingOPF(system.network, units, f.bus if f else None, solver)
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def capacity_value(system: System, mc: SequentialMonteCarlo | None = None,
+                   spec: CapacityValueSpec | None = None, progress: Progress | None = None
+                   ) -> CapacityValueResult:
+    """ECC / EFC / ELCC of the resource, with its bracket, every probe and a bootstrap CI."""
+    t0 = time.perf_counter()
+    mc = mc or SequentialMonteCarlo.from_instance(system.instance)
+    spec = spec or CapacityValueSpec.from_system(system)
+    if spec.metric == "elcc":
+        return _elcc(system, mc, spec, progress, t0)
+    # the two systems
+    if spec.resource == "gpl":
+        if system.fleet is None or system.fleet.n_chargers == 0:
+            raise InstanceError("gpl", "a GPL with chargers (the resource under test)", None)
+        base_sys, res_row = system, None
+        v2g_base = False
+        ref_bus = system.fleet.bus if spec.ref_bus is None else spec.ref_bus
+    else:
+        if spec.resource not in system.units.ids:
+            raise InstanceError("--resource", f"'gpl' or a unit id ({', '.join(system.units.ids)})",
+                                spec.resource)
+        res_row = system.units.ids.index(spec.resource)
+        base_sys = system.replace(units=system.units.without(spec.resource))
+        v2g_base = mc.v2g
+        ref_bus = int(system.units.bus[res_row]) if spec.ref_bus is None else spec.ref_bus
+    probe_units = add_reserve(base_sys.units, ref_bus)
+    opf_base = _opf(base_sys, base_sys.units, mc.solver)
+    opf_with = _opf(system, system.units, mc.solver) if res_row is not None else opf_base
+    opf_probe = _opf(base_sys, probe_units, mc.solver)
+    ref_key = unit_key(REFERENCE_ID)
+    years: list[_Year] = []
+    cap = mc.n_cap
+    stop_at = cap
+    total_days = 0
+    y = 0
+    while y < stop_at:
+        hist = sample_year(system, mc.seed, y)
+        hist_base = hist if res_row is None else drop_row(hist, res_row)
+        rb = evaluate_year(base_sys, hist_base, opf_base, v2g=v2g_base)
+        days = rb.short_days
+        total_days += system.hours // 24
+        hb = restrict_history(hist_base, days)
+        hw = restrict_history(hist, days)
+        rw = evaluate_year(restrict_system(system, days), hw, opf_with, v2g=mc.v2g) if days.size else None
+        if spec.metric == "efc":
+            ref_up = np.ones(days.size * 24, bool)
+        else:
+            full_up = two_state_hourly(stream(mc.seed, y, UNIT, ref_key), spec.ref_mttf_h, spec.ref_mttr_h,
+                                       system.hours)
+            ref_up = full_up[day_hours(days)]
+        years.append(_Year(base_ens=rb.ens_kwh, with_ens=rw.ens_kwh if rw else 0.0, days=days, hist=hb,
+                           hist_with=hw, ref_up=ref_up, v2g=rw.v2g_kwh if rw else 0.0,
+                           lr=rw.load_reduction_kwh if rw else 0.0))
+        y += 1
+        if mc.years is None:
+            decided = stopping_year([x.base_ens for x in years], mc.target_cov, mc.min_years, mc.max_years)
+            if decided is not None:
+                stop_at = decided[0]
+        if progress:
+            progress("years", y, stop_at)
+    years = years[:stop_at]
+    n = len(years)
+    base = np.array([x.base_ens for x in years])
+    target = np.array([x.with_ens for x in years])
+    eens_base, eens_with = MeanEstimate.of(base), MeanEstimate.of(target)
+    evaluated = sum(x.days.size for x in years) / max(total_days, 1)
+
+    def per_year_at(c: float) -> np.ndarray:
+        out = np.zeros(n)
+        for k, x in enumerate(years):
+            if x.days.size == 0:
+                continue
+            h = with_row(x.hist, x.ref_up, c * x.ref_up)
+            sys_r = restrict_system(base_sys, x.days).replace(units=probe_units)
+            out[k] = evaluate_year(sys_r, h, opf_probe, v2g=v2g_base).ens_kwh
+        return out
+
+    curve: dict[float, np.ndarray] = {0.0: base}
+    probes: list[Probe] = []
+    tgt = float(target.mean())
+
+    def probe(c: float) -> float:
+        if c not in curve:
+            curve[c] = per_year_at(c)
+        e = MeanEstimate.of(curve[c])
+        gap = (e.mean - tgt) / tgt if tgt > 0 else (0.0 if e.mean == 0 else np.inf)
+        probes.append(Probe(capacity_kw=c, eens_kwh_per_year=e, rel_gap=float(gap)))
+        if progress:
+            progress("probes", len(probes), spec.max_probes)
+        return float(gap)
+
+    lo, hi = 0.0, spec.capacity_max_kw
+    converged, note = False, ""
+    value = 0.0
+    if eens_base.mean <= eens_with.mean:
+        note = "EENS without the resource <= with it: capacity value 0 (paper Step 7)"
+        lo = hi = value = 0.0
+        converged = True
+    else:
+        probe(0.0)
+        if probe(hi) > 0:
+            note = f"capacity value exceeds capacity_max_kw ({hi:g} kW): raise ecc_reference.capacity_max_kw"
+            lo = value = hi
+        else:
+            while len(probes) < spec.max_probes:
+                mid = 0.5 * (lo + hi)
+                gap = probe(mid)
+                if gap > 0:
+                    lo = mid
+                else:
+                    hi = mid
+                if abs(gap) <= spec.tolerance:
+                    value, converged = mid, True
+                    break
+                if hi - lo < 1e-3:
+                    value, converged = 0.5 * (lo + hi), True
+                    note = "bracket narrower than 0.001 kW before the EENS tolerance was met"
+                    break
+            else:
+                value = 0.5 * (lo + hi)
+                note = f"not converged in {spec.max_probes} probes"
+    boot = _bootstrap(curve, target, spec, mc.seed) if value > 0 else np.zeros(spec.n_boot)
+    a = (1 - spec.ci_level) / 2
+    ci_low, ci_high = (float(np.quantile(boot, a)), float(np.quantile(boot, 1 - a))) if boot.size else (0, 0)
+    return CapacityValueResult(
+        metric=spec.metric, resource=spec.resource, value_kw=float(value), lower_kw=float(lo),
+        upper_kw=float(hi), ci_low_kw=ci_low, ci_high_kw=ci_high, ci_level=spec.ci_level,
+        eens_base=eens_base, eens_with=eens_with, probes=probes, years=n, converged=converged, note=note,
+        v2g_kwh_per_year=MeanEstimate.of([x.v2g for x in years]),
+        load_reduction_kwh_per_year=MeanEstimate.of([x.lr for x in years]),
+        seconds=time.perf_counter() - t0, evaluated_day_fraction=evaluated, boot_values=boot)
+
+
+def _bootstrap(curve: dict[float, np.ndarray], target: np.ndarray, spec: CapacityValueSpec,
+               seed: int) -> np.ndarray:
+    """Capacity values of bootstrap resamples of the sample years (paired: same years at every probe)."""
+    caps = np.array(sorted(curve))
+    mat = np.array([curve[c] for c in caps])          # (probes, years)
+    n = target.size
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**31 - 1, 99)))
+    idx = rng.integers(0, n, size=(spec.n_boot, n))
+    means = mat[:, idx].mean(axis=2)                   # (probes, boot)
+    tg = target[idx].mean(axis=1)                      # (boot,)
+    out = np.empty(spec.n_boot)
+    for b in range(spec.n_boot):
+        e = np.minimum.accumulate(means[:, b])         # monotone non-increasing in capacity
+        out[b] = _solve_monotone(caps, e, tg[b])
+    return out
+
+
+def _solve_monotone(caps: np.ndarray, eens: np.ndarray, target: float) -> float:
+    """Capacity where the non-increasing piecewise-linear EENS(capacity) crosses ``target``."""
+    if eens[0] <= target:
+        return 0.0
+    below = np.flatnonzero(eens <= target)
+    if below.size == 0:
+        return float(caps[-1])
+    j = int(below[0])
+    c0, c1, e0, e1 = caps[j - 1], caps[j], eens[j - 1], eens[j]
+    return float(c0 + (e0 - target) / (e0 - e1) * (c1 - c0)) if e0 > e1 else float(c1)
+
+
+def _elcc(system: System, mc: SequentialMonteCarlo, spec: CapacityValueSpec, progress: Progress | None,
+          t0: float) -> CapacityValueResult:
+    """ELCC: constant load added to the system with the resource until EENS returns to the base. Extra load
+    can make any day short, so each probe re-simulates full years (same seeds)."""
+    base_spec = replace(mc, v2g=False) if spec.resource == "gpl" else mc
+    base_sys = system if spec.resource == "gpl" else system.replace(units=system.units.without(spec.resource))
+    opf_base = _opf(base_sys, base_sys.units, mc.solver)
+    opf = _opf(system, system.units, mc.solver)
+    n = mc.years if mc.years is not None else mc.max_years
+    base = []
+    for y in range(n):
+        hist = sample_year(system, mc.seed, y)
+        if spec.resource != "gpl":
+            hist = drop_row(hist, system.units.ids.index(spec.resource))
+        base.append(evaluate_year(base_sys, hist, opf_base, v2g=base_spec.v2g).ens_kwh)
+        if mc.years is None:
+            d = stopping_year(base, mc.target_cov, mc.min_years, mc.max_years)
+            if d is not None:
+                n = d[0]
+                break
+    base_arr = np.array(base[:n])
+    tgt = float(base_arr.mean())
+
+    def per_year_at(dl: float) -> np.ndarray:
+        sys_l = system.replace(load_kw=system.load_kw + dl)
+        return np.array([evaluate_year(sys_l, sample_year(system, mc.seed, y), opf, v2g=mc.v2g).ens_kwh
+                         for y in range(n)])
+
+    curve: dict[float, np.ndarray] = {}
+    probes: list[Probe] = []
+
+    def probe(c: float) -> float:
+        curve[c] = per_year_at(c)
+        e = MeanEstimate.of(curve[c])
+        gap = (tgt - e.mean) / tgt if tgt > 0 else 0.0
+        probes.append(Probe(capacity_kw=c, eens_kwh_per_year=e, rel_gap=float(-gap)))
+        if progress:
+            progress("probes", len(probes), spec.max_probes)
+        return float(gap)   # > 0: still more reliable than the base, add more load
+
+    lo, hi = 0.0, spec.capacity_max_kw
+    value, converged, note = 0.0, False, ""
+    if probe(0.0) <= 0:
+        note = "EENS with the resource >= without: ELCC 0"
+        converged = True
+    elif probe(hi) > 0:
+        note = f"ELCC exceeds capacity_max_kw ({hi:g} kW)"
+        value = lo = hi
+    else:
+        while len(probes) < spec.max_probes:
+            mid = 0.5 * (lo + hi)
+            gap = probe(mid)
+            lo, hi = (mid, hi) if gap > 0 else (lo, mid)
+            if abs(gap) <= spec.tolerance or hi - lo < 1e-3:
+                value, converged = mid, True
+                break
+    # bootstrap: EENS(load) is non-decreasing; solve on negated curve
+    caps = np.array(sorted(curve))
+    mat = np.array([curve[c] for c in caps])
+    rng = np.random.default_rng(np.random.SeedSequence(mc.seed, spawn_key=(2**31 - 1, 98)))
+    idx = rng.integers(0, n, size=(spec.n_boot, n))
+    boot = np.array([_solve_monotone(caps, -np.maximum.accumulate(mat[:, i].mean(axis=1)),
+                                     -base_arr[i].mean()) for i in idx]) if value > 0 else np.zeros(1)
+    a = (1 - spec.ci_level) / 2
+    if not converged and not note:
+        note = f"not converged in {spec.max_probes} probes"
+    if n < 2:
+        raise GploptError("--years: must be >= 2 for a capacity value, got 1")
+    return CapacityValueResult(
+        metric="elcc", resource=spec.resource, value_kw=float(value), lower_kw=lo, upper_kw=hi,
+        ci_low_kw=float(np.quantile(boot, a)), ci_high_kw=float(np.quantile(boot, 1 - a)),
+        ci_level=spec.ci_level, eens_base=MeanEstimate.of(base_arr), eens_with=MeanEstimate.of(curve[0.0]),
+        probes=probes, years=n, converged=converged, note=note, v2g_kwh_per_year=MeanEstimate(0.0, 0.0),
+        load_reduction_kwh_per_year=MeanEstimate(0.0, 0.0), seconds=time.perf_counter() - t0,
+        evaluated_day_fraction=1.0, boot_values=boot)
