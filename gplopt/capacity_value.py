@@ -265,18 +265,30 @@ def capacity_value(system: System, mc: SequentialMonteCarlo | None = None,
         lo = hi = value = 0.0
         converged = True
     else:
-        probe(0.0)
-        if probe(hi) > 0:
+        g_lo = probe(0.0)
+        g_hi = probe(hi)
+        if g_hi > 0:
             note = f"capacity value exceeds capacity_max_kw ({hi:g} kW): raise ecc_reference.capacity_max_kw"
             lo = value = hi
         else:
+            side = 0
             while len(probes) < spec.max_probes:
-                mid = 0.5 * (lo + hi)
+                # regula falsi with the Illinois rule, kept inside the middle 90 % of the bracket; EENS(C)
+                # on common random numbers is monotone and nearly smooth, so this needs few probes
+                w = hi - lo
+                mid = lo + g_lo / (g_lo - g_hi) * w if g_lo != g_hi else lo + 0.5 * w
+                mid = min(max(mid, lo + 0.05 * w), hi - 0.05 * w)
                 gap = probe(mid)
                 if gap > 0:
-                    lo = mid
+                    lo, g_lo = mid, gap
+                    if side == 1:
+                        g_hi /= 2
+                    side = 1
                 else:
-                    hi = mid
+                    hi, g_hi = mid, gap
+                    if side == -1:
+                        g_lo /= 2
+                    side = -1
                 if abs(gap) <= spec.tolerance:
                     value, converged = mid, True
                     break

@@ -225,3 +225,60 @@ def evaluate(
                  f"(failed hours {res.opf_failed_hours}) · certified hours {res.hours_certified} · "
                  f"{res.seconds:.1f} s")
     console.print(t)
+
+
+# ------------------------------------------------------------------------------------------ ecc
+@app.command()
+def ecc(
+    file: FileArg,
+    metric: Annotated[str, typer.Option(help="ecc | efc | elcc")] = "ecc",
+    resource: Annotated[str, typer.Option(help="'gpl' (its V2G) or a unit id")] = "gpl",
+    years: Annotated[int | None, typer.Option(help="Exactly N sample years (default: stopping rule)")] = None,
+    seed: SeedOpt = None,
+    cov: Annotated[float | None, typer.Option(help="Target stderr/mean of the base EENS")] = None,
+    tolerance: Annotated[float | None, typer.Option(help="Bisection |dEENS|/EENS (default: instance)")] = None,
+    solver: SolverOpt = "highs",
+    sets: SetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Capacity value of the GPL (or a unit): ECC, EFC or ELCC on common random numbers, with economics."""
+    from gplopt.capacity_value import CapacityValueSpec, capacity_value
+    from gplopt.economics import economics
+    from gplopt.reliability import SequentialMonteCarlo
+
+    inst, system = load(file, sets)
+    mc = SequentialMonteCarlo.from_instance(inst, years=years, seed=seed, target_cov=cov, solver=solver)
+    spec = CapacityValueSpec.from_system(system, metric=metric, resource=resource, tolerance=tolerance)
+    with progress_bar(metric, not as_json) as bar:
+        task = bar.add_task(metric, total=mc.n_cap, info="") if bar else None
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            if bar is not None:
+                bar.update(task, completed=done, total=total, info=stage)
+
+        cv = capacity_value(system, mc, spec, progress=on_progress)
+    eco = economics(system, cv)
+    if as_json:
+        d = cv.to_dict()
+        emit_json({"instance": inst.name, f"{cv.metric}_kw": cv.value_kw, "ecc_kw": cv.value_kw,
+                   "ci_low_kw": cv.ci_low_kw, "ci_high_kw": cv.ci_high_kw,
+                   "eens_base_kwh_per_year": d["eens_base_kwh_per_year"],
+                   "eens_with_kwh_per_year": d["eens_with_kwh_per_year"], "probes": d["probes"],
+                   "capacity_value": d, "economics": eco.to_dict()})
+        return
+    t = Table(title=f"{inst.name}: {cv.metric.upper()} of {cv.resource} ({cv.years} years)", show_header=False)
+    t.add_row(cv.metric.upper(), f"{cv.value_kw:.1f} kW  ({cv.ci_level:.0%} CI {cv.ci_low_kw:.1f}-"
+              f"{cv.ci_high_kw:.1f} kW)")
+    t.add_row("EENS without / with", f"{cv.eens_base} / {cv.eens_with} kWh/yr")
+    t.add_row("probes", ", ".join(f"{p.capacity_kw:.1f} kW ({p.rel_gap:+.2%})" for p in cv.probes))
+    t.add_row("V2G energy", f"{cv.v2g_kwh_per_year} kWh/yr")
+    t.add_row("avoided storage S_PE + S_m", f"{eco.storage_capex_annual_cny + eco.storage_om_annual_cny:,.0f} CNY/yr")
+    t.add_row("V2G payments E_V2G", f"{eco.v2g_payments_cny:,.0f} CNY/yr")
+    t.add_row("net benefit E_G", f"{eco.net_benefit_cny:,.0f} CNY/yr")
+    t.add_row("charger cost", f"{eco.charger_cost_cny:,.0f} CNY/yr")
+    t.add_row("ECC per cost", f"{eco.ecc_per_cost:.2f} kW per MCNY/yr (CI {eco.ecc_per_cost_ci[0]:.2f}-"
+              f"{eco.ecc_per_cost_ci[1]:.2f})")
+    t.add_row("cost per kW: GPL / storage", f"{eco.cost_per_kw_cny:,.0f} / {eco.storage_cost_per_kw_cny:,.0f} CNY/kW/yr")
+    if cv.note:
+        t.caption = cv.note
+    console.print(t)

@@ -34,34 +34,34 @@ class OpfResult:
 
 
 def build_shedding_model(net: Network, units: Units, gpl_bus: int | None) -> pyo.ConcreteModel:
+    """Every hour-dependent number is a mutable Param used only as a variable bound, so a persistent solver
+    updates bounds and never re-walks expressions. Loads are variables pinned by their bounds."""
     m = pyo.ConcreteModel(name="lindistflow_shedding")
     nb = net.n_bus
     m.B = pyo.RangeSet(0, nb - 1)
     m.U = pyo.RangeSet(0, units.n - 1) if units.n else pyo.Set(initialize=[])
     m.L = pyo.Set(initialize=[j for j in range(nb) if j != net.root])
     m.R = pyo.Set(initialize=[j for j in range(nb) if j != net.root and math.isfinite(net.rating_pu[j])])
-    # hour data
-    m.pd = pyo.Param(m.B, mutable=True, initialize=0.0)     # active load, pu
-    m.qd = pyo.Param(m.B, mutable=True, initialize=0.0)     # reactive load, pu
+    # hour data (pu)
+    m.pd = pyo.Param(m.B, mutable=True, initialize=0.0)     # active load
+    m.qd = pyo.Param(m.B, mutable=True, initialize=0.0)     # reactive load
     m.pmax = pyo.Param(m.U, mutable=True, initialize=0.0)
     m.pmin = pyo.Param(m.U, mutable=True, initialize=0.0)
     m.qmax = pyo.Param(m.U, mutable=True, initialize=0.0)
+    m.qmin = pyo.Param(m.U, mutable=True, initialize=0.0)
     m.gplmax = pyo.Param(mutable=True, initialize=0.0)
-    m.ref = pyo.Param(m.B, mutable=True, initialize=0.0)    # 1 at the voltage reference bus
+    m.v2lo = pyo.Param(m.B, mutable=True, initialize=net.vmin**2)   # = v_ref^2 at the reference bus
+    m.v2hi = pyo.Param(m.B, mutable=True, initialize=net.vmax**2)
     # variables
-    m.frac = pyo.Var(m.B, bounds=(0.0, 1.0))                # shed fraction of each bus's load
-    m.pg = pyo.Var(m.U)
-    m.qg = pyo.Var(m.U)
-    m.pgpl = pyo.Var(bounds=(0.0, None))
+    m.load_p = pyo.Var(m.B, bounds=lambda m, j: (m.pd[j], m.pd[j]))             # pinned to the hour's load
+    m.load_q = pyo.Var(m.B, bounds=lambda m, j: (m.qd[j], m.qd[j]))
+    m.shed = pyo.Var(m.B, bounds=lambda m, j: (0.0, m.pd[j]))                # shed active load
+    m.pg = pyo.Var(m.U, bounds=lambda m, u: (m.pmin[u], m.pmax[u]))
+    m.qg = pyo.Var(m.U, bounds=lambda m, u: (m.qmin[u], m.qmax[u]))
+    m.pgpl = pyo.Var(bounds=(0.0, m.gplmax))
     m.pf = pyo.Var(m.B)                                      # flow into the branch feeding each bus
     m.qf = pyo.Var(m.B)
-    m.v2 = pyo.Var(m.B, bounds=(net.vmin**2, net.vmax**2))
-    # limits on units (Params as bounds through constraints keep the model persistent-friendly)
-    m.pg_hi = pyo.Constraint(m.U, rule=lambda m, u: m.pg[u] <= m.pmax[u])
-    m.pg_lo = pyo.Constraint(m.U, rule=lambda m, u: m.pg[u] >= m.pmin[u])
-    m.qg_hi = pyo.Constraint(m.U, rule=lambda m, u: m.qg[u] <= m.qmax[u])
-    m.qg_lo = pyo.Constraint(m.U, rule=lambda m, u: m.qg[u] >= -m.qmax[u])
-    m.gpl_hi = pyo.Constraint(expr=m.pgpl <= m.gplmax)
+    m.v2 = pyo.Var(m.B, bounds=lambda m, j: (m.v2lo[j], m.v2hi[j]))
     children: dict[int, list[int]] = {j: [] for j in range(nb)}
     for j in range(nb):
         if net.parent[j] >= 0:
@@ -69,24 +69,20 @@ def build_shedding_model(net: Network, units: Units, gpl_bus: int | None) -> pyo
     at_bus: dict[int, list[int]] = {j: [] for j in range(nb)}
     for u in range(units.n):
         at_bus[int(units.bus[u])].append(u)
+    qop = {j: float(net.q_over_p[j]) for j in range(nb)}
 
     def p_bal(m: pyo.ConcreteModel, j: int) -> pyo.Expression:
-        inflow = m.pf[j] if j != net.root else 0.0
         gen = sum(m.pg[u] for u in at_bus[j]) + (m.pgpl if gpl_bus == j else 0.0)
-        return inflow + gen == m.pd[j] * (1 - m.frac[j]) + sum(m.pf[c] for c in children[j])
+        return m.pf[j] + gen + m.shed[j] == m.load_p[j] + sum(m.pf[c] for c in children[j])
 
-    def q_bal(m: pyo.ConcreteModel, j: int) -> pyo.Expression:
-        inflow = m.qf[j] if j != net.root else 0.0
+    def q_bal(m: pyo.ConcreteModel, j: int) -> pyo.Expression:  # loads shed at constant power factor
         gen = sum(m.qg[u] for u in at_bus[j])
-        return inflow + gen == m.qd[j] * (1 - m.frac[j]) + sum(m.qf[c] for c in children[j])
+        return m.qf[j] + gen + qop[j] * m.shed[j] == m.load_q[j] + sum(m.qf[c] for c in children[j])
 
     m.p_balance = pyo.Constraint(m.B, rule=p_bal)
     m.q_balance = pyo.Constraint(m.B, rule=q_bal)
     m.drop = pyo.Constraint(m.L, rule=lambda m, j: m.v2[j] == m.v2[int(net.parent[j])]
                             - 2.0 * (float(net.r_pu[j]) * m.pf[j] + float(net.x_pu[j]) * m.qf[j]))
-    big = net.vmax**2
-    m.ref_hi = pyo.Constraint(m.B, rule=lambda m, j: m.v2[j] - net.v_ref**2 <= big * (1 - m.ref[j]))
-    m.ref_lo = pyo.Constraint(m.B, rule=lambda m, j: net.v_ref**2 - m.v2[j] <= big * (1 - m.ref[j]))
     # branch ratings: an octagon inscribed in the circle P^2 + Q^2 <= S^2 (as in the certificate)
     rating = {j: float(net.rating_pu[j]) * OCTAGON for j in m.R}
     m.s_p = pyo.Constraint(m.R, [1, -1], rule=lambda m, j, s: s * m.pf[j] <= rating[j])
@@ -96,7 +92,7 @@ def build_shedding_model(net: Network, units: Units, gpl_bus: int | None) -> pyo
     m.pf[net.root].fix(0.0)  # the root has no feeding branch
     m.qf[net.root].fix(0.0)
     voll = {j: float(net.voll[j]) for j in range(nb)}
-    m.obj = pyo.Objective(expr=sum(voll[j] * m.pd[j] * m.frac[j] for j in range(nb)), sense=pyo.minimize)
+    m.obj = pyo.Objective(expr=sum(voll[j] * m.shed[j] for j in range(nb)), sense=pyo.minimize)
     return m
 
 
@@ -123,15 +119,19 @@ class SheddingOPF:
               qmax_kvar: np.ndarray, gpl_max_kw: float, ref_bus: int) -> OpfResult:
         base = self.net.base_kva
         m = self.model
-        # the objective multiplies Params by variables: such terms are linear (Params are constants)
         self._set("pd", np.asarray(p_kw, float) / base)
         self._set("qd", np.asarray(q_kvar, float) / base)
         self._set("pmax", np.asarray(pmax_kw, float) / base)
         self._set("pmin", np.asarray(pmin_kw, float) / base)
-        self._set("qmax", np.minimum(np.asarray(qmax_kvar, float) / base, 1e6))
-        ref = np.zeros(self.net.n_bus)
-        ref[ref_bus] = 1.0
-        self._set("ref", ref)
+        qmax = np.minimum(np.asarray(qmax_kvar, float) / base, 1e6)
+        self._set("qmax", qmax)
+        self._set("qmin", -qmax)
+        net = self.net
+        lo = np.full(net.n_bus, net.vmin**2)
+        hi = np.full(net.n_bus, net.vmax**2)
+        lo[ref_bus] = hi[ref_bus] = net.v_ref**2
+        self._set("v2lo", lo)
+        self._set("v2hi", hi)
         m.gplmax.set_value(float(gpl_max_kw) / base)
         self.solves += 1
         status = self._run()
@@ -141,9 +141,8 @@ class SheddingOPF:
             status = self._run()
         if status != "optimal":
             return OpfResult(status=status, shed_kw=np.full(self.net.n_bus, np.nan), ok=False)
-        frac = np.array([pyo.value(m.frac[j]) for j in range(self.net.n_bus)])
-        shed = np.clip(frac, 0.0, 1.0) * np.asarray(p_kw, float)
-        return OpfResult(status=status, shed_kw=shed, ok=True)
+        shed = np.array([m.shed[j].value for j in range(self.net.n_bus)], float) * base
+        return OpfResult(status=status, shed_kw=np.clip(shed, 0.0, np.asarray(p_kw, float)), ok=True)
 
     def _run(self) -> str:
         try:
@@ -172,6 +171,19 @@ def make_solver(name: str):  # type: ignore[no-untyped-def]
         raise SolverError(f"--solver {name}: must be installed and licensed, got {avail}")
     solver.config.stream_solver = False
     solver.config.load_solution = False
+    if name == "highs":   # tight tolerances: shed is reported in kW from a per-unit model
+        solver.highs_options = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10,
+                                "output_flag": False}
+    uc = solver.update_config   # the structure never changes after the build: only bounds move
+    uc.check_for_new_or_removed_constraints = False
+    uc.check_for_new_or_removed_vars = False
+    uc.check_for_new_or_removed_params = False
+    uc.check_for_new_objective = False
+    uc.update_constraints = False
+    uc.update_named_expressions = False
+    uc.update_objective = False
+    uc.update_vars = False
+    uc.update_params = True
     return solver
 
 
