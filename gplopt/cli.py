@@ -282,3 +282,59 @@ def ecc(
     if cv.note:
         t.caption = cv.note
     console.print(t)
+
+
+# ------------------------------------------------------------------------------------------ paper
+@app.command()
+def paper(
+    file: FileArg,
+    out: Annotated[Path | None, typer.Option(help="Result directory (CSV + result.json)")] = None,
+    years: Annotated[int, typer.Option(help="Sample years for every point (common random numbers)")] = 20,
+    seed: SeedOpt = None,
+    workers: WorkersOpt = 1,
+    force: Annotated[bool, typer.Option(help="Overwrite a non-empty --out directory")] = False,
+    sets: SetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The GPL paper's Table 4 (EENS with/without V2G), Table 5 (ECC vs discharge rate), Table 6 (ECC vs
+    SoC threshold) and Fig. 6 (ECC and cost per kW vs incentive grade), with CIs, on common random numbers."""
+    from gplopt.io import prepare_out_dir
+    from gplopt.reliability import SequentialMonteCarlo
+    from gplopt.studies import paper_tables
+
+    inst, _ = load(file, sets)
+    out_dir = prepare_out_dir(out, force) if out is not None else None
+    mc = SequentialMonteCarlo.from_instance(inst, years=years, seed=seed)
+    with progress_bar("paper", not as_json) as bar:
+        task = bar.add_task("points", total=18, info="") if bar else None
+
+        def on_progress(done: int, total: int) -> None:
+            if bar is not None:
+                bar.update(task, completed=done, total=total, info="points")
+
+        res = paper_tables(inst, mc, workers=workers, progress=on_progress)
+    if out_dir is not None:
+        res.write(out_dir)
+    frames = res.frames()
+    if as_json:
+        emit_json({"instance": inst.name, "years": res.years, "seed": res.seed, "out": str(out_dir) if out_dir else None,
+                   **{k: v.to_dict(orient="records") for k, v in frames.items()}})
+        return
+    t4 = Table(title=f"Table 4 ({res.years} years; paper's EENS printed as 'kWh', read as MWh/yr)")
+    for c in ("strategy", "EENS MWh/yr", "paper", "benefit CNY/yr", "paper"):
+        t4.add_column(c)
+    for _, r in frames["table4"].iterrows():
+        t4.add_row(r["strategy"], f"{r['eens_kwh_per_year'] / 1000:.1f}±{r['eens_se'] / 1000:.1f}",
+                   f"{r['paper_eens']}", f"{r['economic_benefit_cny']:,.0f}", f"{r['paper_benefit_cny']:,.0f}")
+    console.print(t4)
+    for name, label in (("table5", "discharge kW"), ("table6", "SoC threshold"), ("fig6", "grade CNY/kWh")):
+        t = Table(title=name)
+        for c in (label, "ECC kW", "90% CI", "paper ECC", "ECC/cost kW/MCNY", "cost/kW CNY"):
+            t.add_column(c)
+        for _, r in frames[name].iterrows():
+            t.add_row(f"{r['value']:g}", f"{r['ecc_kw']:.1f}", f"{r['ci_low_kw']:.1f}-{r['ci_high_kw']:.1f}",
+                      "" if r["paper_ecc_kw"] is None or r["paper_ecc_kw"] != r["paper_ecc_kw"] else f"{r['paper_ecc_kw']}",
+                      f"{r['ecc_per_cost']:.1f}", f"{r['cost_per_kw_cny']:,.0f}")
+        console.print(t)
+    if out_dir is not None:
+        console.print(f"written to {out_dir}")
