@@ -51,6 +51,8 @@ class YearResult:
     failed_hours: list[int] = field(default_factory=list)
     hours: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, int))
     short_days: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, int))
+    normal: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, bool))
+    gpl_bus_load_kw: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
 
 
 @dataclass(frozen=True)
@@ -224,8 +226,13 @@ def certificate(system: System, hi: HourInputs, lim: HourLimits, hours: np.ndarr
 
 
 def evaluate_year(system: System, hist: History, opf: SheddingOPF | None, *, v2g: bool = True,
-                  use_certificate: bool = True, days: np.ndarray | None = None) -> YearResult:
-    """ENS of every hour of one sample year (or of the hours of ``days`` only)."""
+                  use_certificate: bool = True, days: np.ndarray | None = None,
+                  known_normal: tuple[np.ndarray, np.ndarray] | None = None) -> YearResult:
+    """ENS of every hour of one sample year (or of the hours of ``days`` only).
+
+    ``known_normal = (gpl_charging_kw, normal)`` from an earlier run on the same history: an hour that run
+    screened as normal, whose GPL charging is unchanged, is normal again without a power flow (the screen
+    depends only on the bus loads and the non-reserve units, which a reserve unit does not change)."""
     net = system.network
     hi = hour_inputs(system, hist, v2g=v2g, days=days)
     hours_n = hi.hours.size
@@ -239,8 +246,12 @@ def evaluate_year(system: System, hist: History, opf: SheddingOPF | None, *, v2g
     else:
         lim = source_limits(system, hi)
         t = subtree_matrix(net)
-        cand = np.flatnonzero((hi.shortfall <= TOL_KW) & hi.grid_up)
+        ok_cand = (hi.shortfall <= TOL_KW) & hi.grid_up
         normal = np.zeros(hours_n, bool)
+        if known_normal is not None and system.fleet is not None:
+            same = np.abs(hi.p_load[:, system.fleet.bus] - known_normal[0]) <= 1e-9
+            normal = ok_cand & same & known_normal[1]
+        cand = np.flatnonzero(ok_cand & ~normal)
         if cand.size:
             normal[cand] = screen(system, hi, cand)
         screened = int(normal.sum())
@@ -262,6 +273,7 @@ def evaluate_year(system: System, hist: History, opf: SheddingOPF | None, *, v2g
             else:  # never zero: count the whole load of the hour and report the hour
                 failed.append(int(h))
                 ens_by_bus[h] = hi.p_load[h]
+    normal_mask = normal if not net.copper_plate else hi.shortfall <= TOL_KW
     ens = ens_by_bus.sum(axis=1)
     ens[ens < TOL_KW] = 0.0
     lol = ens > 0
@@ -276,7 +288,8 @@ def evaluate_year(system: System, hist: History, opf: SheddingOPF | None, *, v2g
         hours_screened=screened, hours_certified=certified, opf_solves=solves, opf_failed=len(failed),
         peak_shortfall_kw=float(max(hi.shortfall.max(), 0.0)),
         min_soc_seen=fy.min_soc_seen if fy else float("nan"), ens_kw=ens,
-        failed_hours=[int(hi.hours[h]) for h in failed], hours=hi.hours,
+        failed_hours=[int(hi.hours[h]) for h in failed], hours=hi.hours, normal=normal_mask,
+        gpl_bus_load_kw=hi.p_load[:, system.fleet.bus] if system.fleet is not None else np.zeros(0),
         short_days=np.unique(hi.hours[(ens > 0) | (hi.shortfall > TOL_KW)] // 24))
 
 

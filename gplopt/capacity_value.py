@@ -151,8 +151,9 @@ class _Year:
     with_ens: float
     days: np.ndarray
     hist: History                  # base-system history of the short days
-    hist_with: History             # with-resource history of the short days
     ref_up: np.ndarray             # reference unit up/down on those hours
+    base_ens_h: np.ndarray         # base hourly ENS on those hours
+    known: tuple[np.ndarray, np.ndarray]  # base GPL-bus load and screen result on those hours
     v2g: float
     lr: float
 
@@ -208,17 +209,23 @@ def capacity_value(system: System, mc: SequentialMonteCarlo | None = None,
         days = rb.short_days
         total_days += system.hours // 24
         hb = restrict_history(hist_base, days)
-        hw = restrict_history(hist, days)
-        rw = evaluate_year(restrict_system(system, days), hw, opf_with, v2g=mc.v2g) if days.size else None
+        hours = day_hours(days)
+        known = (rb.gpl_bus_load_kw[hours], rb.normal[hours]) if rb.normal.size else None
+        rw = None
+        if days.size:
+            kn_with = known if res_row is None else None
+            rw = evaluate_year(restrict_system(system, days), restrict_history(hist, days), opf_with,
+                               v2g=mc.v2g, known_normal=kn_with)
         if spec.metric == "efc":
             ref_up = np.ones(days.size * 24, bool)
         else:
             full_up = two_state_hourly(stream(mc.seed, y, UNIT, ref_key), spec.ref_mttf_h, spec.ref_mttr_h,
                                        system.hours)
-            ref_up = full_up[day_hours(days)]
+            ref_up = full_up[hours]
         years.append(_Year(base_ens=rb.ens_kwh, with_ens=rw.ens_kwh if rw else 0.0, days=days, hist=hb,
-                           hist_with=hw, ref_up=ref_up, v2g=rw.v2g_kwh if rw else 0.0,
-                           lr=rw.load_reduction_kwh if rw else 0.0))
+                           ref_up=ref_up, base_ens_h=rb.ens_kw[hours],
+                           known=known if known is not None else (np.zeros(0), np.zeros(0, bool)),
+                           v2g=rw.v2g_kwh if rw else 0.0, lr=rw.load_reduction_kwh if rw else 0.0))
         y += 1
         if mc.years is None:
             decided = stopping_year([x.base_ens for x in years], mc.target_cov, mc.min_years, mc.max_years)
@@ -233,23 +240,34 @@ def capacity_value(system: System, mc: SequentialMonteCarlo | None = None,
     eens_base, eens_with = MeanEstimate.of(base), MeanEstimate.of(target)
     evaluated = sum(x.days.size for x in years) / max(total_days, 1)
 
-    def per_year_at(c: float) -> np.ndarray:
+    def per_year_at(c: float) -> tuple[np.ndarray, float]:
+        """Per-year EENS with the reference unit at ``c`` kW, and the mean number of hours per year still
+        short while the reference unit is up (minus the slope dEENS/dC)."""
         out = np.zeros(n)
+        hours_short_up = 0
         for k, x in enumerate(years):
             if x.days.size == 0:
                 continue
+            if c == 0.0:
+                out[k] = x.base_ens
+                hours_short_up += int(np.count_nonzero((x.base_ens_h > 0) & x.ref_up))
+                continue
             h = with_row(x.hist, x.ref_up, c * x.ref_up)
             sys_r = restrict_system(base_sys, x.days).replace(units=probe_units)
-            out[k] = evaluate_year(sys_r, h, opf_probe, v2g=v2g_base).ens_kwh
-        return out
+            r = evaluate_year(sys_r, h, opf_probe, v2g=v2g_base,
+                              known_normal=x.known if x.known[1].size else None)
+            out[k] = r.ens_kwh
+            hours_short_up += int(np.count_nonzero((r.ens_kw > 0) & x.ref_up))
+        return out, hours_short_up / max(n, 1)
 
-    curve: dict[float, np.ndarray] = {0.0: base}
+    curve: dict[float, np.ndarray] = {}
+    slopes: dict[float, float] = {}
     probes: list[Probe] = []
     tgt = float(target.mean())
 
     def probe(c: float) -> float:
         if c not in curve:
-            curve[c] = per_year_at(c)
+            curve[c], slopes[c] = per_year_at(c)
         e = MeanEstimate.of(curve[c])
         gap = (e.mean - tgt) / tgt if tgt > 0 else (0.0 if e.mean == 0 else np.inf)
         probes.append(Probe(capacity_kw=c, eens_kwh_per_year=e, rel_gap=float(gap)))
@@ -265,41 +283,54 @@ def capacity_value(system: System, mc: SequentialMonteCarlo | None = None,
         lo = hi = value = 0.0
         converged = True
     else:
-        g_lo = probe(0.0)
-        g_hi = probe(hi)
-        if g_hi > 0:
-            note = f"capacity value exceeds capacity_max_kw ({hi:g} kW): raise ecc_reference.capacity_max_kw"
-            lo = value = hi
+        lo = 0.0
+        # Newton from below: EENS(C) is decreasing and convex on common random numbers (each extra kW helps
+        # in fewer hours), and its slope is minus the hours still short with the reference unit up, so
+        # every Newton step lands at or below the answer; no bracket is needed.
+        c, gap = 0.0, probe(0.0)
+        while len(probes) < spec.max_probes:
+            if gap <= spec.tolerance:
+                value, converged = c, True
+                break
+            if slopes[c] <= 0:
+                note = "no hour left where the reference unit helps: capacity value unbounded"
+                value = hi
+                break
+            step = gap * tgt / slopes[c]
+            c_next = c + step
+            if c_next >= hi:
+                if probe(hi) > 0:
+                    note = (f"capacity value exceeds capacity_max_kw ({hi:g} kW): raise "
+                            "ecc_reference.capacity_max_kw")
+                    value = lo = hi
+                    break
+                c_next = 0.5 * (c + hi)
+            lo = c
+            c, gap = c_next, probe(c_next)
+            if gap < -spec.tolerance:   # overshoot (the curve was not convex here): fall back to bisection
+                hi = c
+                a, b = lo, hi
+                while len(probes) < spec.max_probes:
+                    m_ = 0.5 * (a + b)
+                    g_ = probe(m_)
+                    if abs(g_) <= spec.tolerance or b - a < 1e-3:
+                        c, gap = m_, g_
+                        break
+                    a, b = (m_, b) if g_ > 0 else (a, m_)
+                value, converged = c, abs(gap) <= spec.tolerance or b - a < 1e-3
+                break
         else:
-            side = 0
-            while len(probes) < spec.max_probes:
-                # regula falsi with the Illinois rule, kept inside the middle 90 % of the bracket; EENS(C)
-                # on common random numbers is monotone and nearly smooth, so this needs few probes
-                w = hi - lo
-                mid = lo + g_lo / (g_lo - g_hi) * w if g_lo != g_hi else lo + 0.5 * w
-                mid = min(max(mid, lo + 0.05 * w), hi - 0.05 * w)
-                gap = probe(mid)
-                if gap > 0:
-                    lo, g_lo = mid, gap
-                    if side == 1:
-                        g_hi /= 2
-                    side = 1
-                else:
-                    hi, g_hi = mid, gap
-                    if side == -1:
-                        g_lo /= 2
-                    side = -1
-                if abs(gap) <= spec.tolerance:
-                    value, converged = mid, True
-                    break
-                if hi - lo < 1e-3:
-                    value, converged = 0.5 * (lo + hi), True
-                    note = "bracket narrower than 0.001 kW before the EENS tolerance was met"
-                    break
-            else:
-                value = 0.5 * (lo + hi)
-                note = f"not converged in {spec.max_probes} probes"
-    boot = _bootstrap(curve, target, spec, mc.seed) if value > 0 else np.zeros(spec.n_boot)
+            value = c
+            note = f"not converged in {spec.max_probes} probes"
+        lo, hi = min(lo, value), max(value, lo)
+    last = max(curve) if curve else 0.0
+    if converged and value > 0 and len(curve) > 1:
+        # the crossing of the mean EENS curve (linear between probes): the estimator the CI bootstraps
+        caps = np.array(sorted(curve))
+        mean_curve = np.minimum.accumulate(np.array([curve[c].mean() for c in caps]))
+        value = _solve_monotone(caps, mean_curve, tgt, slopes.get(last, 0.0))
+    boot = (_bootstrap(curve, target, spec, mc.seed, slopes.get(last, 0.0)) if value > 0
+            else np.zeros(spec.n_boot))
     a = (1 - spec.ci_level) / 2
     ci_low, ci_high = (float(np.quantile(boot, a)), float(np.quantile(boot, 1 - a))) if boot.size else (0, 0)
     return CapacityValueResult(
@@ -312,7 +343,7 @@ def capacity_value(system: System, mc: SequentialMonteCarlo | None = None,
 
 
 def _bootstrap(curve: dict[float, np.ndarray], target: np.ndarray, spec: CapacityValueSpec,
-               seed: int) -> np.ndarray:
+               seed: int, tail_slope: float = 0.0) -> np.ndarray:
     """Capacity values of bootstrap resamples of the sample years (paired: same years at every probe)."""
     caps = np.array(sorted(curve))
     mat = np.array([curve[c] for c in caps])          # (probes, years)
@@ -324,16 +355,19 @@ def _bootstrap(curve: dict[float, np.ndarray], target: np.ndarray, spec: Capacit
     out = np.empty(spec.n_boot)
     for b in range(spec.n_boot):
         e = np.minimum.accumulate(means[:, b])         # monotone non-increasing in capacity
-        out[b] = _solve_monotone(caps, e, tg[b])
+        out[b] = _solve_monotone(caps, e, tg[b], tail_slope)
     return out
 
 
-def _solve_monotone(caps: np.ndarray, eens: np.ndarray, target: float) -> float:
-    """Capacity where the non-increasing piecewise-linear EENS(capacity) crosses ``target``."""
+def _solve_monotone(caps: np.ndarray, eens: np.ndarray, target: float, tail_slope: float = 0.0) -> float:
+    """Capacity where the non-increasing piecewise-linear EENS(capacity) crosses ``target``; beyond the last
+    probe, the line of slope ``-tail_slope`` (kWh/yr per kW) continues it."""
     if eens[0] <= target:
         return 0.0
     below = np.flatnonzero(eens <= target)
     if below.size == 0:
+        if tail_slope > 0:
+            return float(caps[-1] + (eens[-1] - target) / tail_slope)
         return float(caps[-1])
     j = int(below[0])
     c0, c1, e0, e1 = caps[j - 1], caps[j], eens[j - 1], eens[j]
