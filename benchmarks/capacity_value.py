@@ -111,7 +111,8 @@ def main() -> None:
     naive, naive_probes = naive_ecc(system, mc, spec)
     t_naive = time.perf_counter() - t
 
-    print(f"{inst.name}: {args.years} sample years, seed {args.seed}, workers 1, tolerance {spec.tolerance:g}")
+    print(f"{inst.name}: {args.years} sample years, seed {args.seed}, workers 1, "
+          f"tolerance {spec.tolerance:g}")
     print(f"platform: {platform.system()} {platform.machine()}, Python {platform.python_version()}, "
           f"numpy {np.__version__}")
     print(f"EENS (assess)            {t_eens:8.2f} s   EENS {rel.eens_kwh_per_year} kWh/yr")

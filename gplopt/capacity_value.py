@@ -77,8 +77,8 @@ class CapacityValueResult:
     metric: str
     resource: str
     value_kw: float
-    lower_kw: float
-    upper_kw: float
+    lower_kw: float                # largest probe whose EENS is still above the target
+    upper_kw: float | None         # smallest probe below the target (None: none probed)
     ci_low_kw: float
     ci_high_kw: float
     ci_level: float
@@ -322,7 +322,6 @@ def capacity_value(system: System, mc: SequentialMonteCarlo | None = None,
         else:
             value = c
             note = f"not converged in {spec.max_probes} probes"
-        lo, hi = min(lo, value), max(value, lo)
     last = max(curve) if curve else 0.0
     if converged and value > 0 and len(curve) > 1:
         # the crossing of the mean EENS curve (linear between probes): the estimator the CI bootstraps
@@ -333,9 +332,12 @@ def capacity_value(system: System, mc: SequentialMonteCarlo | None = None,
             else np.zeros(spec.n_boot))
     a = (1 - spec.ci_level) / 2
     ci_low, ci_high = (float(np.quantile(boot, a)), float(np.quantile(boot, 1 - a))) if boot.size else (0, 0)
+    above = [p.capacity_kw for p in probes if p.rel_gap >= 0]
+    below = [p.capacity_kw for p in probes if p.rel_gap < 0]
     return CapacityValueResult(
-        metric=spec.metric, resource=spec.resource, value_kw=float(value), lower_kw=float(lo),
-        upper_kw=float(hi), ci_low_kw=ci_low, ci_high_kw=ci_high, ci_level=spec.ci_level,
+        metric=spec.metric, resource=spec.resource, value_kw=float(value),
+        lower_kw=float(max(above)) if above else 0.0, upper_kw=float(min(below)) if below else None,
+        ci_low_kw=ci_low, ci_high_kw=ci_high, ci_level=spec.ci_level,
         eens_base=eens_base, eens_with=eens_with, probes=probes, years=n, converged=converged, note=note,
         v2g_kwh_per_year=MeanEstimate.of([x.v2g for x in years]),
         load_reduction_kwh_per_year=MeanEstimate.of([x.lr for x in years]),

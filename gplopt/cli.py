@@ -278,7 +278,8 @@ def ecc(
     t.add_row("charger cost", f"{eco.charger_cost_cny:,.0f} CNY/yr")
     t.add_row("ECC per cost", f"{eco.ecc_per_cost:.2f} kW per MCNY/yr (CI {eco.ecc_per_cost_ci[0]:.2f}-"
               f"{eco.ecc_per_cost_ci[1]:.2f})")
-    t.add_row("cost per kW: GPL / storage", f"{eco.cost_per_kw_cny:,.0f} / {eco.storage_cost_per_kw_cny:,.0f} CNY/kW/yr")
+    t.add_row("cost per kW: GPL / storage",
+              f"{eco.cost_per_kw_cny:,.0f} / {eco.storage_cost_per_kw_cny:,.0f} CNY/kW/yr")
     if cv.note:
         t.caption = cv.note
     console.print(t)
@@ -317,7 +318,8 @@ def paper(
         res.write(out_dir)
     frames = res.frames()
     if as_json:
-        emit_json({"instance": inst.name, "years": res.years, "seed": res.seed, "out": str(out_dir) if out_dir else None,
+        emit_json({"instance": inst.name, "years": res.years, "seed": res.seed,
+                   "out": str(out_dir) if out_dir else None,
                    **{k: v.to_dict(orient="records") for k, v in frames.items()}})
         return
     t4 = Table(title=f"Table 4 ({res.years} years; paper's EENS printed as 'kWh', read as MWh/yr)")
@@ -332,8 +334,9 @@ def paper(
         for c in (label, "ECC kW", "90% CI", "paper ECC", "ECC/cost kW/MCNY", "cost/kW CNY"):
             t.add_column(c)
         for _, r in frames[name].iterrows():
-            t.add_row(f"{r['value']:g}", f"{r['ecc_kw']:.1f}", f"{r['ci_low_kw']:.1f}-{r['ci_high_kw']:.1f}",
-                      "" if r["paper_ecc_kw"] is None or r["paper_ecc_kw"] != r["paper_ecc_kw"] else f"{r['paper_ecc_kw']}",
+            paper_ecc = r["paper_ecc_kw"]
+            shown = "" if paper_ecc is None or paper_ecc != paper_ecc else f"{paper_ecc}"
+            t.add_row(f"{r['value']:g}", f"{r['ecc_kw']:.1f}", f"{r['ci_low_kw']:.1f}-{r['ci_high_kw']:.1f}", shown,
                       f"{r['ecc_per_cost']:.1f}", f"{r['cost_per_kw_cny']:,.0f}")
         console.print(t)
     if out_dir is not None:

@@ -135,8 +135,8 @@ def full_year_probe_eens(system: System, mc: SequentialMonteCarlo, capacity_kw: 
     opf = SheddingOPF(system.network, units, system.fleet.bus, mc.solver)
     out = []
     for y in range(mc.n_cap):
-        up = two_state_hourly(stream(mc.seed, y, UNIT, unit_key(REFERENCE_ID)), spec.ref_mttf_h, spec.ref_mttr_h,
-                              system.hours)
+        rng = stream(mc.seed, y, UNIT, unit_key(REFERENCE_ID))
+        up = two_state_hourly(rng, spec.ref_mttf_h, spec.ref_mttr_h, system.hours)
         hist = with_row(sample_year(system, mc.seed, y), up, capacity_kw * up)
         out.append(evaluate_year(sys_r, hist, opf, v2g=False).ens_kwh)
     return float(np.mean(out))
@@ -201,7 +201,8 @@ def test_economics_matches_hand_computation(beijing_path: Path) -> None:
         metric="ecc", resource="gpl", value_kw=ecc, lower_kw=79.0, upper_kw=81.0, ci_low_kw=62.0,
         ci_high_kw=98.0, ci_level=0.9, eens_base=MeanEstimate(5e5, 1e4), eens_with=MeanEstimate(4.9e5, 1e4),
         probes=[Probe(0.0, MeanEstimate(5e5, 1e4), 0.02)], years=4, converged=True, note="",
-        v2g_kwh_per_year=MeanEstimate(v2g_kwh, 500.0), load_reduction_kwh_per_year=MeanEstimate(lr_kwh, 100.0),
+        v2g_kwh_per_year=MeanEstimate(v2g_kwh, 500.0),
+        load_reduction_kwh_per_year=MeanEstimate(lr_kwh, 100.0),
         seconds=0.0, evaluated_day_fraction=0.3, boot_values=boot)
     e = economics(system, cv)
     price = inst.incentive.price_cny_per_kwh
