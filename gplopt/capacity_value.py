@@ -203,7 +203,8 @@ def capacity_value(system: System, mc: SequentialMonteCarlo | None = None,
     total_days = 0
     y = 0
     while y < stop_at:
-        hist = sample_year(system, mc.seed, y)
+        yy = mc.first_year + y
+        hist = sample_year(system, mc.seed, yy)
         hist_base = hist if res_row is None else drop_row(hist, res_row)
         rb = evaluate_year(base_sys, hist_base, opf_base, v2g=v2g_base)
         days = rb.short_days
@@ -219,7 +220,7 @@ def capacity_value(system: System, mc: SequentialMonteCarlo | None = None,
         if spec.metric == "efc":
             ref_up = np.ones(days.size * 24, bool)
         else:
-            full_up = two_state_hourly(stream(mc.seed, y, UNIT, ref_key), spec.ref_mttf_h, spec.ref_mttr_h,
+            full_up = two_state_hourly(stream(mc.seed, yy, UNIT, ref_key), spec.ref_mttf_h, spec.ref_mttr_h,
                                        system.hours)
             ref_up = full_up[hours]
         years.append(_Year(base_ens=rb.ens_kwh, with_ens=rw.ens_kwh if rw else 0.0, days=days, hist=hb,
@@ -386,7 +387,7 @@ def _elcc(system: System, mc: SequentialMonteCarlo, spec: CapacityValueSpec, pro
     opf = _opf(system, system.units, mc.solver)
     n = mc.years if mc.years is not None else mc.max_years
     base = []
-    for y in range(n):
+    for y in range(mc.first_year, mc.first_year + n):
         hist = sample_year(system, mc.seed, y)
         if spec.resource != "gpl":
             hist = drop_row(hist, system.units.ids.index(spec.resource))
@@ -402,7 +403,7 @@ def _elcc(system: System, mc: SequentialMonteCarlo, spec: CapacityValueSpec, pro
     def per_year_at(dl: float) -> np.ndarray:
         sys_l = system.replace(load_kw=system.load_kw + dl)
         return np.array([evaluate_year(sys_l, sample_year(system, mc.seed, y), opf, v2g=mc.v2g).ens_kwh
-                         for y in range(n)])
+                         for y in range(mc.first_year, mc.first_year + n)])
 
     curve: dict[float, np.ndarray] = {}
     probes: list[Probe] = []

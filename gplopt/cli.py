@@ -341,3 +341,65 @@ def paper(
         console.print(t)
     if out_dir is not None:
         console.print(f"written to {out_dir}")
+
+
+# ------------------------------------------------------------------------------------------ design
+@app.command()
+def design(
+    file: FileArg,
+    budget: Annotated[int | None, typer.Option(help="Evaluations (default: the instance's design.budget)")] = None,
+    time_limit: Annotated[float | None, typer.Option(help="Stop proposing after S seconds")] = None,
+    workers: WorkersOpt = 1,
+    seed: SeedOpt = None,
+    objective: Annotated[str | None, typer.Option(help="ecc_per_cost | net_benefit | pareto")] = None,
+    years: Annotated[int, typer.Option(help="Sample years per evaluation (re-picks double them)")] = 10,
+    backend: Annotated[str, typer.Option(help="gp | random | grid | optuna")] = "gp",
+    journal: Annotated[Path | None, typer.Option(help="Append-only JSONL journal; resumes a run")] = None,
+    out: Annotated[Path | None, typer.Option(help="Result directory (evaluations.csv, pareto.csv, json)")] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite a non-empty --out directory")] = False,
+    sets: SetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search incentive grade, charger count, discharge rating and SoC threshold for the best ECC per yuan."""
+    from gplopt.design.loop import DesignSpec, optimize, write_results
+    from gplopt.io import prepare_out_dir
+
+    inst, _ = load(file, sets)
+    out_dir = prepare_out_dir(out, force) if out is not None else None
+    spec = DesignSpec(budget=budget or inst.design.budget, years=years,
+                      seed=inst.simulation.seed if seed is None else seed,
+                      objective=objective or inst.design.objective, workers=workers, time_limit_s=time_limit,
+                      backend=backend, journal=str(journal) if journal else None)
+    with progress_bar("design", not as_json) as bar:
+        task = bar.add_task("evaluations", total=spec.budget, info="") if bar else None
+
+        def on_progress(done: int, total: int, inc: Any) -> None:
+            if bar is not None and inc is not None:
+                d = inc.design
+                bar.update(task, completed=done, total=total,
+                           info=f"incumbent ¥{d.price_cny_per_kwh:g} n={d.n_chargers} {d.discharge_kw:g} kW "
+                                f"{d.soc_threshold:.0%}: {inc.ecc_per_cost:.1f} kW/MCNY "
+                                f"(ECC {inc.ecc_kw:.0f} kW, CI {inc.ecc_ci[0]:.0f}-{inc.ecc_ci[1]:.0f})")
+
+        res = optimize(inst, spec, progress=on_progress)
+    if out_dir is not None:
+        write_results(res, out_dir)
+    if as_json:
+        emit_json({"instance": inst.name, **res.to_dict(), "out": str(out_dir) if out_dir else None})
+        return
+    b = res.best
+    t = Table(title=f"{inst.name}: best design ({len(res.evaluations)} evaluations of a "
+                    f"{res.lattice_size}-point lattice, stopped by {res.stopped_by})", show_header=False)
+    t.add_row("incentive grade", f"{b.design.price_cny_per_kwh:g} CNY/kWh")
+    t.add_row("chargers", f"{b.design.n_chargers}")
+    t.add_row("discharge rating", f"{b.design.discharge_kw:g} kW")
+    t.add_row("SoC threshold", f"{b.design.soc_threshold:.0%}")
+    t.add_row("ECC", f"{b.ecc_kw:.1f} kW (90% CI {b.ecc_ci[0]:.1f}-{b.ecc_ci[1]:.1f}), confirmed on "
+                     f"{b.years} fresh sample years")
+    t.add_row("annual cost", f"{b.annual_cost_cny:,.0f} CNY/yr")
+    t.add_row("ECC per cost", f"{b.ecc_per_cost:.1f} ± {b.ecc_per_cost_sd:.1f} kW per MCNY/yr")
+    t.add_row("net benefit E_G", f"{b.net_benefit_cny:,.0f} CNY/yr")
+    t.add_row("Pareto front (ECC vs cost)", f"{len(res.pareto)} designs")
+    console.print(t)
+    if out_dir is not None:
+        console.print(f"written to {out_dir}")

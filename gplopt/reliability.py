@@ -38,6 +38,7 @@ class SequentialMonteCarlo:
     solver: str = "highs"
     workers: int = 1
     use_certificate: bool = True
+    first_year: int = 0            # sample years are first_year, first_year + 1, ... (fresh years for checks)
 
     def __post_init__(self) -> None:
         if self.years is not None and self.years < 1:
@@ -48,6 +49,8 @@ class SequentialMonteCarlo:
             raise InstanceError("--seed", ">= 0", self.seed)
         if self.workers < 1:
             raise InstanceError("--workers", ">= 1", self.workers)
+        if self.first_year < 0:
+            raise InstanceError("first_year", ">= 0", self.first_year)
         if self.batch_years < 1:
             raise InstanceError("batch_years", ">= 1", self.batch_years)
         if self.max_years < self.min_years:
@@ -185,7 +188,7 @@ def assess(system: System, spec: SequentialMonteCarlo | None = None,
         while len(results) < stop_at:
             while len(pending) < inflight and next_year < stop_at:
                 ys = list(range(next_year, min(next_year + batch, stop_at)))
-                pending.append(ex.submit(_run_years, ys))
+                pending.append(ex.submit(_run_years, [spec.first_year + k for k in ys]))
                 next_year = ys[-1] + 1
             results.extend(pending.pop(0).result())
             if spec.years is None:

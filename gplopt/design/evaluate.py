@@ -1,0 +1,76 @@
+"""One design through the inner evaluator: ECC on common random numbers, economics, objective and noise."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from gplopt.capacity_value import CapacityValueSpec, capacity_value
+from gplopt.design.space import Design
+from gplopt.economics import economics
+from gplopt.instance import Instance, with_overrides
+from gplopt.reliability import SequentialMonteCarlo
+from gplopt.system import build_system
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A finished evaluation (frozen; one journal line)."""
+    design: Design
+    seed: int
+    first_year: int
+    years: int
+    ecc_kw: float
+    ecc_ci: tuple[float, float]
+    annual_cost_cny: float
+    ecc_per_cost: float            # kW per million CNY/yr
+    ecc_per_cost_sd: float         # bootstrap standard deviation (the evaluation's noise)
+    net_benefit_cny: float
+    net_benefit_sd: float
+    eens_kwh_per_year: float
+    v2g_kwh_per_year: float
+    seconds: float
+
+    def objective(self, kind: str) -> tuple[float, float]:
+        """(value to maximize, its standard deviation)."""
+        if kind == "net_benefit":
+            return self.net_benefit_cny, self.net_benefit_sd
+        return self.ecc_per_cost, self.ecc_per_cost_sd
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["design"] = self.design.to_dict()
+        d["ecc_ci"] = list(self.ecc_ci)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Evaluation:
+        d = dict(d)
+        d["design"] = Design(**d["design"])
+        d["ecc_ci"] = tuple(d["ecc_ci"])
+        return cls(**d)
+
+
+def evaluate_design(inst: Instance, design: Design, mc: SequentialMonteCarlo) -> Evaluation:
+    """ECC and economics of one design on sample years ``mc.first_year ..`` (same seeds for every design)."""
+    t0 = time.perf_counter()
+    system = build_system(with_overrides(inst, design.overrides()))
+    cv = capacity_value(system, replace(mc, workers=1), CapacityValueSpec.from_system(system))
+    eco = economics(system, cv)
+    boot = cv.boot_values if cv.boot_values.size > 1 else np.array([cv.value_kw, cv.value_kw])
+    cost = eco.annual_cost_cny
+    per_cost = boot / cost * 1e6 if cost > 0 else np.zeros_like(boot)
+    from gplopt.economics import storage_annual_cost
+
+    capex, om = storage_annual_cost(system, boot)
+    net = capex + om - eco.v2g_payments_cny
+    return Evaluation(
+        design=design, seed=mc.seed, first_year=mc.first_year, years=cv.years, ecc_kw=cv.value_kw,
+        ecc_ci=(cv.ci_low_kw, cv.ci_high_kw), annual_cost_cny=cost, ecc_per_cost=eco.ecc_per_cost,
+        ecc_per_cost_sd=float(np.std(per_cost, ddof=1)), net_benefit_cny=eco.net_benefit_cny,
+        net_benefit_sd=float(np.hypot(np.std(net, ddof=1), eco.v2g_payments_stderr_cny)),
+        eens_kwh_per_year=cv.eens_with.mean, v2g_kwh_per_year=cv.v2g_kwh_per_year.mean,
+        seconds=time.perf_counter() - t0)
