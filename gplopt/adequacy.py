@@ -53,6 +53,7 @@ class YearResult:
     short_days: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, int))
     normal: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, bool))
     gpl_bus_load_kw: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+    charging_kw: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
 
 
 @dataclass(frozen=True)
@@ -290,6 +291,7 @@ def evaluate_year(system: System, hist: History, opf: SheddingOPF | None, *, v2g
         min_soc_seen=fy.min_soc_seen if fy else float("nan"), ens_kw=ens,
         failed_hours=[int(hi.hours[h]) for h in failed], hours=hi.hours, normal=normal_mask,
         gpl_bus_load_kw=hi.p_load[:, system.fleet.bus] if system.fleet is not None else np.zeros(0),
+        charging_kw=fy.charging_kw if fy else np.zeros(0),
         short_days=np.unique(hi.hours[(ens > 0) | (hi.shortfall > TOL_KW)] // 24))
 
 

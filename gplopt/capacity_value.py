@@ -92,6 +92,7 @@ class CapacityValueResult:
     load_reduction_kwh_per_year: MeanEstimate
     seconds: float
     evaluated_day_fraction: float
+    charging_kwh_per_year: MeanEstimate = field(default_factory=lambda: MeanEstimate(0.0, 0.0))
     boot_values: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
 
     def to_dict(self) -> dict[str, Any]:
@@ -104,6 +105,7 @@ class CapacityValueResult:
             "probes": [p.to_dict() for p in self.probes], "years": self.years, "converged": self.converged,
             "note": self.note, "v2g_kwh_per_year": self.v2g_kwh_per_year.to_dict(),
             "load_reduction_kwh_per_year": self.load_reduction_kwh_per_year.to_dict(),
+            "charging_kwh_per_year": self.charging_kwh_per_year.to_dict(),
             "seconds": self.seconds, "evaluated_day_fraction": self.evaluated_day_fraction,
         }
 
@@ -156,6 +158,7 @@ class _Year:
     known: tuple[np.ndarray, np.ndarray]  # base GPL-bus load and screen result on those hours
     v2g: float
     lr: float
+    charging: float                # with the resource, whole year
 
 
 def _opf(system: System, units: Units, solver: str) -> SheddingOPF | None:
@@ -226,7 +229,9 @@ def capacity_value(system: System, mc: SequentialMonteCarlo | None = None,
         years.append(_Year(base_ens=rb.ens_kwh, with_ens=rw.ens_kwh if rw else 0.0, days=days, hist=hb,
                            ref_up=ref_up, base_ens_h=rb.ens_kw[hours],
                            known=known if known is not None else (np.zeros(0), np.zeros(0, bool)),
-                           v2g=rw.v2g_kwh if rw else 0.0, lr=rw.load_reduction_kwh if rw else 0.0))
+                           v2g=rw.v2g_kwh if rw else 0.0, lr=rw.load_reduction_kwh if rw else 0.0,
+                           charging=rb.charging_kwh + ((rw.charging_kwh - float(rb.charging_kw[hours].sum()))
+                                                       if rw and rb.charging_kw.size else 0.0)))
         y += 1
         if mc.years is None:
             decided = stopping_year([x.base_ens for x in years], mc.target_cov, mc.min_years, mc.max_years)
@@ -342,7 +347,8 @@ def capacity_value(system: System, mc: SequentialMonteCarlo | None = None,
         eens_base=eens_base, eens_with=eens_with, probes=probes, years=n, converged=converged, note=note,
         v2g_kwh_per_year=MeanEstimate.of([x.v2g for x in years]),
         load_reduction_kwh_per_year=MeanEstimate.of([x.lr for x in years]),
-        seconds=time.perf_counter() - t0, evaluated_day_fraction=evaluated, boot_values=boot)
+        seconds=time.perf_counter() - t0, evaluated_day_fraction=evaluated, boot_values=boot,
+        charging_kwh_per_year=MeanEstimate.of([x.charging for x in years]))
 
 
 def _bootstrap(curve: dict[float, np.ndarray], target: np.ndarray, spec: CapacityValueSpec,

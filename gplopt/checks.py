@@ -233,7 +233,7 @@ def check_incentive(inst: Instance) -> None:
 def check_economics(inst: Instance) -> None:
     e = inst.economics
     for name in ("storage_power_cost_cny_per_kw", "storage_energy_cost_cny_per_kwh",
-                 "storage_om_cny_per_kwh_year", "storage_hours"):
+                 "storage_om_cny_per_kwh_year", "storage_hours", "charging_margin_cny_per_kwh"):
         _nonneg(f"economics.{name}", getattr(e, name))
     _positive("economics.storage_life_years", e.storage_life_years)
 

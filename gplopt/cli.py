@@ -315,7 +315,11 @@ def paper(
 
         res = paper_tables(inst, mc, workers=workers, progress=on_progress)
     if out_dir is not None:
-        res.write(out_dir)
+        from gplopt.instance import with_overrides
+        from gplopt.studies import BASE, annual_ens_and_worst_day
+
+        per_year, worst = annual_ens_and_worst_day(with_overrides(inst, BASE), mc)
+        res.write(out_dir, inst, mc, {"per_year": per_year, "worst_day": worst})
     frames = res.frames()
     if as_json:
         emit_json({"instance": inst.name, "years": res.years, "seed": res.seed,
@@ -383,7 +387,8 @@ def design(
 
         res = optimize(inst, spec, progress=on_progress)
     if out_dir is not None:
-        write_results(res, out_dir)
+        write_results(res, out_dir, {"instance": inst.name, "notes": inst.notes, "seed": spec.seed,
+                                     "years": spec.years})
     if as_json:
         emit_json({"instance": inst.name, **res.to_dict(), "out": str(out_dir) if out_dir else None})
         return
@@ -403,3 +408,120 @@ def design(
     console.print(t)
     if out_dir is not None:
         console.print(f"written to {out_dir}")
+
+
+# ------------------------------------------------------------------------------------------ sweep
+def _values(text: str | None, opt: str) -> list[Any]:
+    from gplopt.errors import InstanceError
+    from gplopt.instance import parse_value
+
+    if text is None:
+        return []
+    vals = [parse_value(v.strip()) for v in text.split(",") if v.strip()]
+    if not vals:
+        raise InstanceError(opt, "a comma-separated list of values", text)
+    return vals
+
+
+@app.command()
+def sweep(
+    file: FileArg,
+    param: Annotated[str | None, typer.Option(help="Instance path to vary, e.g. gpl.discharge_kw")] = None,
+    values: Annotated[str | None, typer.Option(help="Comma-separated values, e.g. 2,3.5,5")] = None,
+    param2: Annotated[str | None, typer.Option(help="Second path (two-way sweep)")] = None,
+    values2: Annotated[str | None, typer.Option(help="Values of the second path")] = None,
+    tornado_mode: Annotated[bool, typer.Option("--tornado", help="Low/high of the main parameters")] = False,
+    phases: Annotated[Path | None, typer.Option(help="Phase scenario JSON ('default' built in if 'default')")]
+    = None,
+    years: Annotated[int, typer.Option(help="Sample years for every point (common random numbers)")] = 20,
+    seed: SeedOpt = None,
+    workers: WorkersOpt = 1,
+    out: Annotated[Path | None, typer.Option(help="Result directory for `gplopt report`")] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite a non-empty --out directory")] = False,
+    sets: SetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sensitivity of EENS, ECC, ECC-per-cost and net benefit (with CIs) on common random numbers: one- or
+    two-way sweeps, a tornado over the main parameters, or phase scenarios along an EV-uptake S-curve."""
+    from gplopt.errors import InstanceError
+    from gplopt.io import prepare_out_dir
+    from gplopt.reliability import SequentialMonteCarlo
+    from gplopt.studies import PhaseScenario, annual_ens_and_worst_day, phase_study, write_study
+    from gplopt.studies import sweep as run_sweep
+    from gplopt.studies import tornado as run_tornado
+
+    inst, _ = load(file, sets)
+    modes = sum([param is not None, tornado_mode, phases is not None])
+    if modes != 1:
+        raise InstanceError("sweep", "exactly one of --param, --tornado, --phases", modes)
+    vals, vals2 = _values(values, "--values"), _values(values2, "--values2")
+    if param is not None and not vals:
+        raise InstanceError("--values", "given with --param", None)
+    if (param2 is None) != (not vals2):
+        raise InstanceError("--param2/--values2", "given together", (param2, values2))
+    out_dir = prepare_out_dir(out, force) if out is not None else None
+    mc = SequentialMonteCarlo.from_instance(inst, years=years, seed=seed)
+    scenario = None
+    if phases is not None:
+        from gplopt.instance import read_json
+
+        scenario = PhaseScenario() if str(phases) == "default" else PhaseScenario.from_dict(read_json(phases))
+    with progress_bar("sweep", not as_json) as bar:
+        task = bar.add_task("points", total=None, info="") if bar else None
+
+        def on_progress(done: int, total: int) -> None:
+            if bar is not None:
+                bar.update(task, completed=done, total=total, info="points")
+
+        if tornado_mode:
+            kind, df = "tornado", run_tornado(inst, mc, workers, progress=on_progress)
+        elif scenario is not None:
+            kind, df = "phases", phase_study(inst, scenario, mc, workers, progress=on_progress)
+        else:
+            assert param is not None
+            kind = "sweep2" if param2 else "sweep"
+            df = run_sweep(inst, param, vals, mc, param2, vals2 or None, workers, progress=on_progress)
+    if out_dir is not None:
+        per_year, worst = annual_ens_and_worst_day(inst, mc)
+        write_study(out_dir, kind, inst, mc, {"points": df, "per_year": per_year, "worst_day": worst},
+                    {"param": param, "param2": param2})
+    if as_json:
+        emit_json({"instance": inst.name, "kind": kind, "years": years, "out": str(out_dir) if out_dir else None,
+                   "points": df.to_dict(orient="records")})
+        return
+    cols = [c for c in ("param", "value", "param2", "value2", "year", "phase", "metric", "at_low", "at_high",
+                        "ecc_kw", "ci_low_kw", "ci_high_kw", "ecc_per_cost", "net_benefit_cny", "eens_with_kwh")
+            if c in df.columns]
+    t = Table(title=f"{inst.name}: {kind} ({years} years per point)")
+    for c in cols:
+        t.add_column(c)
+    for _, r in df.iterrows():
+        t.add_row(*[f"{r[c]:.4g}" if isinstance(r[c], float) else str(r[c]) for c in cols])
+    console.print(t)
+    if out_dir is not None:
+        console.print(f"written to {out_dir}")
+
+
+# ------------------------------------------------------------------------------------------ report
+@app.command()
+def report(
+    result_dir: Annotated[Path, typer.Argument(help="Directory written by sweep, paper or design")],
+    out: Annotated[Path, typer.Option(help="Where report.md, report.html and the figures go")],
+    force: Annotated[bool, typer.Option(help="Overwrite a non-empty --out directory")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Render a result directory into report.md and a self-contained report.html (figures embedded)."""
+    from gplopt.io import prepare_out_dir
+    from gplopt.report import render
+
+    if not result_dir.is_dir():
+        from gplopt.errors import InstanceError
+
+        raise InstanceError("RESULT_DIR", "an existing directory", str(result_dir))
+    out_dir = prepare_out_dir(out, force)
+    md, page = render(result_dir, out_dir)
+    if as_json:
+        emit_json({"report_md": str(md), "report_html": str(page),
+                   "figures": sorted(p.name for p in out_dir.glob("*.png"))})
+        return
+    console.print(f"wrote {md} and {page}")

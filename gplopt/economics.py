@@ -81,3 +81,36 @@ def economics(system: System, cv: CapacityValueResult) -> Economics:
         net_benefit_ci_cny=ci(net_boot), ecc_per_cost=ecc / cost * 1e6 if cost > 0 else float("inf"),
         ecc_per_cost_ci=ci(per_cost_boot), cost_per_kw_cny=cost / ecc if ecc > 0 else float("inf"),
         storage_cost_per_kw_cny=float((capex + om) / ecc) if ecc > 0 else float("nan"))
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """Annual money flows (CNY/yr) between the grid utility, the charging-facility operator and EV owners."""
+    utility: dict[str, float]
+    operator: dict[str, float]
+    owners: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def ledger(system: System, cv: CapacityValueResult, eco: Economics) -> Ledger:
+    """Who pays whom. The utility avoids storage and pays the incentive; the operator carries the chargers
+    and earns its margin on charging energy; owners receive the V2G and load-reduction income."""
+    f = system.fleet
+    margin = system.instance.economics.charging_margin_cny_per_kwh * cv.charging_kwh_per_year.mean
+    avoided = eco.storage_capex_annual_cny + eco.storage_om_annual_cny
+    utility = {"avoided_storage": avoided, "v2g_payments": -eco.v2g_payments_cny,
+               "load_reduction_payments": -eco.load_reduction_payments_cny}
+    utility["net"] = sum(utility.values())
+    operator = {"charger_cost": -eco.charger_cost_cny, "charging_margin": margin}
+    operator["net"] = sum(operator.values())
+    owners_n = f.n_chargers * f.sessions_per_day if f is not None else 0
+    v2g_owners = owners_n * (f.rate_v2g if f is not None else 0.0)
+    lr_owners = owners_n * (f.rate_lr if f is not None else 0.0)
+    income = eco.v2g_payments_cny + eco.load_reduction_payments_cny
+    owners = {"v2g_income": eco.v2g_payments_cny, "load_reduction_income": eco.load_reduction_payments_cny,
+              "total": income, "participating_owners": lr_owners, "v2g_owners": v2g_owners,
+              "income_per_participating_owner": income / lr_owners if lr_owners else 0.0,
+              "v2g_income_per_v2g_owner": eco.v2g_payments_cny / v2g_owners if v2g_owners else 0.0}
+    return Ledger(utility=utility, operator=operator, owners=owners)

@@ -163,6 +163,9 @@ class Economics(Block):
     storage_om_cny_per_kwh_year: float = F(0.05, unit="CNY/kWh/yr", description="Storage O&M C^m")
     storage_hours: float = F(2.0, unit="h", description="Avoided storage energy E_st = ECC x storage_hours")
     costs_model: str = F("li_ion_paper", description="Storage cost data name in models/costs (for reference)")
+    charging_margin_cny_per_kwh: float = F(0.3, unit="CNY/kWh", description="Operator's net margin on charging "
+                                           "energy sold (service fee less costs; assumed) for the stakeholder "
+                                           "ledger")
 
 
 class ReferenceUnit(Block):

@@ -158,7 +158,7 @@ def _run_years(years: list[int]) -> list[YearResult]:
     for y in years:
         hist = sample_year(system, spec.seed, y)
         r = evaluate_year(system, hist, _opf(), v2g=spec.v2g, use_certificate=spec.use_certificate)
-        r.ens_kw = r.normal = r.gpl_bus_load_kw = r.hours = np.zeros(0)  # hourly detail stays here
+        r.ens_kw = r.normal = r.gpl_bus_load_kw = r.hours = r.charging_kw = np.zeros(0)  # hourly detail stays
         out.append(r)
     return out
 

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from gplopt.capacity_value import CapacityValueSpec, capacity_value
-from gplopt.economics import economics
+from gplopt.economics import economics, ledger
 from gplopt.instance import Instance, with_overrides
 from gplopt.io import write_text_atomic
 from gplopt.parallel import make_executor
@@ -42,28 +42,39 @@ class Point:
     overrides: dict[str, Any]
 
 
-def ecc_point(inst: Instance, point: Point, mc: SequentialMonteCarlo) -> dict[str, Any]:
-    """One point: ECC with its CI and the economics (a top-level function so workers can run it)."""
-    case = with_overrides(inst, {**BASE, **point.overrides})
+def study_point(inst: Instance, overrides: dict[str, Any], mc: SequentialMonteCarlo) -> dict[str, Any]:
+    """ECC with its CI, economics and the stakeholder ledger of one case (a top-level function so workers
+    can run it). Every point of a study uses the same seed and sample years: common random numbers."""
+    case = with_overrides(inst, overrides) if overrides else inst
     system = build_system(case)
-    cv = capacity_value(system, mc, CapacityValueSpec.from_system(system))
+    cv = capacity_value(system, replace(mc, workers=1), CapacityValueSpec.from_system(system))
     eco = economics(system, cv)
+    led = ledger(system, cv, eco)
     return {
-        "table": point.table, "param": point.param, "value": point.value, "ecc_kw": cv.value_kw,
-        "ci_low_kw": cv.ci_low_kw, "ci_high_kw": cv.ci_high_kw,
+        "ecc_kw": cv.value_kw, "ci_low_kw": cv.ci_low_kw, "ci_high_kw": cv.ci_high_kw,
         "eens_without_kwh": cv.eens_base.mean, "eens_without_se": cv.eens_base.stderr,
         "eens_with_kwh": cv.eens_with.mean, "eens_with_se": cv.eens_with.stderr,
         "v2g_kwh": cv.v2g_kwh_per_year.mean, "v2g_se": cv.v2g_kwh_per_year.stderr,
         "load_reduction_kwh": cv.load_reduction_kwh_per_year.mean,
+        "charging_kwh": cv.charging_kwh_per_year.mean,
         "participation_v2g": system.fleet.rate_v2g if system.fleet else 0.0,
-        "net_benefit_cny": eco.net_benefit_cny, "annual_cost_cny": eco.annual_cost_cny,
+        "net_benefit_cny": eco.net_benefit_cny, "net_benefit_ci_low": eco.net_benefit_ci_cny[0],
+        "net_benefit_ci_high": eco.net_benefit_ci_cny[1], "annual_cost_cny": eco.annual_cost_cny,
         "v2g_payments_cny": eco.v2g_payments_cny, "charger_cost_cny": eco.charger_cost_cny,
         "ecc_per_cost": eco.ecc_per_cost, "ecc_per_cost_ci_low": eco.ecc_per_cost_ci[0],
         "ecc_per_cost_ci_high": eco.ecc_per_cost_ci[1], "cost_per_kw_cny": eco.cost_per_kw_cny,
         "storage_cost_per_kw_cny": eco.storage_cost_per_kw_cny, "years": cv.years,
         "converged": cv.converged, "note": cv.note,
-        "paper_ecc_kw": PAPER.get(point.table, {}).get(point.value) if point.table != "fig6" else None,
+        **{f"utility_{k}": v for k, v in led.utility.items()},
+        **{f"operator_{k}": v for k, v in led.operator.items()},
+        **{f"owners_{k}": v for k, v in led.owners.items()},
     }
+
+
+def ecc_point(inst: Instance, point: Point, mc: SequentialMonteCarlo) -> dict[str, Any]:
+    row = study_point(inst, {**BASE, **point.overrides}, mc)
+    paper = PAPER.get(point.table, {}).get(point.value) if point.table != "fig6" else None
+    return {"table": point.table, "param": point.param, "value": point.value, **row, "paper_ecc_kw": paper}
 
 
 def _run_point(args: tuple[Instance, Point, SequentialMonteCarlo]) -> dict[str, Any]:
@@ -90,19 +101,11 @@ class PaperResult:
             out[t] = self.points[self.points["table"] == t].reset_index(drop=True)
         return out
 
-    def write(self, out_dir: Path) -> list[Path]:
-        written = []
-        for name, df in self.frames().items():
-            p = out_dir / f"{name}.csv"
-            write_text_atomic(p, df.to_csv(index=False))
-            written.append(p)
-        meta = {"kind": "paper", "years": self.years, "seed": self.seed, "paper": {
-            k: {str(a): b for a, b in v.items()} for k, v in PAPER.items()}}
-        write_text_atomic(out_dir / "result.json", json.dumps(
-            {**meta, **{k: v.to_dict(orient="records") for k, v in self.frames().items()}}, indent=1,
-            default=float))
-        written.append(out_dir / "result.json")
-        return written
+    def write(self, out_dir: Path, inst: Instance, mc: SequentialMonteCarlo,
+              extra_frames: dict[str, pd.DataFrame] | None = None) -> None:
+        write_study(out_dir, "paper", inst, replace(mc, years=self.years),
+                    {**self.frames(), **(extra_frames or {})},
+                    {"paper": {k: {str(a): b for a, b in v.items()} for k, v in PAPER.items()}})
 
 
 def paper_tables(inst: Instance, mc: SequentialMonteCarlo, workers: int = 1,
@@ -140,3 +143,194 @@ def paper_tables(inst: Instance, mc: SequentialMonteCarlo, workers: int = 1,
          "paper_eens": PAPER["table4"]["eens_v2g"], "paper_benefit_cny": PAPER["table4"]["benefit_cny"]},
     ])
     return PaperResult(table4=table4, points=points, years=with_v2g.years, seed=mc.seed)
+
+
+# ------------------------------------------------------------------------------------------ sweeps
+def _run_overrides(args: tuple[Instance, dict[str, Any], SequentialMonteCarlo]) -> dict[str, Any]:
+    return {**{f"set:{k}": v for k, v in args[1].items()}, **study_point(*args)}
+
+
+def run_points(inst: Instance, cases: list[dict[str, Any]], mc: SequentialMonteCarlo, workers: int = 1,
+               progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
+    """Study points in parallel; results in the order of ``cases`` whatever the number of workers."""
+    for c in cases:       # validate every case before any simulation (bad input fails fast, exit 2)
+        with_overrides(inst, c)
+    one = replace(mc, workers=1)
+    ex = make_executor(workers)
+    rows = []
+    try:
+        futs = [ex.submit(_run_overrides, (inst, c, one)) for c in cases]
+        for k, f in enumerate(futs):
+            rows.append(f.result())
+            if progress:
+                progress(k + 1, len(cases))
+    finally:
+        ex.shutdown(wait=True, cancel_futures=True)
+    return rows
+
+
+def sweep(inst: Instance, param: str, values: list[Any], mc: SequentialMonteCarlo,
+          param2: str | None = None, values2: list[Any] | None = None, workers: int = 1,
+          progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """One- or two-way sensitivity of EENS, ECC, ECC-per-cost and net benefit on common random numbers."""
+    if param2 is not None and values2:
+        cases = [{param: a, param2: b} for a in values for b in values2]
+    else:
+        cases = [{param: a} for a in values]
+    rows = run_points(inst, cases, mc, workers, progress)
+    df = pd.DataFrame(rows)
+    df.insert(0, "param", param)
+    df.insert(1, "value", [c[param] for c in cases])
+    if param2 is not None and values2:
+        df.insert(2, "param2", param2)
+        df.insert(3, "value2", [c[param2] for c in cases])
+    return df
+
+
+TORNADO = (  # (path, low, high): the main design and behaviour parameters
+    ("gpl.discharge_kw", 2.0, 5.0),
+    ("gpl.soc_threshold", 0.80, 0.90),
+    ("incentive.price_cny_per_kwh", 1.0, 2.0),
+    ("gpl.n_chargers", 200, 400),
+    ("gpl.v2g_min_soc", 0.3, 0.6),
+    ("economics.storage_hours", 1.0, 4.0),
+)
+
+
+def tornado(inst: Instance, mc: SequentialMonteCarlo, workers: int = 1,
+            params: tuple[tuple[str, Any, Any], ...] = TORNADO,
+            progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """ECC-per-cost, ECC and net benefit at each parameter's low and high value, beside the base case."""
+    cases: list[dict[str, Any]] = [{}]
+    for path, lo, hi in params:
+        cases += [{path: lo}, {path: hi}]
+    rows = run_points(inst, cases, mc, workers, progress)
+    base = rows[0]
+    out = []
+    for k, (path, lo, hi) in enumerate(params):
+        r_lo, r_hi = rows[1 + 2 * k], rows[2 + 2 * k]
+        for metric in ("ecc_per_cost", "ecc_kw", "net_benefit_cny"):
+            out.append({"param": path, "low": lo, "high": hi, "metric": metric, "base": base[metric],
+                        "at_low": r_lo[metric], "at_high": r_hi[metric],
+                        "swing": abs(r_hi[metric] - r_lo[metric])})
+    return pd.DataFrame(out).sort_values(["metric", "swing"], ascending=[True, False]).reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------ phases
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    until_uptake: float
+    overrides: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PhaseScenario:
+    """EV uptake along a logistic S-curve over planning years (EVPSC paper): chargers are built as uptake
+    grows (``n_chargers = uptake x max_chargers``), and the development phase sets what the GPL offers."""
+    years: tuple[int, ...] = tuple(range(2024, 2037, 2))
+    midpoint: float = 2030.0
+    rate: float = 0.6
+    max_chargers: int = 400
+    phases: tuple[Phase, ...] = (
+        Phase("Phase 1: charging only", 0.25, {"gpl.v2g_enabled": False}),
+        Phase("Phase 2: controlled charging and V2G", 0.75, {}),
+        Phase("Phase 3: automatic (plug-and-play) V2G", 1.01, {"incentive.price_cny_per_kwh": 2.0}),
+    )
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PhaseScenario:
+        phases = tuple(Phase(p["name"], float(p["until_uptake"]), dict(p.get("overrides", {})))
+                       for p in d.get("phases", []))
+        kw: dict[str, Any] = {k: d[k] for k in ("midpoint", "rate", "max_chargers") if k in d}
+        if "years" in d:
+            kw["years"] = tuple(int(y) for y in d["years"])
+        if phases:
+            kw["phases"] = phases
+        return cls(**kw)
+
+    def uptake(self, year: int) -> float:
+        import math
+
+        return 1.0 / (1.0 + math.exp(-self.rate * (year - self.midpoint)))
+
+    def cases(self) -> list[tuple[int, float, str, dict[str, Any]]]:
+        out = []
+        for y in self.years:
+            u = self.uptake(y)
+            ph = next((p for p in self.phases if u < p.until_uptake), self.phases[-1])
+            n = max(1, int(round(u * self.max_chargers)))
+            out.append((y, u, ph.name, {"gpl.n_chargers": n, **ph.overrides}))
+        return out
+
+
+def phase_study(inst: Instance, scenario: PhaseScenario, mc: SequentialMonteCarlo, workers: int = 1,
+                progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    cases = scenario.cases()
+    rows = run_points(inst, [c[3] for c in cases], mc, workers, progress)
+    df = pd.DataFrame(rows)
+    df.insert(0, "year", [c[0] for c in cases])
+    df.insert(1, "uptake", [c[1] for c in cases])
+    df.insert(2, "phase", [c[2] for c in cases])
+    return df
+
+
+# ------------------------------------------------------------------------------------------ for reports
+def annual_ens_and_worst_day(inst: Instance, mc: SequentialMonteCarlo) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-year ENS of the case, and the hourly story of its worst day (the day with the most ENS)."""
+    from gplopt.adequacy import evaluate_year, hour_inputs
+    from gplopt.network.opf import SheddingOPF
+    from gplopt.sampling import sample_year
+
+    system = build_system(inst)
+    res = assess(system, replace(mc, workers=1))
+    per_year = pd.DataFrame({"year": [r.year for r in res.per_year], "ens_kwh": [r.ens_kwh for r in res.per_year],
+                             "lol_hours": [r.lol_hours for r in res.per_year],
+                             "v2g_kwh": [r.v2g_kwh for r in res.per_year]})
+    worst = res.per_year[int(per_year["ens_kwh"].to_numpy().argmax())]
+    hist = sample_year(system, mc.seed, worst.year)
+    fleet = system.fleet
+    opf = None if system.network.copper_plate else SheddingOPF(
+        system.network, system.units, fleet.bus if fleet else None, mc.solver)
+    full = evaluate_year(system, hist, opf, v2g=mc.v2g)
+    hi = hour_inputs(system, hist, v2g=mc.v2g)
+    day = int(full.ens_kw.reshape(-1, 24).sum(axis=1).argmax()) if system.hours >= 24 else 0
+    h = slice(day * 24, day * 24 + 24)
+    supply = hist.unit_avail_kw[:, h].sum(axis=0)
+    worst_day = pd.DataFrame({
+        "hour": range(24), "regular_load_kw": system.load_kw[h], "gpl_charging_kw": hi.p_load[h].sum(axis=1)
+        - system.load_kw[h], "supply_kw": supply, "v2g_kw": hi.gpl_kw[h], "shed_kw": full.ens_kw[h],
+        "load_reduction_kw": hi.fleet.load_reduction_kw[h] if hi.fleet else 0.0})
+    worst_day.attrs.update({"year": worst.year, "day": day})
+    return per_year, worst_day
+
+
+# ------------------------------------------------------------------------------------------ writing
+def write_study(out_dir: Path, kind: str, inst: Instance, mc: SequentialMonteCarlo,
+                frames: dict[str, pd.DataFrame], extra: dict[str, Any] | None = None) -> None:
+    """A result directory a report can render: one CSV per frame (and Parquet when pyarrow is installed),
+    and result.json with the frames, the seed keys and the instance's assumptions."""
+    for name, df in frames.items():
+        write_text_atomic(out_dir / f"{name}.csv", df.to_csv(index=False))
+        try:
+            import pyarrow  # noqa: F401
+
+            from gplopt.io import write_bytes_atomic
+
+            write_bytes_atomic(out_dir / f"{name}.parquet", df.to_parquet(index=False))
+        except ImportError:
+            pass
+    meta = {"kind": kind, "instance": inst.name, "notes": inst.notes, "seed": mc.seed, "years": mc.years,
+            "first_year": mc.first_year, **(extra or {})}
+    body = {**meta, **{k: v.to_dict(orient="records") for k, v in frames.items()}}
+    write_text_atomic(out_dir / "result.json", json.dumps(body, indent=1, default=_jsonable))
+
+
+def _jsonable(o: Any) -> Any:
+    import numpy as np
+
+    if isinstance(o, np.integer | np.bool_):
+        return o.item()
+    if isinstance(o, np.floating):
+        return float(o)
+    return str(o)

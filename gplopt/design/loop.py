@@ -250,7 +250,7 @@ def _trial_design(trial: Any, space: DesignSpace) -> Design:
         soc_threshold=trial.suggest_categorical("soc_threshold", list(space.thresholds)))
 
 
-def write_results(res: DesignResult, out_dir: Path) -> None:
+def write_results(res: DesignResult, out_dir: Path, extra: dict[str, Any] | None = None) -> None:
     import json
 
     import pandas as pd
@@ -263,4 +263,5 @@ def write_results(res: DesignResult, out_dir: Path) -> None:
     write_text_atomic(out_dir / "pareto.csv", pd.DataFrame(
         [{**e.design.to_dict(), "ecc_kw": e.ecc_kw, "annual_cost_cny": e.annual_cost_cny} for e in res.pareto]
     ).to_csv(index=False))
-    write_text_atomic(out_dir / "result.json", json.dumps({"kind": "design", **res.to_dict()}, indent=1))
+    write_text_atomic(out_dir / "result.json", json.dumps({"kind": "design", **res.to_dict(), **(extra or {})},
+                                                          indent=1))
