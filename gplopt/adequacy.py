@@ -290,7 +290,7 @@ def evaluate_year(system: System, hist: History, opf: SheddingOPF | None, *, v2g
         peak_shortfall_kw=float(max(hi.shortfall.max(), 0.0)),
         min_soc_seen=fy.min_soc_seen if fy else float("nan"), ens_kw=ens,
         failed_hours=[int(hi.hours[h]) for h in failed], hours=hi.hours, normal=normal_mask,
-        gpl_bus_load_kw=hi.p_load[:, system.fleet.bus] if system.fleet is not None else np.zeros(0),
+        gpl_bus_load_kw=hi.p_load[:, system.fleet.bus] if system.fleet is not None else np.zeros(hours_n),
         charging_kw=fy.charging_kw if fy else np.zeros(0),
         short_days=np.unique(hi.hours[(ens > 0) | (hi.shortfall > TOL_KW)] // 24))
 

@@ -58,6 +58,9 @@ class CapacityValueSpec:
         spec = cls(**base)
         if spec.metric not in ("ecc", "efc", "elcc"):
             raise InstanceError("--metric", "one of ecc, efc, elcc", spec.metric)
+        if spec.resource != "gpl" and spec.resource not in system.units.ids:
+            raise InstanceError("--resource", f"'gpl' or a unit id ({', '.join(system.units.ids)})",
+                                spec.resource)
         return spec
 
 

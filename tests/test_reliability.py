@@ -203,13 +203,14 @@ def test_rbts_load_and_exact_reference(rbts: System) -> None:
     assert rbts.hours == 8736
     np.testing.assert_allclose(rbts.load_kw / 1000.0, mw, rtol=1e-12)
     u = rbts.units
-    caps = np.rint(u.capacity_kw).astype(int)
+    step = math.gcd(*np.rint(u.capacity_kw).astype(int).tolist())       # 5 MW
+    caps = np.rint(u.capacity_kw / step).astype(int)
     q = u.mttr_h / (u.mttf_h + u.mttr_h)
     table = np.zeros(caps.sum() + 1)
-    table[0] = 1.0  # probability of each outage level, kW
+    table[0] = 1.0  # probability of each outage level, in steps
     for c, qi in zip(caps, q, strict=True):
         table = table * (1 - qi) + np.concatenate([np.zeros(c), table[:-c]]) * qi
-    avail = caps.sum() - np.arange(table.size)
+    avail = (caps.sum() - np.arange(table.size)) * float(step)
     short = np.maximum(rbts.load_kw[:, None] - avail[None, :], 0.0)
     lole = float(((short > 0) * table).sum())
     eens = float((short * table).sum())
