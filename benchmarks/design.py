@@ -28,7 +28,7 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -77,12 +77,11 @@ def run_one(args: tuple[dict[str, Any], str, int, int, str | None]) -> dict[str,
     truth, backend, budget, repeat, variant = args
     from gplopt.design.loop import DesignSpec, optimize
 
-    if variant:
-        apply_variant(variant)
+    extra = apply_variant(variant) if variant and backend == "gp" else {}
     inst = truth_instance(truth)
     ev = Replay(truth, repeat)
     t0 = time.perf_counter()
-    res = optimize(inst, DesignSpec(budget=budget, seed=repeat, backend=backend, years=truth["years"]),
+    res = optimize(inst, DesignSpec(budget=budget, seed=repeat, backend=backend, years=truth["years"], **extra),
                    evaluator=ev)
     secs = time.perf_counter() - t0
     true = {d: e.ecc_per_cost for d, e in ev.by_design.items()}
@@ -92,26 +91,35 @@ def run_one(args: tuple[dict[str, Any], str, int, int, str | None]) -> dict[str,
             "distinct": len({e.design for e in res.evaluations}), "seconds": secs}
 
 
-def apply_variant(name: str) -> None:
-    """Prototype changes to the GP loop, by monkeypatching (see docs/design.md and the report)."""
+def apply_variant(variant: str) -> dict[str, Any]:
+    """Prototype changes to the GP loop by monkeypatching (comma-separated); returns DesignSpec overrides.
+
+    ``no_repick``: EI only over designs not evaluated yet (``propose_batch(exclude=...)``), so the budget is never
+    spent re-picking a design at doubled sample years. ``n_init=K``: K space-filling designs before the GP.
+    """
     import gplopt.design.loop as loop
-    import gplopt.design.surrogate as sur
 
-    if name == "pm_pick":
-        # After the search, rank by posterior mean over the whole lattice (not only evaluated designs).
-        pass
-    elif name == "ls_floor":
-        orig = sur.fit_gp
+    spec: dict[str, Any] = {}
+    for name in filter(None, (v.strip() for v in variant.split(","))):
+        if name == "no_repick":
+            if getattr(loop.propose_batch, "_no_repick", False):
+                continue
+            orig = loop.propose_batch
 
-        def fit_gp(x, y, sd, seed):  # type: ignore[no-untyped-def]
-            from sklearn.gaussian_process.kernels import ConstantKernel, Matern
+            def propose_batch(x_obs: np.ndarray, y: np.ndarray, sd: np.ndarray, x_all: np.ndarray, q: int,
+                              seed: int, exclude: np.ndarray | None = None, _orig: Any = orig) -> list[int]:
+                seen = (np.abs(x_all[:, None, :] - x_obs[None, :, :]).max(-1) < 1e-12).any(1)
+                if seen.all():
+                    return _orig(x_obs, y, sd, x_all, q, seed, exclude)
+                return _orig(x_obs, y, sd, x_all, q, seed, seen if exclude is None else seen | exclude)
 
-            gp, mu, scale = orig(x, y, sd, seed)
-            return gp, mu, scale
-
-        loop.fit_gp = fit_gp  # type: ignore[attr-defined]
-    else:
-        raise SystemExit(f"unknown variant {name}")
+            propose_batch._no_repick = True  # type: ignore[attr-defined]
+            loop.propose_batch = propose_batch  # type: ignore[assignment]
+        elif name.startswith("n_init="):
+            spec["n_init"] = int(name.split("=", 1)[1])
+        else:
+            raise SystemExit(f"unknown variant {name!r}")
+    return spec
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[tuple[str, int], dict[str, float]]:
@@ -214,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     gp_met = any(s["within"] >= GOAL_SHARE for s in gp_ok)
 
     import sklearn
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d at %H:%M UTC")
+    now = datetime.now(UTC).strftime("%Y-%m-%d at %H:%M UTC")
     cmd = "python benchmarks/design.py" + (f" --variant {args.variant}" if args.variant else "")
     section = f"""## Design optimizer: GP + EI vs random search vs the grid
 

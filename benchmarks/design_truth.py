@@ -18,7 +18,7 @@ import platform
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         "wall_seconds": round(wall + prev_wall, 1),
         "resumed_designs": len(lattice) - len(todo),
         "cpu_seconds_per_design": round(float(np.mean([e["seconds"] for e in evals])), 2),
-        "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "created": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "platform": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, Python "
                     f"{platform.python_version()}, numpy {np.__version__}, scikit-learn {sklearn.__version__}",
         "evaluations": evals,

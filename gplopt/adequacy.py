@@ -17,6 +17,7 @@ Islanded hours (substation down) take the largest available local unit's bus as 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -226,7 +227,30 @@ def certificate(system: System, hi: HourInputs, lim: HourLimits, hours: np.ndarr
     return ok, shed
 
 
+_BLAS: Any = None
+
+
+def _one_blas_thread() -> Any:
+    """BLAS pinned to one thread: matrix products then round the same in every process, so the number of
+    workers (or a Dask cluster) can never change a digit."""
+    global _BLAS
+    if _BLAS is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")
+
+
 def evaluate_year(system: System, hist: History, opf: SheddingOPF | None, *, v2g: bool = True,
+                  use_certificate: bool = True, days: np.ndarray | None = None,
+                  known_normal: tuple[np.ndarray, np.ndarray] | None = None) -> YearResult:
+    """ENS of every hour of one sample year (or of the hours of ``days`` only); see ``_evaluate_year``."""
+    with _one_blas_thread():
+        return _evaluate_year(system, hist, opf, v2g=v2g, use_certificate=use_certificate, days=days,
+                              known_normal=known_normal)
+
+
+def _evaluate_year(system: System, hist: History, opf: SheddingOPF | None, *, v2g: bool = True,
                   use_certificate: bool = True, days: np.ndarray | None = None,
                   known_normal: tuple[np.ndarray, np.ndarray] | None = None) -> YearResult:
     """ENS of every hour of one sample year (or of the hours of ``days`` only).

@@ -39,6 +39,7 @@ class SequentialMonteCarlo:
     workers: int = 1
     use_certificate: bool = True
     first_year: int = 0            # sample years are first_year, first_year + 1, ... (fresh years for checks)
+    scheduler: str | None = None   # Dask scheduler address, "local" for a local Dask cluster
 
     def __post_init__(self) -> None:
         if self.years is not None and self.years < 1:
@@ -138,6 +139,16 @@ def _init_worker(system: System, spec: SequentialMonteCarlo) -> None:
     _WORKER["system"] = system
     _WORKER["spec"] = spec
     _WORKER["opf"] = None
+    _WORKER["key"] = id(system)
+
+
+def _run_years_task(system: System, spec: SequentialMonteCarlo, years: list[int]) -> list[YearResult]:
+    """A self-contained task (for executors without initializers, e.g. Dask): sets up the worker once."""
+    key = (system.name, spec, hash(system.load_kw.tobytes()), system.units.ids)
+    if _WORKER.get("task_key") != key:
+        _init_worker(system, spec)
+        _WORKER["task_key"] = key
+    return _run_years(years)
 
 
 def _opf() -> SheddingOPF | None:
@@ -166,16 +177,36 @@ def _run_years(years: list[int]) -> list[YearResult]:
 Progress = Callable[[int, int, ReliabilityResult | None], None]
 
 
+class _Done:
+    """A finished 'future' for years read back from a journal."""
+
+    def __init__(self, value: list[YearResult]) -> None:
+        self.value = value
+
+    def result(self) -> list[YearResult]:
+        return self.value
+
+    def cancel(self) -> bool:
+        return True
+
+
 def assess(system: System, spec: SequentialMonteCarlo | None = None,
-           progress: Progress | None = None) -> ReliabilityResult:
-    """EENS, LOLE, LOLF, EDNS, ENS by bus, V2G and load-reduction energy: means with standard errors."""
+           progress: Progress | None = None, journal: str | Path | None = None) -> ReliabilityResult:
+    """EENS, LOLE, LOLF, EDNS, ENS by bus, V2G and load-reduction energy: means with standard errors.
+
+    ``journal``: a JSONL checkpoint of finished sample years; a killed run restarted with the same journal
+    reads them back and continues, ending with the same numbers as an uninterrupted run."""
     spec = spec or SequentialMonteCarlo.from_instance(system.instance)
     t0 = time.perf_counter()
+    from gplopt.checkpoint import YearJournal
+
+    jr = YearJournal(journal, _run_info(system, spec)) if journal is not None else None
+    done = jr.years if jr is not None else {}
     if system.network.copper_plate is False:
         from gplopt.network.opf import make_solver
 
         make_solver(spec.solver)   # fail fast (exit 2) when the solver is unusable
-    ex = make_executor(spec.workers, _init_worker, (system, spec))
+    ex = make_executor(spec.workers, None, (), spec.scheduler)
     results: list[YearResult] = []
     cap = spec.n_cap
     batch = spec.batch_years
@@ -188,9 +219,15 @@ def assess(system: System, spec: SequentialMonteCarlo | None = None,
         while len(results) < stop_at:
             while len(pending) < inflight and next_year < stop_at:
                 ys = list(range(next_year, min(next_year + batch, stop_at)))
-                pending.append(ex.submit(_run_years, [spec.first_year + k for k in ys]))
+                todo = [spec.first_year + k for k in ys]
+                pending.append(_Done([done[y] for y in todo]) if all(y in done for y in todo)
+                               else ex.submit(_run_years_task, system, spec, todo))
                 next_year = ys[-1] + 1
-            results.extend(pending.pop(0).result())
+            batch_results = pending.pop(0).result()
+            for r in batch_results:
+                if r.year not in done and jr is not None:
+                    jr.append(r)
+            results.extend(batch_results)
             if spec.years is None:
                 decided = stopping_year([r.ens_kwh for r in results], spec.target_cov, spec.min_years,
                                         spec.max_years)
@@ -204,6 +241,15 @@ def assess(system: System, spec: SequentialMonteCarlo | None = None,
     finally:
         ex.shutdown(wait=True, cancel_futures=True)
     return summarize(system, results[:stop_at], stopped_by, spec.seed, time.perf_counter() - t0)
+
+
+def _run_info(system: System, spec: SequentialMonteCarlo) -> dict[str, Any]:
+    import hashlib
+    import json
+
+    inst = hashlib.sha256(json.dumps(system.instance.model_dump(mode="json"), sort_keys=True).encode())
+    keep = {k: v for k, v in spec.__dict__.items() if k not in ("workers", "batch_years", "scheduler")}
+    return {"instance_sha256": inst.hexdigest()[:16], **keep}
 
 
 def assess_file(path: str | Path, overrides: list[str] | None = None, **kw: Any) -> ReliabilityResult:

@@ -71,16 +71,6 @@ def study_point(inst: Instance, overrides: dict[str, Any], mc: SequentialMonteCa
     }
 
 
-def ecc_point(inst: Instance, point: Point, mc: SequentialMonteCarlo) -> dict[str, Any]:
-    row = study_point(inst, {**BASE, **point.overrides}, mc)
-    paper = PAPER.get(point.table, {}).get(point.value) if point.table != "fig6" else None
-    return {"table": point.table, "param": point.param, "value": point.value, **row, "paper_ecc_kw": paper}
-
-
-def _run_point(args: tuple[Instance, Point, SequentialMonteCarlo]) -> dict[str, Any]:
-    return ecc_point(*args)
-
-
 def paper_points() -> list[Point]:
     pts = [Point("table5", "gpl.discharge_kw", v, {"gpl.discharge_kw": v}) for v in DISCHARGE_KW]
     pts += [Point("table6", "gpl.soc_threshold", v, {"gpl.soc_threshold": v}) for v in SOC_THRESHOLDS]
@@ -109,7 +99,8 @@ class PaperResult:
 
 
 def paper_tables(inst: Instance, mc: SequentialMonteCarlo, workers: int = 1,
-                 progress: Callable[[int, int], None] | None = None) -> PaperResult:
+                 progress: Callable[[int, int], None] | None = None, journal: str | Path | None = None
+                 ) -> PaperResult:
     """Tables 4-6 and Fig. 6 of the GPL paper on common random numbers (same seed and years everywhere)."""
     if mc.years is None:
         mc = replace(mc, years=20)
@@ -121,18 +112,14 @@ def paper_tables(inst: Instance, mc: SequentialMonteCarlo, workers: int = 1,
     total = len(pts) + 1
     if progress:
         progress(1, total)
-    one = replace(mc, workers=1)
-    ex = make_executor(workers)
-    rows = []
-    try:
-        futs = [ex.submit(_run_point, (inst, p, one)) for p in pts]
-        for k, f in enumerate(futs):
-            rows.append(f.result())
-            if progress:
-                progress(k + 2, total)
-    finally:
-        ex.shutdown(wait=True, cancel_futures=True)
+    rows = run_points(inst, [{**BASE, **p.overrides} for p in pts], mc, workers,
+                      (lambda k, n: progress(k + 1, total)) if progress else None, journal)
+    for p, row in zip(pts, rows, strict=True):
+        row.update({"table": p.table, "param": p.param, "value": p.value,
+                    "paper_ecc_kw": PAPER.get(p.table, {}).get(p.value) if p.table != "fig6" else None})
     points = pd.DataFrame(rows)
+    lead = ["table", "param", "value"]
+    points = points[lead + [c for c in points.columns if c not in lead]]
     b = points[(points["table"] == "table5") & (points["value"] == 3.5)].iloc[0]
     table4 = pd.DataFrame([
         {"strategy": "No V2G", "eens_kwh_per_year": without.eens_kwh_per_year.mean,
@@ -151,19 +138,38 @@ def _run_overrides(args: tuple[Instance, dict[str, Any], SequentialMonteCarlo]) 
 
 
 def run_points(inst: Instance, cases: list[dict[str, Any]], mc: SequentialMonteCarlo, workers: int = 1,
-               progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
-    """Study points in parallel; results in the order of ``cases`` whatever the number of workers."""
+               progress: Callable[[int, int], None] | None = None, journal: str | Path | None = None
+               ) -> list[dict[str, Any]]:
+    """Study points in parallel; results in the order of ``cases`` whatever the number of workers.
+    ``journal``: a checkpoint of finished points (a restarted run reads them back)."""
+    from gplopt.checkpoint import PointJournal
+
     for c in cases:       # validate every case before any simulation (bad input fails fast, exit 2)
         with_overrides(inst, c)
     one = replace(mc, workers=1)
-    ex = make_executor(workers)
+    jr = None
+    if journal is not None:
+        import hashlib
+
+        digest = hashlib.sha256(json.dumps(inst.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+        jr = PointJournal(journal, {"instance_sha256": digest[:16], "seed": mc.seed, "years": mc.years,
+                                    "first_year": mc.first_year, "v2g": mc.v2g})
+    ex = make_executor(workers, scheduler=mc.scheduler)
     rows = []
     try:
-        futs = [ex.submit(_run_overrides, (inst, c, one)) for c in cases]
-        for k, f in enumerate(futs):
-            rows.append(f.result())
+        keys = [PointJournal.key(c) for c in cases]
+        futs = {k: ex.submit(_run_overrides, (inst, c, one)) for k, c in zip(keys, cases, strict=True)
+                if jr is None or k not in jr.points}
+        for n, k in enumerate(keys):
+            if jr is not None and k in jr.points:
+                row = jr.points[k]
+            else:
+                row = futs[k].result()
+                if jr is not None:
+                    jr.append(k, row)
+            rows.append(row)
             if progress:
-                progress(k + 1, len(cases))
+                progress(n + 1, len(cases))
     finally:
         ex.shutdown(wait=True, cancel_futures=True)
     return rows
@@ -171,13 +177,13 @@ def run_points(inst: Instance, cases: list[dict[str, Any]], mc: SequentialMonteC
 
 def sweep(inst: Instance, param: str, values: list[Any], mc: SequentialMonteCarlo,
           param2: str | None = None, values2: list[Any] | None = None, workers: int = 1,
-          progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+          progress: Callable[[int, int], None] | None = None, journal: str | Path | None = None) -> pd.DataFrame:
     """One- or two-way sensitivity of EENS, ECC, ECC-per-cost and net benefit on common random numbers."""
     if param2 is not None and values2:
         cases = [{param: a, param2: b} for a in values for b in values2]
     else:
         cases = [{param: a} for a in values]
-    rows = run_points(inst, cases, mc, workers, progress)
+    rows = run_points(inst, cases, mc, workers, progress, journal)
     df = pd.DataFrame(rows)
     df.insert(0, "param", param)
     df.insert(1, "value", [c[param] for c in cases])
@@ -199,12 +205,13 @@ TORNADO = (  # (path, low, high): the main design and behaviour parameters
 
 def tornado(inst: Instance, mc: SequentialMonteCarlo, workers: int = 1,
             params: tuple[tuple[str, Any, Any], ...] = TORNADO,
-            progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+            progress: Callable[[int, int], None] | None = None, journal: str | Path | None = None
+            ) -> pd.DataFrame:
     """ECC-per-cost, ECC and net benefit at each parameter's low and high value, beside the base case."""
     cases: list[dict[str, Any]] = [{}]
     for path, lo, hi in params:
         cases += [{path: lo}, {path: hi}]
-    rows = run_points(inst, cases, mc, workers, progress)
+    rows = run_points(inst, cases, mc, workers, progress, journal)
     base = rows[0]
     out = []
     for k, (path, lo, hi) in enumerate(params):
@@ -265,9 +272,10 @@ class PhaseScenario:
 
 
 def phase_study(inst: Instance, scenario: PhaseScenario, mc: SequentialMonteCarlo, workers: int = 1,
-                progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+                progress: Callable[[int, int], None] | None = None, journal: str | Path | None = None
+                ) -> pd.DataFrame:
     cases = scenario.cases()
-    rows = run_points(inst, [c[3] for c in cases], mc, workers, progress)
+    rows = run_points(inst, [c[3] for c in cases], mc, workers, progress, journal)
     df = pd.DataFrame(rows)
     df.insert(0, "year", [c[0] for c in cases])
     df.insert(1, "uptake", [c[1] for c in cases])

@@ -146,6 +146,11 @@ class SheddingOPF:
 
     def _run(self) -> str:
         try:
+            inner = getattr(self.solver, "_solver_model", None)
+            if inner is not None and hasattr(inner, "clearSolver"):
+                # no warm start: each hour's answer depends on that hour alone, never on which hours
+                # this process solved before (workers and batch sizes must not change a digit)
+                inner.clearSolver()
             res = self.solver.solve(self.model)
             tc = str(res.termination_condition).split(".")[-1].lower()
             if tc == "optimal":
