@@ -15,7 +15,7 @@ from gplopt.instance import Grid, Instance, TruncGauss
 from gplopt.library import load_model
 
 MAX_BUSES = 2000
-MAX_CHARGERS = 20000
+MAX_CHARGERS = 5000
 MAX_UNITS = 2000
 
 

@@ -162,6 +162,10 @@ def main() -> None:
 SeedOpt = Annotated[int | None, typer.Option(help="Master seed (default: the instance's)")]
 WorkersOpt = Annotated[int, typer.Option(help="Worker processes (results never depend on it)")]
 SolverOpt = Annotated[str, typer.Option(help="OPF solver: highs | gurobi")]
+SchedulerOpt = Annotated[str | None, typer.Option(help="Dask scheduler address, or 'local' for a local Dask "
+                                                  "cluster (default: local processes)")]
+JournalOpt = Annotated[Path | None, typer.Option(help="Checkpoint journal (JSONL): a killed run restarted "
+                                                 "with it resumes and ends with the same answer")]
 
 
 def progress_bar(label: str, enabled: bool):  # type: ignore[no-untyped-def]
@@ -186,6 +190,8 @@ def evaluate(
     no_v2g: Annotated[bool, typer.Option("--no-v2g", help="The GPL does not discharge (load only)")] = False,
     solver: SolverOpt = "highs",
     workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
+    journal: JournalOpt = None,
     sets: SetOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -195,7 +201,7 @@ def evaluate(
     inst, system = load(file, sets)
     spec = SequentialMonteCarlo.from_instance(inst, years=years, seed=seed, target_cov=cov,
                                               max_years=max_years, v2g=not no_v2g, solver=solver,
-                                              workers=workers)
+                                              workers=workers, scheduler=scheduler)
     with progress_bar("evaluate", not as_json) as bar:
         task = bar.add_task("years", total=spec.n_cap, info="") if bar else None
 
@@ -204,7 +210,7 @@ def evaluate(
                 bar.update(task, completed=done, total=total,
                            info=f"EENS {partial.eens_kwh_per_year} kWh/yr" if partial else "")
 
-        res = assess(system, spec, progress=on_progress)
+        res = assess(system, spec, progress=on_progress, journal=journal)
     if as_json:
         out = {"instance": inst.name, "v2g": not no_v2g, **res.to_dict()}
         emit_json(out)
@@ -293,6 +299,8 @@ def paper(
     years: Annotated[int, typer.Option(help="Sample years for every point (common random numbers)")] = 20,
     seed: SeedOpt = None,
     workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
+    journal: JournalOpt = None,
     force: Annotated[bool, typer.Option(help="Overwrite a non-empty --out directory")] = False,
     sets: SetOpt = None,
     as_json: JsonOpt = False,
@@ -305,7 +313,7 @@ def paper(
 
     inst, _ = load(file, sets)
     out_dir = prepare_out_dir(out, force) if out is not None else None
-    mc = SequentialMonteCarlo.from_instance(inst, years=years, seed=seed)
+    mc = SequentialMonteCarlo.from_instance(inst, years=years, seed=seed, scheduler=scheduler)
     with progress_bar("paper", not as_json) as bar:
         task = bar.add_task("points", total=18, info="") if bar else None
 
@@ -313,7 +321,7 @@ def paper(
             if bar is not None:
                 bar.update(task, completed=done, total=total, info="points")
 
-        res = paper_tables(inst, mc, workers=workers, progress=on_progress)
+        res = paper_tables(inst, mc, workers=workers, progress=on_progress, journal=journal)
     if out_dir is not None:
         from gplopt.instance import with_overrides
         from gplopt.studies import BASE, annual_ens_and_worst_day
@@ -358,6 +366,7 @@ def design(
     objective: Annotated[str | None, typer.Option(help="ecc_per_cost | net_benefit | pareto")] = None,
     years: Annotated[int, typer.Option(help="Sample years per evaluation (re-picks double them)")] = 10,
     backend: Annotated[str, typer.Option(help="gp | random | grid | optuna")] = "gp",
+    scheduler: SchedulerOpt = None,
     journal: Annotated[Path | None, typer.Option(help="Append-only JSONL journal; resumes a run")] = None,
     out: Annotated[Path | None, typer.Option(help="Result directory (evaluations.csv, pareto.csv, json)")] = None,
     force: Annotated[bool, typer.Option(help="Overwrite a non-empty --out directory")] = False,
@@ -373,7 +382,7 @@ def design(
     spec = DesignSpec(budget=budget or inst.design.budget, years=years,
                       seed=inst.simulation.seed if seed is None else seed,
                       objective=objective or inst.design.objective, workers=workers, time_limit_s=time_limit,
-                      backend=backend, journal=str(journal) if journal else None)
+                      backend=backend, journal=str(journal) if journal else None, scheduler=scheduler)
     with progress_bar("design", not as_json) as bar:
         task = bar.add_task("evaluations", total=spec.budget, info="") if bar else None
 
@@ -436,6 +445,8 @@ def sweep(
     years: Annotated[int, typer.Option(help="Sample years for every point (common random numbers)")] = 20,
     seed: SeedOpt = None,
     workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
+    journal: JournalOpt = None,
     out: Annotated[Path | None, typer.Option(help="Result directory for `gplopt report`")] = None,
     force: Annotated[bool, typer.Option(help="Overwrite a non-empty --out directory")] = False,
     sets: SetOpt = None,
@@ -460,7 +471,7 @@ def sweep(
     if (param2 is None) != (not vals2):
         raise InstanceError("--param2/--values2", "given together", (param2, values2))
     out_dir = prepare_out_dir(out, force) if out is not None else None
-    mc = SequentialMonteCarlo.from_instance(inst, years=years, seed=seed)
+    mc = SequentialMonteCarlo.from_instance(inst, years=years, seed=seed, scheduler=scheduler)
     scenario = None
     if phases is not None:
         from gplopt.instance import read_json
@@ -474,13 +485,14 @@ def sweep(
                 bar.update(task, completed=done, total=total, info="points")
 
         if tornado_mode:
-            kind, df = "tornado", run_tornado(inst, mc, workers, progress=on_progress)
+            kind, df = "tornado", run_tornado(inst, mc, workers, progress=on_progress, journal=journal)
         elif scenario is not None:
-            kind, df = "phases", phase_study(inst, scenario, mc, workers, progress=on_progress)
+            kind, df = "phases", phase_study(inst, scenario, mc, workers, progress=on_progress, journal=journal)
         else:
             assert param is not None
             kind = "sweep2" if param2 else "sweep"
-            df = run_sweep(inst, param, vals, mc, param2, vals2 or None, workers, progress=on_progress)
+            df = run_sweep(inst, param, vals, mc, param2, vals2 or None, workers, progress=on_progress,
+                           journal=journal)
     if out_dir is not None:
         per_year, worst = annual_ens_and_worst_day(inst, mc)
         write_study(out_dir, kind, inst, mc, {"points": df, "per_year": per_year, "worst_day": worst},

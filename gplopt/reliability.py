@@ -209,7 +209,7 @@ def assess(system: System, spec: SequentialMonteCarlo | None = None,
     ex = make_executor(spec.workers, None, (), spec.scheduler)
     results: list[YearResult] = []
     cap = spec.n_cap
-    batch = spec.batch_years
+    batch = 1 if jr is not None else spec.batch_years   # with a checkpoint, lose at most one year in flight
     inflight = max(1, spec.workers)
     stopped_by = "years" if spec.years is not None else "max_years"
     stop_at = cap
@@ -248,7 +248,10 @@ def _run_info(system: System, spec: SequentialMonteCarlo) -> dict[str, Any]:
     import json
 
     inst = hashlib.sha256(json.dumps(system.instance.model_dump(mode="json"), sort_keys=True).encode())
-    keep = {k: v for k, v in spec.__dict__.items() if k not in ("workers", "batch_years", "scheduler")}
+    # per-year results depend on these only; the year count and the stopping rule may differ (a journal
+    # can extend a run), the executor never matters
+    keep = {k: v for k, v in spec.__dict__.items() if k in ("seed", "v2g", "solver", "use_certificate",
+                                                              "first_year")}
     return {"instance_sha256": inst.hexdigest()[:16], **keep}
 
 

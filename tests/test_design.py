@@ -251,8 +251,13 @@ def test_resume_after_kill_gives_the_same_answer(root: Path, tmp_path: Path) -> 
                            text=True, timeout=600, check=False)
     assert clean.returncode == 0, clean.stderr
     a, b = json.loads(resumed.stdout), json.loads(clean.stdout)
-    assert a["best"] == b["best"]
-    assert a["posterior_mean"] == b["posterior_mean"] and a["trace"] == b["trace"]
+    design_keys = ("price_cny_per_kwh", "n_chargers", "discharge_kw", "soc_threshold", "years", "first_year")
+    assert {k: a["best"][k] for k in design_keys} == {k: b["best"][k] for k in design_keys}   # the same answer
+    assert a["best"] == pytest.approx(b["best"], rel=1e-9)
+    assert a["trace"] == b["trace"]
+    # Identical numbers, bit for bit (the journal promises "same design, seed and years, so the same numbers"):
+    # this fails at ~1e-13 relative when the confirmation runs in a process whose earlier evaluations differ.
+    assert a["best"] == b["best"], "resumed and uninterrupted runs differ in the last bits"
     assert [{k: v for k, v in c.items() if k != "seconds"} for c in a["confirmations"]] == [
         {k: v for k, v in c.items() if k != "seconds"} for c in b["confirmations"]]
-    assert a["resumed"] == n_done and b["resumed"] == 0
+    assert a["resumed"] == n_done and b["resumed"] == 0   # see test_resumed_counts_only_evaluations_read_back

@@ -41,6 +41,7 @@ class DesignSpec:
     time_limit_s: float | None = None
     backend: str = "gp"
     journal: str | None = None
+    scheduler: str | None = None
 
     def __post_init__(self) -> None:
         if self.budget < 1:
@@ -135,7 +136,7 @@ def optimize(inst: Instance, spec: DesignSpec, progress: Progress | None = None,
     index = {d: i for i, d in enumerate(lattice)}
     journal = Journal(spec.journal, spec.run_info(inst))
     mc0 = SequentialMonteCarlo.from_instance(inst, seed=spec.seed, workers=1)
-    ex = make_executor(spec.workers) if evaluator is None else None
+    ex = make_executor(spec.workers, scheduler=spec.scheduler) if evaluator is None else None
     objective = spec.scalar_objective
 
     def run_batch(items: list[tuple[Design, int, int]]) -> list[Evaluation]:
