@@ -266,9 +266,6 @@ GP + EI: goal {'met' if gp_met else '**not met**'}.
     if not args.no_doc:
         write_doc(section)
         print(f"written to {DOC.relative_to(ROOT)}")
-    out = ROOT / "benchmarks" / "data" / "design_runs.json"
-    if not args.no_doc:
-        out.write_text(json.dumps({"summary": {f"{b}@{n}": s for (b, n), s in summary.items()}}, indent=1))
     return 0
 
 

@@ -26,6 +26,7 @@ class Journal:
         self.path = Path(path) if path is not None else None
         self.done: dict[str, Evaluation] = {}
         self.started: set[str] = set()
+        self.loaded = 0
         if self.path is None:
             return
         if self.path.exists():
@@ -44,10 +45,12 @@ class Journal:
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._append({"kind": "run", "info": run_info})
+        self.loaded = len(self.done)
 
     @property
     def resumed(self) -> int:
-        return len(self.done)
+        """Evaluations read back from an earlier run's journal (not those this run added)."""
+        return self.loaded
 
     def _append(self, rec: dict[str, Any]) -> None:
         if self.path is None:

@@ -25,6 +25,7 @@ from gplopt.parallel import make_executor
 from gplopt.reliability import SequentialMonteCarlo
 
 BACKENDS = ("gp", "random", "grid", "optuna")
+MAX_YEARS_FACTOR = 4           # a design re-picked gets at most 4 x the base sample years
 CONFIRM_FIRST_YEAR = 100_000   # fresh sample years for the confirmation, never used by the search
 
 
@@ -169,12 +170,14 @@ def optimize(inst: Instance, spec: DesignSpec, progress: Progress | None = None,
     optuna_study = _optuna_study(space, spec) if spec.backend == "optuna" else None
     stopped_by = "budget"
     round_no = 0
+    spent = 0.0                    # budget used, in evaluations of spec.years sample years each
+    cap_years = MAX_YEARS_FACTOR * spec.years
     try:
-        while len(evals) < spec.budget:
+        while spent < spec.budget - 1e-9:
             if spec.time_limit_s is not None and time.perf_counter() - t0 > spec.time_limit_s:
                 stopped_by = "time_limit"
                 break
-            room = spec.budget - len(evals)
+            room = max(1, int(spec.budget - spent))
             if spec.backend == "grid":
                 picks = [i for i in range(len(lattice)) if i not in latest][: min(q, room)]
             elif spec.backend == "random":
@@ -189,20 +192,26 @@ def optimize(inst: Instance, spec: DesignSpec, progress: Progress | None = None,
                 obs = sorted(latest)
                 y = np.array([latest[i].objective(objective)[0] for i in obs])
                 sd = np.array([latest[i].objective(objective)[1] for i in obs])
-                picks = propose_batch(x_all[obs], y, sd, x_all, min(q, room), spec.seed + round_no)
+                at_cap = np.array([i for i in obs if latest[i].years >= cap_years], int)
+                picks = propose_batch(x_all[obs], y, sd, x_all, min(q, room), spec.seed + round_no,
+                                      exclude=at_cap if at_cap.size else None)
             if not picks:
                 stopped_by = "lattice_exhausted"
                 break
             items = []
-            for i in picks:
-                prev = latest.get(i)   # a re-pick adds sample years instead of repeating the evaluation
-                items.append((lattice[i], 0, spec.years if prev is None else 2 * prev.years))
+            for i in dict.fromkeys(picks):   # a batch never holds the same design twice
+                prev = latest.get(i)   # a re-pick adds sample years (up to the cap) instead of repeating it
+                ny = spec.years if prev is None else min(2 * prev.years, cap_years)
+                items.append((lattice[i], 0, ny))
+            uniq = list(dict.fromkeys(picks))
             got = run_batch(items)
-            for i, ev in zip(picks, got, strict=True):
+            for i, ev in zip(uniq, got, strict=True):
                 latest[i] = ev
                 evals.append(ev)
-                if optuna_study is not None:
-                    optuna_study.tell(trials[picks.index(i)], ev.objective(objective)[0])
+                spent += ev.years / spec.years
+            if optuna_study is not None:
+                for t, i in zip(trials, picks, strict=True):
+                    optuna_study.tell(t, latest[i].objective(objective)[0])
             best_i = max(latest, key=lambda i: latest[i].objective(objective)[0])
             trace.append({"evaluations": len(evals), "incumbent": lattice[best_i].to_dict(),
                           "incumbent_value": latest[best_i].objective(objective)[0]})
