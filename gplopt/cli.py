@@ -160,7 +160,20 @@ def main() -> None:
 
 # ------------------------------------------------------------------------------------------ evaluate
 SeedOpt = Annotated[int | None, typer.Option(help="Master seed (default: the instance's)")]
-WorkersOpt = Annotated[int, typer.Option(help="Worker processes (results never depend on it)")]
+WorkersOpt = Annotated[int | None, typer.Option(help="Worker processes (default: the number of cores; results "
+                                                 "never depend on it)")]
+
+
+def n_workers(workers: int | None) -> int:
+    import os
+
+    from gplopt.errors import InstanceError
+
+    if workers is None:
+        return os.cpu_count() or 1
+    if workers < 1:
+        raise InstanceError("--workers", ">= 1", workers)
+    return workers
 SolverOpt = Annotated[str, typer.Option(help="OPF solver: highs | gurobi")]
 SchedulerOpt = Annotated[str | None, typer.Option(help="Dask scheduler address, or 'local' for a local Dask "
                                                   "cluster (default: local processes)")]
@@ -189,7 +202,7 @@ def evaluate(
     max_years: Annotated[int | None, typer.Option(help="Year cap (default: instance)")] = None,
     no_v2g: Annotated[bool, typer.Option("--no-v2g", help="The GPL does not discharge (load only)")] = False,
     solver: SolverOpt = "highs",
-    workers: WorkersOpt = 1,
+    workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
     journal: JournalOpt = None,
     sets: SetOpt = None,
@@ -201,7 +214,7 @@ def evaluate(
     inst, system = load(file, sets)
     spec = SequentialMonteCarlo.from_instance(inst, years=years, seed=seed, target_cov=cov,
                                               max_years=max_years, v2g=not no_v2g, solver=solver,
-                                              workers=workers, scheduler=scheduler)
+                                              workers=n_workers(workers), scheduler=scheduler)
     with progress_bar("evaluate", not as_json) as bar:
         task = bar.add_task("years", total=spec.n_cap, info="") if bar else None
 
@@ -298,7 +311,7 @@ def paper(
     out: Annotated[Path | None, typer.Option(help="Result directory (CSV + result.json)")] = None,
     years: Annotated[int, typer.Option(help="Sample years for every point (common random numbers)")] = 20,
     seed: SeedOpt = None,
-    workers: WorkersOpt = 1,
+    workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
     journal: JournalOpt = None,
     force: Annotated[bool, typer.Option(help="Overwrite a non-empty --out directory")] = False,
@@ -321,7 +334,7 @@ def paper(
             if bar is not None:
                 bar.update(task, completed=done, total=total, info="points")
 
-        res = paper_tables(inst, mc, workers=workers, progress=on_progress, journal=journal)
+        res = paper_tables(inst, mc, workers=n_workers(workers), progress=on_progress, journal=journal)
     if out_dir is not None:
         from gplopt.instance import with_overrides
         from gplopt.studies import BASE, annual_ens_and_worst_day
@@ -361,7 +374,7 @@ def design(
     file: FileArg,
     budget: Annotated[int | None, typer.Option(help="Evaluations (default: the instance's design.budget)")] = None,
     time_limit: Annotated[float | None, typer.Option(help="Stop proposing after S seconds")] = None,
-    workers: WorkersOpt = 1,
+    workers: WorkersOpt = None,
     seed: SeedOpt = None,
     objective: Annotated[str | None, typer.Option(help="ecc_per_cost | net_benefit | pareto")] = None,
     years: Annotated[int, typer.Option(help="Sample years per evaluation (re-picks double them)")] = 10,
@@ -381,7 +394,7 @@ def design(
     out_dir = prepare_out_dir(out, force) if out is not None else None
     spec = DesignSpec(budget=budget or inst.design.budget, years=years,
                       seed=inst.simulation.seed if seed is None else seed,
-                      objective=objective or inst.design.objective, workers=workers, time_limit_s=time_limit,
+                      objective=objective or inst.design.objective, workers=n_workers(workers), time_limit_s=time_limit,
                       backend=backend, journal=str(journal) if journal else None, scheduler=scheduler)
     with progress_bar("design", not as_json) as bar:
         task = bar.add_task("evaluations", total=spec.budget, info="") if bar else None
@@ -444,7 +457,7 @@ def sweep(
     = None,
     years: Annotated[int, typer.Option(help="Sample years for every point (common random numbers)")] = 20,
     seed: SeedOpt = None,
-    workers: WorkersOpt = 1,
+    workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
     journal: JournalOpt = None,
     out: Annotated[Path | None, typer.Option(help="Result directory for `gplopt report`")] = None,
@@ -484,14 +497,15 @@ def sweep(
             if bar is not None:
                 bar.update(task, completed=done, total=total, info="points")
 
+        w = n_workers(workers)
         if tornado_mode:
-            kind, df = "tornado", run_tornado(inst, mc, workers, progress=on_progress, journal=journal)
+            kind, df = "tornado", run_tornado(inst, mc, w, progress=on_progress, journal=journal)
         elif scenario is not None:
-            kind, df = "phases", phase_study(inst, scenario, mc, workers, progress=on_progress, journal=journal)
+            kind, df = "phases", phase_study(inst, scenario, mc, w, progress=on_progress, journal=journal)
         else:
             assert param is not None
             kind = "sweep2" if param2 else "sweep"
-            df = run_sweep(inst, param, vals, mc, param2, vals2 or None, workers, progress=on_progress,
+            df = run_sweep(inst, param, vals, mc, param2, vals2 or None, n_workers(workers), progress=on_progress,
                            journal=journal)
     if out_dir is not None:
         per_year, worst = annual_ens_and_worst_day(inst, mc)
