@@ -80,8 +80,8 @@ def hour_inputs(system: System, hist: History, *, v2g: bool = True,
     """Inputs of every hour, or only of the hours of ``days`` (days are independent for the GPL)."""
     net, units = system.network, system.units
     idx = np.arange(system.hours) if days is None else day_hours(days)
-    avail = hist.unit_avail_kw[:, idx]
-    load = system.load_kw[idx]
+    avail = hist.unit_avail_kw if days is None else hist.unit_avail_kw[:, idx]
+    load = system.load_kw if days is None else system.load_kw[idx]
     margin = avail.sum(axis=0) - load
     p, _ = bus_loads_kw(net, load)
     fy = None
@@ -100,12 +100,13 @@ def hour_inputs(system: System, hist: History, *, v2g: bool = True,
     else:
         shortfall = -margin
     grid_idx = [i for i in range(units.n) if units.kind[i] == "external_grid"]
-    unit_up = hist.unit_up[:, idx]
+    unit_up = hist.unit_up[:, idx] if days is not None else hist.unit_up
     grid_up = unit_up[grid_idx[0]] if grid_idx else np.zeros(idx.size, bool)
     ref = np.full(idx.size, net.root)
-    if not grid_up.all():
+    if not net.copper_plate and not grid_up.all():   # a copper plate has no voltages to reference
         ref = island_reference(system, unit_up, grid_up)
-    return HourInputs(p_load=p, q_load=p * net.q_over_p[None, :], unit_avail=avail, grid_up=grid_up,
+    q = p if net.copper_plate else p * net.q_over_p[None, :]
+    return HourInputs(p_load=p, q_load=q, unit_avail=avail, grid_up=grid_up,
                       gpl_kw=gpl, shortfall=shortfall, ref_bus=ref, fleet=fy, hours=idx)
 
 
