@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import perfdoc
 
 ROOT = Path(__file__).resolve().parent.parent
 TRUTH = ROOT / "benchmarks" / "data" / "design_truth.json"
@@ -148,18 +149,7 @@ def table(summary: dict[tuple[str, int], dict[str, float]], backends: list[str])
 
 
 def write_doc(section: str, path: Path = DOC) -> None:
-    begin, end = "<!-- design:begin -->", "<!-- design:end -->"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Performance\n"
-    block = f"{begin}\n{section.rstrip()}\n{end}"
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        _, tail = rest.split(end, 1)
-        text = head + block + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    perfdoc.write_section("design", section, path)
 
 
 def main(argv: list[str] | None = None) -> int:

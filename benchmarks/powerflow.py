@@ -19,12 +19,12 @@ import contextlib
 import datetime as dt
 import os
 import platform
-import re
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+import perfdoc  # noqa: E402
 
 from gplopt.instance import load_instance
 from gplopt.network.powerflow import run_powerflow
@@ -87,14 +87,7 @@ def time_pandapower(net: Network, p: np.ndarray, q: np.ndarray, hours: np.ndarra
 
 
 def write_section(text: str) -> None:
-    block = f"{BEGIN}\n{text.rstrip()}\n{END}"
-    doc = DOC.read_text(encoding="utf-8") if DOC.is_file() else "# Performance\n"
-    if BEGIN in doc and END in doc:
-        doc = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: block, doc, count=1, flags=re.S)
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + block + "\n"
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(doc, encoding="utf-8")
+    perfdoc.write_section("powerflow", text)
 
 
 def main() -> None:

@@ -30,7 +30,6 @@ import json
 import math
 import os
 import platform
-import re
 import subprocess
 import sys
 import time
@@ -41,6 +40,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import perfdoc  # noqa: E402
 
 from gplopt.instance import load_instance  # noqa: E402
 from gplopt.metrics import MeanEstimate  # noqa: E402
@@ -206,14 +207,7 @@ def z(est: MeanEstimate | tuple[float, float], exact: float) -> str:
 
 
 def write_section(text: str) -> None:
-    block = f"{BEGIN}\n{text.rstrip()}\n{END}"
-    doc = DOC.read_text(encoding="utf-8") if DOC.is_file() else "# Performance\n"
-    if BEGIN in doc and END in doc:
-        doc = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: block, doc, count=1, flags=re.S)
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + block + "\n"
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(doc, encoding="utf-8")
+    perfdoc.write_section("reliability", text)
 
 
 def git_commit() -> str:
