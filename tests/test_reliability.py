@@ -98,13 +98,18 @@ def variant(inst: Instance, overrides: dict[str, Any]) -> System:
 
 
 # =============================================================================== exact tiny systems
-class TestExactTinySystems:
-    MTTF, MTTR, C, L = 90.0, 10.0, 100.0, 60.0
+ONE_UNIT_MTTF, ONE_UNIT_MTTR, ONE_UNIT_C, ONE_UNIT_L = 90.0, 10.0, 100.0, 60.0
 
-    @pytest.fixture(scope="class")
-    def one_unit(self) -> ReliabilityResult:
-        system = copper_plate([unit("g", self.C, self.MTTF, self.MTTR)], self.L)
-        return assess(system, SequentialMonteCarlo(years=400, seed=11, batch_years=100))
+
+@pytest.fixture(scope="module")
+def one_unit() -> ReliabilityResult:
+    """One unit carrying a load it can meet alone (module-scoped: shared by the tests below)."""
+    system = copper_plate([unit("g", ONE_UNIT_C, ONE_UNIT_MTTF, ONE_UNIT_MTTR)], ONE_UNIT_L)
+    return assess(system, SequentialMonteCarlo(years=400, seed=11, batch_years=100))
+
+
+class TestExactTinySystems:
+    MTTF, MTTR, C, L = ONE_UNIT_MTTF, ONE_UNIT_MTTR, ONE_UNIT_C, ONE_UNIT_L
 
     def test_one_unit_lole_eens(self, one_unit: ReliabilityResult) -> None:
         q = self.MTTR / (self.MTTF + self.MTTR)

@@ -106,19 +106,26 @@ class SheddingOPF:
         self.solver = make_solver(solver)
         self.solves = 0
         self._last: dict[str, np.ndarray] = {}
+        self._built = False                 # the persistent model has been loaded into HiGHS
+        self._cols: np.ndarray | None = None
+        self._gplmax = 0.0
+        self._shed = np.zeros(net.n_bus)
 
     def _set(self, name: str, values: np.ndarray) -> None:
-        last = self._last.get(name)
-        param = getattr(self.model, name)
-        for i, v in enumerate(values):
-            if last is None or last[i] != v:
+        """Record the hour's values; Pyomo Params are written only when Pyomo itself solves."""
+        self._last[name] = np.asarray(values, float)
+
+    def _sync_params(self) -> None:
+        m = self.model
+        for name, values in self._last.items():
+            param = getattr(m, name)
+            for i, v in enumerate(values):
                 param[i] = float(v)
-        self._last[name] = values.copy()
+        m.gplmax.set_value(self._gplmax)
 
     def solve(self, p_kw: np.ndarray, q_kvar: np.ndarray, pmax_kw: np.ndarray, pmin_kw: np.ndarray,
               qmax_kvar: np.ndarray, gpl_max_kw: float, ref_bus: int) -> OpfResult:
         base = self.net.base_kva
-        m = self.model
         self._set("pd", np.asarray(p_kw, float) / base)
         self._set("qd", np.asarray(q_kvar, float) / base)
         self._set("pmax", np.asarray(pmax_kw, float) / base)
@@ -132,20 +139,68 @@ class SheddingOPF:
         lo[ref_bus] = hi[ref_bus] = net.v_ref**2
         self._set("v2lo", lo)
         self._set("v2hi", hi)
-        m.gplmax.set_value(float(gpl_max_kw) / base)
+        self._gplmax = float(gpl_max_kw) / base
         self.solves += 1
         status = self._run()
         if status != "optimal":
             # a fresh solver once: a persistent solver can be left in a bad state by an earlier failure
             self.solver = make_solver(self.solver_name)
+            self._built, self._cols = False, None
             status = self._run()
         if status != "optimal":
             return OpfResult(status=status, shed_kw=np.full(self.net.n_bus, np.nan), ok=False)
-        shed = np.array([m.shed[j].value for j in range(self.net.n_bus)], float) * base
+        shed = self._shed * base
         return OpfResult(status=status, shed_kw=np.clip(shed, 0.0, np.asarray(p_kw, float)), ok=True)
+
+    def _bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(columns, lower, upper) of every variable whose bounds carry the hour's data, read from the
+        Params just set, in the persistent HiGHS model's own column numbering."""
+        vmap = getattr(self.solver, "_pyomo_var_to_solver_var_map", None)
+        if vmap is None:
+            return None
+        m = self.model
+        if self._cols is None:
+            order = [v for name in ("load_p", "load_q", "shed", "pg", "qg", "v2") for v in getattr(m, name).values()]
+            order.append(m.pgpl)
+            try:
+                self._cols = np.array([vmap[id(v)] for v in order], dtype=np.int32)
+            except KeyError:
+                return None
+        last = self._last
+        pd_, qd = last["pd"], last["qd"]
+        lo = np.concatenate([pd_, qd, np.zeros_like(pd_), last["pmin"], last["qmin"], last["v2lo"],
+                             [0.0]])
+        hi = np.concatenate([pd_, qd, pd_, last["pmax"], last["qmax"], last["v2hi"], [self._gplmax]])
+        return self._cols, lo, hi
+
+    def _fast(self) -> str | None:
+        """Solve through the HiGHS model the persistent interface built, changing only column bounds
+        (the hour's data); None when that path is not available (then Pyomo's own update runs)."""
+        import highspy
+
+        inner = getattr(self.solver, "_solver_model", None)
+        if inner is None or not self._built:
+            return None
+        b = self._bounds()
+        if b is None:
+            return None
+        cols, lo, hi = b
+        inner.changeColsBounds(int(cols.size), cols, lo, hi)
+        inner.clearSolver()
+        inner.run()
+        if inner.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return str(inner.getModelStatus()).split(".")[-1].lower()
+        values = np.asarray(inner.getSolution().col_value)
+        n = self.net.n_bus
+        self._shed = values[cols[2 * n: 3 * n]]
+        return "optimal"
 
     def _run(self) -> str:
         try:
+            fast = self._fast()
+            if fast is not None:
+                return fast
+            self._sync_params()
             inner = getattr(self.solver, "_solver_model", None)
             if inner is not None and hasattr(inner, "clearSolver"):
                 # no warm start: each hour's answer depends on that hour alone, never on which hours
@@ -155,6 +210,8 @@ class SheddingOPF:
             tc = str(res.termination_condition).split(".")[-1].lower()
             if tc == "optimal":
                 res.solution_loader.load_vars()
+                self._shed = np.array([self.model.shed[j].value for j in range(self.net.n_bus)], float)
+                self._built = True
                 return "optimal"
             return tc
         except Exception as exc:  # solver faults are reported per hour, never swallowed as zero ENS
