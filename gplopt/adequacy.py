@@ -196,7 +196,7 @@ def certificate(system: System, hi: HourInputs, lim: HourLimits, hours: np.ndarr
                                              where=local_total > 0))
     scale = np.minimum(scale, 1.0)
     for r, i in enumerate(np.flatnonzero(~grid)):
-        np.add.at(gen_p, (slice(None), units.bus[i]), local_p[r] * scale)
+        gen_p[:, units.bus[i]] += local_p[r] * scale
     if system.fleet is not None:
         gen_p[:, system.fleet.bus] += gpl * scale
     ok = np.ones(n, bool)
@@ -221,7 +221,7 @@ def certificate(system: System, hi: HourInputs, lim: HourLimits, hours: np.ndarr
         gen_q[:, units.bus[int(np.flatnonzero(grid)[0])]] += from_grid
     qshare = np.divide(rest, q_local_cap, out=np.zeros(n), where=q_local_cap > 0)
     for r, i in enumerate(np.flatnonzero(~grid)):
-        np.add.at(gen_q, (slice(None), units.bus[i]), qcap[~grid][r] * qshare)
+        gen_q[:, units.bus[i]] += qcap[~grid][r] * qshare
     base = net.base_kva
     pt = lindistflow(net, (served_p - gen_p) / base, (served_q - gen_q) / base, hi.ref_bus[hours], t)
     ok &= lindistflow_feasible(net, pt)
@@ -328,7 +328,7 @@ def screen(system: System, hi: HourInputs, hours: np.ndarray) -> np.ndarray:
     grid = [i for i in range(units.n) if units.kind[i] == "external_grid"]
     for i in range(units.n):
         if i not in grid and units.kind[i] != "reserve":  # a reserve unit runs only when short
-            np.subtract.at(p, (slice(None), units.bus[i]), hi.unit_avail[i, hours])
+            p[:, units.bus[i]] -= hi.unit_avail[i, hours]
     pf = run_powerflow(net, p, q)
     ok = pf.within_limits(net)
     if grid:

@@ -21,7 +21,7 @@ SCHEMA_VERSION = "1.0"
 
 def F(default: Any = ..., *, unit: str = "", description: str, **kw: Any) -> Any:
     """A field carrying its unit in the JSON Schema (``x-unit``) and in its description."""
-    extra = {"x-unit": unit} if unit else None
+    extra: Any = {"x-unit": unit} if unit else None
     desc = f"{description} [{unit}]" if unit else description
     return Field(default, description=desc, json_schema_extra=extra, **kw)
 

@@ -25,7 +25,7 @@ from gplopt.system import build_system
 DISCHARGE_KW = (2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0)          # paper Table 5
 SOC_THRESHOLDS = (0.80, 0.83, 0.85, 0.87, 0.90)             # paper Table 6
 GRADES = (1.0, 1.25, 1.5, 1.75, 2.0)                          # paper Fig. 6
-PAPER = {
+PAPER: dict[str, dict[Any, float]] = {
     "table4": {"eens_no_v2g": 259.8, "eens_v2g": 223.4, "benefit_cny": 312000.0},
     "table5": dict(zip(DISCHARGE_KW, (59.3, 87.7, 121.5, 154.0, 167.7, 188.1, 191.7), strict=True)),
     "table6": dict(zip(SOC_THRESHOLDS, (77.9, 103.2, 141.5, 175.3, 181.9), strict=True)),

@@ -91,3 +91,33 @@ def test_tornado_and_two_way_sweep(beijing_path: Path) -> None:
     assert isinstance(two, pd.DataFrame) and len(two) == 4
     assert two.set_index(["value", "value2"]).loc[(5.0, 2.0), "ecc_kw"] > \
         two.set_index(["value", "value2"]).loc[(2.0, 1.0), "ecc_kw"]
+
+
+def test_design_result_renders(beijing_path: Path, tmp_path: Path) -> None:
+    """A design result directory renders with its convergence and Pareto figures (replayed evaluations)."""
+    from gplopt.design.evaluate import Evaluation
+    from gplopt.design.loop import DesignSpec, optimize, write_results
+    from gplopt.instance import with_overrides
+    from gplopt.report import render
+
+    inst = with_overrides(load_instance(beijing_path), {"design.incentive_grades": [1.0, 2.0],
+                                                        "design.n_chargers": {"values": [100, 300]},
+                                                        "design.discharge_kw": {"values": [2.0, 5.0]},
+                                                        "design.soc_threshold": {"values": [0.9]}})
+
+    def fake(design: Any, first_year: int, years: int) -> Evaluation:
+        ecc = 10.0 * design.discharge_kw + 0.1 * design.n_chargers * design.price_cny_per_kwh
+        cost = 1000.0 * design.n_chargers + 5e4 * design.price_cny_per_kwh
+        return Evaluation(design=design, seed=1, first_year=first_year, years=years, ecc_kw=ecc,
+                          ecc_ci=(0.9 * ecc, 1.1 * ecc), annual_cost_cny=cost, ecc_per_cost=ecc / cost * 1e6,
+                          ecc_per_cost_sd=1.0, net_benefit_cny=0.0, net_benefit_sd=1.0, eens_kwh_per_year=1.0,
+                          v2g_kwh_per_year=1.0, seconds=0.0)
+
+    res = optimize(inst, DesignSpec(budget=6, seed=1, confirm_top=2, confirm_years=10), evaluator=fake)
+    d = tmp_path / "design"
+    d.mkdir()
+    write_results(res, d, {"instance": inst.name, "notes": inst.notes})
+    md, page = render(d, tmp_path / "R")
+    text = md.read_text()
+    assert "convergence.png" in text and "pareto.png" in text and "Recommended design" in text
+    assert page.read_text().count("data:image/png;base64,") == 2

@@ -124,4 +124,4 @@ def lindistflow_feasible(net: Network, pt: LinDistFlowPoint, tol: float = 1e-9) 
         s = net.rating_pu[rated][None, :] * OCTAGON
         ap, aq = np.abs(pt.p_br[:, rated]), np.abs(pt.q_br[:, rated])
         ok &= ((ap <= s + tol) & (aq <= s + tol) & (ap + aq <= np.sqrt(2.0) * s + tol)).all(axis=1)
-    return ok
+    return np.asarray(ok, bool)
