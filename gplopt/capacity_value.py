@@ -27,6 +27,7 @@ from gplopt.adequacy import day_hours, evaluate_year
 from gplopt.errors import GploptError, InstanceError
 from gplopt.metrics import MeanEstimate, stopping_year
 from gplopt.network.opf import SheddingOPF
+from gplopt.parallel import make_executor
 from gplopt.reliability import SequentialMonteCarlo
 from gplopt.sampling import UNIT, History, Sessions, sample_year, stream, two_state_hourly, unit_key
 from gplopt.system import System, Units
@@ -199,76 +200,122 @@ def capacity_value(system: System, mc: SequentialMonteCarlo | None = None,
         v2g_base = mc.v2g
         ref_bus = int(system.units.bus[res_row]) if spec.ref_bus is None else spec.ref_bus
     probe_units = add_reserve(base_sys.units, ref_bus)
-    opf_base = _opf(base_sys, base_sys.units, mc.solver)
-    opf_with = _opf(system, system.units, mc.solver) if res_row is not None else opf_base
-    opf_probe = _opf(base_sys, probe_units, mc.solver)
-    ref_key = unit_key(REFERENCE_ID)
+    setup = _Setup(system=system, base_sys=base_sys, res_row=res_row, v2g_base=v2g_base,
+                   probe_units=probe_units, mc=replace(mc, workers=1), spec=spec)
+    ex = make_executor(mc.workers, scheduler=mc.scheduler)
     years: list[_Year] = []
-    cap = mc.n_cap
-    stop_at = cap
-    total_days = 0
-    y = 0
-    while y < stop_at:
-        yy = mc.first_year + y
-        hist = sample_year(system, mc.seed, yy)
-        hist_base = hist if res_row is None else drop_row(hist, res_row)
-        rb = evaluate_year(base_sys, hist_base, opf_base, v2g=v2g_base)
-        days = rb.short_days
-        total_days += system.hours // 24
-        hb = restrict_history(hist_base, days)
-        hours = day_hours(days)
-        known = (rb.gpl_bus_load_kw[hours], rb.normal[hours]) if rb.normal.size else None
-        rw = None
-        if days.size:
-            kn_with = known if res_row is None else None
-            rw = evaluate_year(restrict_system(system, days), restrict_history(hist, days), opf_with,
-                               v2g=mc.v2g, known_normal=kn_with)
-        if spec.metric == "efc":
-            ref_up = np.ones(days.size * 24, bool)
-        else:
-            full_up = two_state_hourly(stream(mc.seed, yy, UNIT, ref_key), spec.ref_mttf_h, spec.ref_mttr_h,
-                                       system.hours)
-            ref_up = full_up[hours]
-        years.append(_Year(base_ens=rb.ens_kwh, with_ens=rw.ens_kwh if rw else 0.0, days=days, hist=hb,
-                           ref_up=ref_up, base_ens_h=rb.ens_kw[hours],
-                           known=known if known is not None else (np.zeros(0), np.zeros(0, bool)),
-                           v2g=rw.v2g_kwh if rw else 0.0, lr=rw.load_reduction_kwh if rw else 0.0,
-                           charging=rb.charging_kwh + ((rw.charging_kwh - float(rb.charging_kw[hours].sum()))
-                                                       if rw and rb.charging_kw.size else 0.0)))
-        y += 1
-        if mc.years is None:
-            decided = stopping_year([x.base_ens for x in years], mc.target_cov, mc.min_years, mc.max_years)
-            if decided is not None:
-                stop_at = decided[0]
-        if progress:
-            progress("years", y, stop_at)
-    years = years[:stop_at]
-    n = len(years)
-    base = np.array([x.base_ens for x in years])
-    target = np.array([x.with_ens for x in years])
-    eens_base, eens_with = MeanEstimate.of(base), MeanEstimate.of(target)
-    evaluated = sum(x.days.size for x in years) / max(total_days, 1)
+    try:
+        stop_at = mc.n_cap
+        chunk = stop_at if mc.years is not None else max(mc.min_years, 2 * max(1, mc.workers))
+        while len(years) < stop_at:
+            todo = range(len(years), min(len(years) + chunk, stop_at))
+            futs = [ex.submit(_first_pass, setup, mc.first_year + y) for y in todo]
+            for f in futs:
+                years.append(f.result())
+                if progress:
+                    progress("years", len(years), stop_at)
+            if mc.years is None:
+                decided = stopping_year([x.base_ens for x in years], mc.target_cov, mc.min_years, mc.max_years)
+                if decided is not None:
+                    stop_at = decided[0]
+                chunk = max(1, mc.workers)
+        years = years[:stop_at]
+        n = len(years)
+        base = np.array([x.base_ens for x in years])
+        target = np.array([x.with_ens for x in years])
+        eens_base, eens_with = MeanEstimate.of(base), MeanEstimate.of(target)
+        evaluated = sum(x.days.size for x in years) / max(n * (system.hours // 24), 1)
 
-    def per_year_at(c: float) -> tuple[np.ndarray, float]:
-        """Per-year EENS with the reference unit at ``c`` kW, and the mean number of hours per year still
-        short while the reference unit is up (minus the slope dEENS/dC)."""
-        out = np.zeros(n)
-        hours_short_up = 0
-        for k, x in enumerate(years):
-            if x.days.size == 0:
-                continue
+        def per_year_at(c: float) -> tuple[np.ndarray, float]:
+            """Per-year EENS with the reference unit at ``c`` kW, and the mean number of hours per year still
+            short while the reference unit is up (minus the slope dEENS/dC)."""
             if c == 0.0:
-                out[k] = x.base_ens
-                hours_short_up += int(np.count_nonzero((x.base_ens_h > 0) & x.ref_up))
-                continue
-            h = with_row(x.hist, x.ref_up, c * x.ref_up)
-            sys_r = restrict_system(base_sys, x.days).replace(units=probe_units)
-            r = evaluate_year(sys_r, h, opf_probe, v2g=v2g_base,
-                              known_normal=x.known if x.known[1].size else None)
-            out[k] = r.ens_kwh
-            hours_short_up += int(np.count_nonzero((r.ens_kw > 0) & x.ref_up))
-        return out, hours_short_up / max(n, 1)
+                return base.copy(), sum(int(np.count_nonzero((x.base_ens_h > 0) & x.ref_up))
+                                        for x in years) / max(n, 1)
+            futs = [ex.submit(_probe, setup, x, c) if x.days.size else None for x in years]
+            got = [f.result() if f is not None else (0.0, 0) for f in futs]
+            return np.array([g[0] for g in got]), sum(g[1] for g in got) / max(n, 1)
 
+        return _bisect(setup, years, base, target, eens_base, eens_with, evaluated, per_year_at, progress, t0)
+    finally:
+        ex.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """What every per-year task of a capacity-value run needs (picklable, for workers)."""
+    system: System
+    base_sys: System
+    res_row: int | None
+    v2g_base: bool
+    probe_units: Units
+    mc: SequentialMonteCarlo
+    spec: CapacityValueSpec
+
+
+_OPFS: dict[tuple[Any, ...], SheddingOPF | None] = {}
+
+
+def _cached_opf(system: System, units: Units, solver: str) -> SheddingOPF | None:
+    """One shedding model per (network, units, solver) in each process, built on first use."""
+    net = system.network
+    key = (system.name, net.r_pu.tobytes(), net.x_pu.tobytes(), net.rating_pu.tobytes(), net.vmin, net.vmax,
+           units.ids, units.bus.tobytes(), system.fleet.bus if system.fleet else None, solver)
+    if key not in _OPFS:
+        if len(_OPFS) > 16:
+            _OPFS.clear()
+        _OPFS[key] = _opf(system, units, solver)
+    return _OPFS[key]
+
+
+def _first_pass(setup: _Setup, yy: int) -> _Year:
+    """One sample year: the system without the resource in full, then the short days with it."""
+    system, base_sys, res_row, mc, spec = setup.system, setup.base_sys, setup.res_row, setup.mc, setup.spec
+    opf_base = _cached_opf(base_sys, base_sys.units, mc.solver)
+    opf_with = _cached_opf(system, system.units, mc.solver) if res_row is not None else opf_base
+    hist = sample_year(system, mc.seed, yy)
+    hist_base = hist if res_row is None else drop_row(hist, res_row)
+    rb = evaluate_year(base_sys, hist_base, opf_base, v2g=setup.v2g_base)
+    days = rb.short_days
+    hb = restrict_history(hist_base, days)
+    hours = day_hours(days)
+    known = (rb.gpl_bus_load_kw[hours], rb.normal[hours]) if rb.normal.size else None
+    rw = None
+    if days.size:
+        kn_with = known if res_row is None else None
+        rw = evaluate_year(restrict_system(system, days), restrict_history(hist, days), opf_with,
+                           v2g=mc.v2g, known_normal=kn_with)
+    if spec.metric == "efc":
+        ref_up = np.ones(days.size * 24, bool)
+    else:
+        full_up = two_state_hourly(stream(mc.seed, yy, UNIT, unit_key(REFERENCE_ID)), spec.ref_mttf_h,
+                                   spec.ref_mttr_h, system.hours)
+        ref_up = full_up[hours]
+    return _Year(base_ens=rb.ens_kwh, with_ens=rw.ens_kwh if rw else 0.0, days=days, hist=hb,
+                 ref_up=ref_up, base_ens_h=rb.ens_kw[hours],
+                 known=known if known is not None else (np.zeros(0), np.zeros(0, bool)),
+                 v2g=rw.v2g_kwh if rw else 0.0, lr=rw.load_reduction_kwh if rw else 0.0,
+                 charging=rb.charging_kwh + ((rw.charging_kwh - float(rb.charging_kw[hours].sum()))
+                                             if rw and rb.charging_kw.size else 0.0))
+
+
+def _probe(setup: _Setup, x: _Year, c: float) -> tuple[float, int]:
+    """EENS of one year's short days with the reference unit at ``c`` kW, and its hours still short with
+    the reference unit up."""
+    h = with_row(x.hist, x.ref_up, c * x.ref_up)
+    sys_r = restrict_system(setup.base_sys, x.days).replace(units=setup.probe_units)
+    r = evaluate_year(sys_r, h, _cached_opf(setup.base_sys, setup.probe_units, setup.mc.solver),
+                      v2g=setup.v2g_base,
+                      known_normal=x.known if x.known[1].size else None)
+    return r.ens_kwh, int(np.count_nonzero((r.ens_kw > 0) & x.ref_up))
+
+
+def _bisect(setup: _Setup, years: list[_Year], base: np.ndarray, target: np.ndarray, eens_base: MeanEstimate,
+            eens_with: MeanEstimate, evaluated: float,
+            per_year_at: Callable[[float], tuple[np.ndarray, float]], progress: Progress | None,
+            t0: float) -> CapacityValueResult:
+    spec, mc = setup.spec, setup.mc
+    n = len(years)
     curve: dict[float, np.ndarray] = {}
     slopes: dict[float, float] = {}
     probes: list[Probe] = []

@@ -257,6 +257,8 @@ def ecc(
     cov: Annotated[float | None, typer.Option(help="Target stderr/mean of the base EENS")] = None,
     tolerance: Annotated[float | None, typer.Option(help="Bisection |dEENS|/EENS (default: instance)")] = None,
     solver: SolverOpt = "highs",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
     sets: SetOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -266,7 +268,8 @@ def ecc(
     from gplopt.reliability import SequentialMonteCarlo
 
     inst, system = load(file, sets)
-    mc = SequentialMonteCarlo.from_instance(inst, years=years, seed=seed, target_cov=cov, solver=solver)
+    mc = SequentialMonteCarlo.from_instance(inst, years=years, seed=seed, target_cov=cov, solver=solver,
+                                            workers=n_workers(workers), scheduler=scheduler)
     spec = CapacityValueSpec.from_system(system, metric=metric, resource=resource, tolerance=tolerance)
     with progress_bar(metric, not as_json) as bar:
         task = bar.add_task(metric, total=mc.n_cap, info="") if bar else None

@@ -201,3 +201,11 @@ def test_sweep_killed_with_sigkill_resumes_to_the_same_answer(tmp_path: Path) ->
     assert resumed.returncode == 0, resumed.stderr
     a, b = json.loads(resumed.stdout)["points"], json.loads(fresh.stdout)["points"]
     assert [np.round(r["ecc_kw"], 9) for r in a] == [np.round(r["ecc_kw"], 9) for r in b]
+
+
+def test_ecc_is_identical_for_any_number_of_workers(beijing: Any) -> None:
+    from gplopt.capacity_value import capacity_value
+
+    a = capacity_value(beijing, SequentialMonteCarlo(years=3, seed=6, workers=1)).to_dict()
+    b = capacity_value(beijing, SequentialMonteCarlo(years=3, seed=6, workers=2)).to_dict()
+    assert _strip(a) == _strip(b)
