@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from gplopt.metrics import MeanEstimate, stopping_year
 from gplopt.network.opf import SheddingOPF
 from gplopt.parallel import make_executor
 from gplopt.sampling import sample_year
-from gplopt.system import System, build_system
+from gplopt.system import System
 
 
 @dataclass(frozen=True)
@@ -253,16 +253,3 @@ def _run_info(system: System, spec: SequentialMonteCarlo) -> dict[str, Any]:
     keep = {k: v for k, v in spec.__dict__.items() if k in ("seed", "v2g", "solver", "use_certificate",
                                                               "first_year")}
     return {"instance_sha256": inst.hexdigest()[:16], **keep}
-
-
-def assess_file(path: str | Path, overrides: list[str] | None = None, **kw: Any) -> ReliabilityResult:
-    """Convenience: load an instance file and assess it with its simulation defaults overridden by ``kw``."""
-    from gplopt.instance import load_instance
-
-    inst = load_instance(path, overrides or [])
-    system = build_system(inst, base_dir=Path(path).resolve().parent)
-    return assess(system, SequentialMonteCarlo.from_instance(inst, **kw))
-
-
-def with_spec(spec: SequentialMonteCarlo, **kw: Any) -> SequentialMonteCarlo:
-    return replace(spec, **kw)

@@ -248,12 +248,3 @@ def make_solver(name: str):  # type: ignore[no-untyped-def]
     uc.update_vars = False
     uc.update_params = True
     return solver
-
-
-def default_solver() -> str:
-    """'gurobi' when importable and licensed, else 'highs'."""
-    try:
-        make_solver("gurobi")
-        return "gurobi"
-    except Exception:
-        return "highs"
