@@ -55,6 +55,8 @@ class YearResult:
     normal: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, bool))
     gpl_bus_load_kw: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
     charging_kw: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+    v2g_kw: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+    ens_by_bus_kw: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
 
 
 @dataclass(frozen=True)
@@ -244,17 +246,23 @@ def _one_blas_thread() -> Any:
 
 def evaluate_year(system: System, hist: History, opf: SheddingOPF | None, *, v2g: bool = True,
                   use_certificate: bool = True, days: np.ndarray | None = None,
-                  known_normal: tuple[np.ndarray, np.ndarray] | None = None) -> YearResult:
+                  known_normal: tuple[np.ndarray, np.ndarray] | None = None,
+                  known_result: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> YearResult:
     """ENS of every hour of one sample year (or of the hours of ``days`` only); see ``_evaluate_year``."""
     with _one_blas_thread():
         return _evaluate_year(system, hist, opf, v2g=v2g, use_certificate=use_certificate, days=days,
-                              known_normal=known_normal)
+                              known_normal=known_normal, known_result=known_result)
 
 
 def _evaluate_year(system: System, hist: History, opf: SheddingOPF | None, *, v2g: bool = True,
                   use_certificate: bool = True, days: np.ndarray | None = None,
-                  known_normal: tuple[np.ndarray, np.ndarray] | None = None) -> YearResult:
+                  known_normal: tuple[np.ndarray, np.ndarray] | None = None,
+                  known_result: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> YearResult:
     """ENS of every hour of one sample year (or of the hours of ``days`` only).
+
+    ``known_result = (gpl_bus_load_kw, v2g_kw, ens_by_bus_kw)`` from an earlier run on the same history *and
+    the same units*: an hour whose GPL-bus load and V2G injection are unchanged has every input unchanged, so
+    its ENS is copied instead of recomputed.
 
     ``known_normal = (gpl_charging_kw, normal)`` from an earlier run on the same history: an hour that run
     screened as normal, whose GPL charging is unchanged, is normal again without a power flow (the screen
@@ -274,14 +282,19 @@ def _evaluate_year(system: System, hist: History, opf: SheddingOPF | None, *, v2
         t = subtree_matrix(net)
         ok_cand = (hi.shortfall <= TOL_KW) & hi.grid_up
         normal = np.zeros(hours_n, bool)
+        reused = np.zeros(hours_n, bool)
+        if known_result is not None and system.fleet is not None:
+            reused = (np.abs(hi.p_load[:, system.fleet.bus] - known_result[0]) <= 1e-9) & \
+                (np.abs(hi.gpl_kw - known_result[1]) <= 1e-9)
+            ens_by_bus[reused] = known_result[2][reused]
         if known_normal is not None and system.fleet is not None:
             same = np.abs(hi.p_load[:, system.fleet.bus] - known_normal[0]) <= 1e-9
             normal = ok_cand & same & known_normal[1]
-        cand = np.flatnonzero(ok_cand & ~normal)
+        cand = np.flatnonzero(ok_cand & ~normal & ~reused)
         if cand.size:
             normal[cand] = screen(system, hi, cand)
         screened = int(normal.sum())
-        rest = np.flatnonzero(~normal)
+        rest = np.flatnonzero(~normal & ~reused)
         if use_certificate:
             passed, shed = certificate(system, hi, lim, rest, t)
             ens_by_bus[rest[passed]] = shed[passed]
@@ -316,7 +329,7 @@ def _evaluate_year(system: System, hist: History, opf: SheddingOPF | None, *, v2
         min_soc_seen=fy.min_soc_seen if fy else float("nan"), ens_kw=ens,
         failed_hours=[int(hi.hours[h]) for h in failed], hours=hi.hours, normal=normal_mask,
         gpl_bus_load_kw=hi.p_load[:, system.fleet.bus] if system.fleet is not None else np.zeros(hours_n),
-        charging_kw=fy.charging_kw if fy else np.zeros(0),
+        charging_kw=fy.charging_kw if fy else np.zeros(0), v2g_kw=hi.gpl_kw, ens_by_bus_kw=ens_by_bus,
         short_days=np.unique(hi.hours[(ens > 0) | (hi.shortfall > TOL_KW)] // 24))
 
 

@@ -282,9 +282,12 @@ def _first_pass(setup: _Setup, yy: int) -> _Year:
     known = (rb.gpl_bus_load_kw[hours], rb.normal[hours]) if rb.normal.size else None
     rw = None
     if days.size:
-        kn_with = known if res_row is None else None
+        same_units = res_row is None     # only then are all inputs but the GPL's the same as the base's
+        kn_with = known if same_units else None
+        kr_with = ((rb.gpl_bus_load_kw[hours], rb.v2g_kw[hours], rb.ens_by_bus_kw[hours])
+                   if same_units and rb.ens_by_bus_kw.size else None)
         rw = evaluate_year(restrict_system(system, days), restrict_history(hist, days), opf_with,
-                           v2g=mc.v2g, known_normal=kn_with)
+                           v2g=mc.v2g, known_normal=kn_with, known_result=kr_with)
     if spec.metric == "efc":
         ref_up = np.ones(days.size * 24, bool)
     else:

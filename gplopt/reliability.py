@@ -169,7 +169,9 @@ def _run_years(years: list[int]) -> list[YearResult]:
     for y in years:
         hist = sample_year(system, spec.seed, y)
         r = evaluate_year(system, hist, _opf(), v2g=spec.v2g, use_certificate=spec.use_certificate)
-        r.ens_kw = r.normal = r.gpl_bus_load_kw = r.hours = r.charging_kw = np.zeros(0)  # hourly detail stays
+        # hourly detail stays in the worker
+        r.ens_kw = r.normal = r.gpl_bus_load_kw = r.hours = r.charging_kw = r.v2g_kw = np.zeros(0)
+        r.ens_by_bus_kw = np.zeros((0, 0))
         out.append(r)
     return out
 
