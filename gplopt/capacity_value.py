@@ -282,12 +282,12 @@ def _first_pass(setup: _Setup, yy: int) -> _Year:
     known = (rb.gpl_bus_load_kw[hours], rb.normal[hours]) if rb.normal.size else None
     rw = None
     if days.size:
-        same_units = res_row is None     # only then are all inputs but the GPL's the same as the base's
-        kn_with = known if same_units else None
+        # with the same units, an hour whose GPL load and V2G are unchanged has the base's result exactly
+        # (this covers every hour the base screened as normal, too)
         kr_with = ((rb.gpl_bus_load_kw[hours], rb.v2g_kw[hours], rb.ens_by_bus_kw[hours])
-                   if same_units and rb.ens_by_bus_kw.size else None)
+                   if res_row is None and rb.ens_by_bus_kw.size else None)
         rw = evaluate_year(restrict_system(system, days), restrict_history(hist, days), opf_with,
-                           v2g=mc.v2g, known_normal=kn_with, known_result=kr_with)
+                           v2g=mc.v2g, known_result=kr_with)
     if spec.metric == "efc":
         ref_up = np.ones(days.size * 24, bool)
     else:

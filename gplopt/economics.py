@@ -38,6 +38,8 @@ class Economics:
     net_benefit_ci_cny: tuple[float, float]
     ecc_per_cost: float                    # kW per million CNY/yr
     ecc_per_cost_ci: tuple[float, float]
+    ecc_per_cost_sd: float                 # bootstrap spread: the evaluation's noise for design
+    net_benefit_sd: float
     cost_per_kw_cny: float                 # GPL annual cost per kW of ECC
     storage_cost_per_kw_cny: float         # avoided storage's annual cost per kW
 
@@ -79,7 +81,10 @@ def economics(system: System, cv: CapacityValueResult) -> Economics:
         load_reduction_payments_cny=lr.mean, load_reduction_payments_stderr_cny=lr.stderr,
         charger_cost_cny=chargers, annual_cost_cny=cost, net_benefit_cny=float(capex + om - v2g.mean),
         net_benefit_ci_cny=ci(net_boot), ecc_per_cost=ecc / cost * 1e6 if cost > 0 else float("inf"),
-        ecc_per_cost_ci=ci(per_cost_boot), cost_per_kw_cny=cost / ecc if ecc > 0 else float("inf"),
+        ecc_per_cost_ci=ci(per_cost_boot),
+        ecc_per_cost_sd=float(np.std(per_cost_boot, ddof=1)) if boot.size > 1 and cost > 0 else 0.0,
+        net_benefit_sd=float(np.hypot(np.std(net_boot, ddof=1) if boot.size > 1 else 0.0, v2g.stderr)),
+        cost_per_kw_cny=cost / ecc if ecc > 0 else float("inf"),
         storage_cost_per_kw_cny=float((capex + om) / ecc) if ecc > 0 else float("nan"))
 
 

@@ -6,8 +6,6 @@ import time
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-import numpy as np
-
 from gplopt.capacity_value import CapacityValueSpec, capacity_value
 from gplopt.design.space import Design
 from gplopt.economics import economics
@@ -60,17 +58,11 @@ def evaluate_design(inst: Instance, design: Design, mc: SequentialMonteCarlo) ->
     system = build_system(with_overrides(inst, design.overrides()))
     cv = capacity_value(system, replace(mc, workers=1), CapacityValueSpec.from_system(system))
     eco = economics(system, cv)
-    boot = cv.boot_values if cv.boot_values.size > 1 else np.array([cv.value_kw, cv.value_kw])
     cost = eco.annual_cost_cny
-    per_cost = boot / cost * 1e6 if cost > 0 else np.zeros_like(boot)
-    from gplopt.economics import storage_annual_cost
-
-    capex, om = storage_annual_cost(system, boot)
-    net = capex + om - eco.v2g_payments_cny
     return Evaluation(
         design=design, seed=mc.seed, first_year=mc.first_year, years=cv.years, ecc_kw=cv.value_kw,
         ecc_ci=(cv.ci_low_kw, cv.ci_high_kw), annual_cost_cny=cost, ecc_per_cost=eco.ecc_per_cost,
-        ecc_per_cost_sd=float(np.std(per_cost, ddof=1)), net_benefit_cny=eco.net_benefit_cny,
-        net_benefit_sd=float(np.hypot(np.std(net, ddof=1), eco.v2g_payments_stderr_cny)),
+        ecc_per_cost_sd=eco.ecc_per_cost_sd, net_benefit_cny=eco.net_benefit_cny,
+        net_benefit_sd=eco.net_benefit_sd,
         eens_kwh_per_year=cv.eens_with.mean, v2g_kwh_per_year=cv.v2g_kwh_per_year.mean,
         seconds=time.perf_counter() - t0)
