@@ -170,6 +170,18 @@ def validate_model(kind: str, data: Any, where: str) -> dict[str, Any]:
             raise InstanceError(path, "present (a required field)", "missing") from None
         if err["type"] == "extra_forbidden":
             raise InstanceError(path, "a known field (unknown fields are rejected)", err.get("input")) from None
-        rule = err["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
-        raise InstanceError(path, rule, err.get("input")) from None
+        raise InstanceError(path, _rule(err), err.get("input")) from None
     return data  # type: ignore[no-any-return]
+
+
+_RULES = {"greater_than": "> {gt}", "greater_than_equal": ">= {ge}", "less_than": "< {lt}",
+          "less_than_equal": "<= {le}", "too_short": "{min_length} or more items",
+          "too_long": "{max_length} or fewer items"}
+
+
+def _rule(err: Any) -> str:
+    """The broken rule in the words of ``InstanceError`` ("must be > 0"), from a pydantic error."""
+    template = _RULES.get(err["type"])
+    if template is not None:
+        return template.format(**err.get("ctx", {}))
+    return str(err["msg"]).removeprefix("Value error, ").removeprefix("Input should be ")

@@ -40,7 +40,7 @@ the pydantic schemas in `gplopt/model_schemas.py`; to regenerate it run `python 
 **Checks.** A model file is validated when it is first read: unknown fields are rejected, numbers must be
 finite, and every rule below holds. A bad file stops the command with exit code 2 and one line naming the file,
 the field, the rule and the value, e.g.
-`error: my_feeder/models/ev/my_ev.json: battery_kwh: must be greater than 0, got -1`. A participation curve
+`error: my_feeder/models/ev/my_ev.json: battery_kwh: must be > 0, got -1`. A participation curve
 must also have increasing prices and rates that do not fall with price (checked when an instance names it).
 
 Columns: the field's JSON name, its type, its unit, its default (**required** when it has none) and its
