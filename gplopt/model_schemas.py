@@ -183,5 +183,5 @@ def _rule(err: Any) -> str:
     """The broken rule in the words of ``InstanceError`` ("must be > 0"), from a pydantic error."""
     template = _RULES.get(err["type"])
     if template is not None:
-        return template.format(**err.get("ctx", {}))
+        return template.format(**{k: f"{v:g}" if isinstance(v, float) else v for k, v in err.get("ctx", {}).items()})
     return str(err["msg"]).removeprefix("Value error, ").removeprefix("Input should be ")

@@ -99,15 +99,24 @@ def test_edited_model_file_is_read_again(tmp_path: Path) -> None:
      ("my_pc.json: grades[0].v2g", "must be <= 1", "got 1.5")),
     ("participation", "my_pc", {"grades": []}, ("my_pc.json: grades", "must be 1 or more items", "got []")),
 ])
-def test_bad_model_file_exit_2(run_cli: Any, tmp_path: Path, kind: str, name: str, content: Any,
-                               needles: tuple[str, ...]) -> None:
-    """A bad model beside the instance: exit 2, one line naming the file, the field, the rule and the value."""
+def test_bad_model_file(tmp_path: Path, kind: str, name: str, content: Any, needles: tuple[str, ...]) -> None:
+    """A bad model file: an InstanceError naming the file, the field, the rule and the value."""
     (tmp_path / "models" / kind).mkdir(parents=True)
     text = content if isinstance(content, str) else json.dumps(content)
     (tmp_path / "models" / kind / f"{name}.json").write_text(text, encoding="utf-8")
+    with pytest.raises(InstanceError) as exc:
+        load_model(kind, name, base_dir=tmp_path)
+    for needle in needles:
+        assert needle in str(exc.value), (needle, str(exc.value))
+
+
+def test_bad_model_file_beside_instance_exit_2(run_cli: Any, tmp_path: Path) -> None:
+    """Through the CLI: exit 2 and one line, before any simulation."""
+    (tmp_path / "models" / "ev").mkdir(parents=True)
+    (tmp_path / "models" / "ev" / "my_ev.json").write_text(json.dumps({"battery_kwh": -1}), encoding="utf-8")
     (tmp_path / "inst.json").write_text(json.dumps(BEIJING), encoding="utf-8")
-    field = {"ev": "ev_type", "chargers": "charger_type", "participation": "participation"}[kind]
-    assert_bad(run_cli("validate", tmp_path / "inst.json", "--set", f"gpl.{field}={name}"), *needles)
+    assert_bad(run_cli("evaluate", tmp_path / "inst.json", "--set", "gpl.ev_type=my_ev"),
+               f"{tmp_path / 'models' / 'ev' / 'my_ev.json'}: battery_kwh: must be > 0, got -1")
 
 
 def test_bad_participation_csv(tmp_path: Path) -> None:
