@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from gplopt.errors import InstanceError
 
@@ -215,6 +215,18 @@ class Instance(Block):
     ecc_reference: ReferenceUnit = F(default_factory=ReferenceUnit, description="ECC reference unit")
     simulation: Simulation = F(default_factory=Simulation, description="Monte Carlo defaults")
     design: Design = F(default_factory=Design, description="Design search space")
+    _base_dir: Path | None = PrivateAttr(None)  # not data: where the file was, kept by every derived instance
+
+    @property
+    def base_dir(self) -> Path | None:
+        """The instance file's folder, where its own ``models/`` is searched (None for data not from a file)."""
+        return self._base_dir
+
+    def __eq__(self, other: object) -> bool:
+        """Equal data is equal instances, wherever their files were."""
+        if not isinstance(other, Instance):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
 
 
 # --------------------------------------------------------------------------------------- load and dump
@@ -318,6 +330,7 @@ def instance_from_data(data: dict[str, Any], *, base_dir: Path | None = None, ch
         from gplopt.checks import check_instance
 
         check_instance(inst, base_dir=base_dir)
+    inst._base_dir = base_dir
     return inst
 
 
@@ -354,7 +367,7 @@ def with_overrides(inst: Instance, overrides: dict[str, Any] | list[str]) -> Ins
     items = overrides if isinstance(overrides, list) else [f"{k}={json.dumps(v)}" for k, v in overrides.items()]
     for ov in items:
         apply_override(data, ov)
-    return instance_from_data(data)
+    return instance_from_data(data, base_dir=inst.base_dir)  # the model search path travels with it
 
 
 def json_schema() -> dict[str, Any]:

@@ -1,22 +1,25 @@
 """The model library: equipment and behaviour data in ``models/`` that instances reference by name.
 
-Looked up, in order, in ``$GPLOPT_MODELS``, ``models/`` beside the instance's folder, and the ``models/``
-folder of the gplopt source tree. Files are ``models/<kind>/<name>.json`` (participation curves may also be
-``.csv`` with columns ``price_cny_per_kwh,v2g,load_reduction``).
+Looked up, in order, in ``$GPLOPT_MODELS``, ``models/`` in the instance's folder and in its parent, and the
+models bundled in the package (``gplopt/models/``, shipped in the wheel; the checkout's top-level ``models/``
+is a link to it). Files are ``models/<kind>/<name>.json`` (participation curves may also be ``.csv`` with
+columns ``price_cny_per_kwh,v2g,load_reduction``); each is validated against its schema in
+:mod:`gplopt.model_schemas` when it is read.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from gplopt.errors import InstanceError
+from gplopt.instance import read_json
 
 KINDS = ("ev", "chargers", "participation", "reliability", "costs", "load_shapes")
+BUNDLED = Path(__file__).resolve().parent / "models"   # package data: found the same way editable or installed
 
 
 def model_dirs(base_dir: Path | None = None) -> list[Path]:
@@ -25,7 +28,7 @@ def model_dirs(base_dir: Path | None = None) -> list[Path]:
         dirs.append(Path(os.environ["GPLOPT_MODELS"]))
     if base_dir is not None:
         dirs += [base_dir / "models", base_dir.parent / "models"]
-    dirs.append(Path(__file__).resolve().parent.parent / "models")
+    dirs.append(BUNDLED)
     return [d for d in dirs if d.is_dir()]
 
 
@@ -47,26 +50,41 @@ def find(kind: str, name: str, base_dir: Path | None = None) -> Path | None:
 
 
 def load_model(kind: str, name: str, path: str = "", base_dir: Path | None = None) -> dict[str, Any]:
-    """The named model as a dict, or an InstanceError naming the field and the known names."""
+    """The named model as a dict, checked against its schema, or an InstanceError naming the field (or the
+    model file, its field and rule) and the known names."""
     p = find(kind, name, base_dir)
     if p is None:
         known = ", ".join(available(kind, base_dir)) or "none"
         raise InstanceError(path or f"models/{kind}", f"a model in models/{kind} (known: {known})", name)
-    return _read(str(p))
+    return _read(kind, str(p), p.stat().st_mtime_ns)
 
 
 @lru_cache(maxsize=64)
-def _read(p: str) -> dict[str, Any]:
-    if p.endswith(".csv"):
+def _read(kind: str, p: str, mtime_ns: int) -> dict[str, Any]:
+    """One model file, parsed and validated (cached per path and modification time)."""
+    from gplopt.model_schemas import validate_model
+
+    data = _read_csv(p) if p.endswith(".csv") else read_json(p)
+    return validate_model(kind, data, p)
+
+
+def _read_csv(p: str) -> dict[str, Any]:
+    """A participation curve as CSV: a header ``price_cny_per_kwh,v2g,load_reduction`` and one row per grade."""
+    cols = ("price_cny_per_kwh", "v2g", "load_reduction")
+    try:
         with open(p, newline="", encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
-        return {
-            "name": Path(p).stem,
-            "grades": [
-                {"price_cny_per_kwh": float(r["price_cny_per_kwh"]), "v2g": float(r["v2g"]),
-                 "load_reduction": float(r["load_reduction"])}
-                for r in rows
-            ],
-        }
-    with open(p, encoding="utf-8") as fh:
-        return json.load(fh)  # type: ignore[no-any-return]
+    except UnicodeDecodeError:
+        raise InstanceError(p, "UTF-8 text", "binary data") from None
+    grades = []
+    for i, r in enumerate(rows):
+        grade: dict[str, float] = {}
+        for c in cols:
+            try:
+                grade[c] = float(r[c])
+            except KeyError:
+                raise InstanceError(f"{p}: header", f"the columns {','.join(cols)}", list(r)) from None
+            except (TypeError, ValueError):
+                raise InstanceError(f"{p}: row {i + 2} {c}", "a number", r[c]) from None
+        grades.append(grade)
+    return {"name": Path(p).stem, "grades": grades}

@@ -167,7 +167,7 @@ def run_points(inst: Instance, cases: list[dict[str, Any]], mc: SequentialMonteC
                 row = futs[k].result()
                 if jr is not None:
                     jr.append(k, row)
-            rows.append(row)
+            rows.append(dict(row))  # identical cases share one result: each row gets its own copy
             if progress:
                 progress(n + 1, len(cases))
     finally:

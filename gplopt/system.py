@@ -290,7 +290,9 @@ def build_fleet(inst: Instance, network: Network, base_dir: Path | None = None) 
 
 
 def build_system(inst: Instance, base_dir: Path | None = None) -> System:
-    """The one constructor of System from a validated Instance."""
+    """The one constructor of System from a validated Instance. Models are searched beside ``base_dir``,
+    by default the folder of the instance's file (``inst.base_dir``)."""
+    base_dir = base_dir if base_dir is not None else inst.base_dir
     network = build_network(inst)
     return System(name=inst.name, network=network, units=build_units(inst, network),
                   load_kw=load_series_kw(inst, base_dir), fleet=build_fleet(inst, network, base_dir),

@@ -7,6 +7,7 @@ cannot go stale.
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 import types
@@ -65,6 +66,8 @@ def _type_name(ann: Any) -> str:
     if origin is list:
         inner = _type_name(args[0])
         return f"list[{inner}]"
+    if origin is dict:
+        return f"object of {_type_name(args[1])}"
     if isinstance(ann, type):
         return {"float": "number", "int": "integer", "str": "string", "bool": "boolean"}.get(
             ann.__name__, ann.__name__)
@@ -110,21 +113,18 @@ def _walk(model: type[BaseModel], path: str, seen: dict[type[BaseModel], list[st
     seen[model].append(path)
     for name, field in model.model_fields.items():
         ann = field.annotation
-        is_list = typing.get_origin(ann) is list
+        suffix = {list: "[]", dict: ".<name>"}.get(typing.get_origin(ann), "")  # type: ignore[call-overload]
         for sub in _models_in(ann):
-            sub_path = f"{path}.{name}" if path else name
-            if is_list:
-                sub_path += "[]"
+            sub_path = (f"{path}.{name}" if path else name) + suffix
             _walk(sub, sub_path, seen, order)
 
 
-def render() -> str:
-    from gplopt.instance import SCHEMA_VERSION, Instance
-
+def model_tables(root: type[BaseModel]) -> list[str]:
+    """One Markdown section per pydantic model reachable from ``root``: where it sits and its fields."""
     seen: dict[type[BaseModel], list[str]] = {}
     order: list[type[BaseModel]] = []
-    _walk(Instance, "", seen, order)
-    parts = [HEADER, f"\nSchema version: `{SCHEMA_VERSION}`.\n"]
+    _walk(root, "", seen, order)
+    parts = []
     for model in order:
         paths = seen[model]
         where = ", ".join(f"`{p}`" for p in paths) if paths != [""] else "the top level of the file"
@@ -132,7 +132,7 @@ def render() -> str:
         if tag is not None and typing.get_origin(tag.annotation) is typing.Literal:
             where += f", with `\"type\": {json.dumps(tag.default)}`"
         parts.append(f"\n## {model.__name__}\n\nAt {where}.\n")
-        doc = (model.__dict__.get("__doc__") or "").strip()
+        doc = inspect.cleandoc(model.__dict__.get("__doc__") or "")
         if doc:
             parts.append(f"\n{doc}\n")
         parts.append("\n| field | type | unit | default | description |\n|---|---|---|---|---|\n")
@@ -142,7 +142,13 @@ def render() -> str:
             row = [f"`{name}`", f"`{_type_name(field.annotation)}`", unit, _default(field),
                    _description(field, unit)]
             parts.append("| " + " | ".join(_cell(c) for c in row) + " |\n")
-    return "".join(parts)
+    return parts
+
+
+def render() -> str:
+    from gplopt.instance import SCHEMA_VERSION, Instance
+
+    return "".join([HEADER, f"\nSchema version: `{SCHEMA_VERSION}`.\n", *model_tables(Instance)])
 
 
 def main(argv: list[str]) -> int:
