@@ -12,9 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 from gplopt.errors import GploptError
+from gplopt.importers.cli import import_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Capacity value and design of grid-connected EV parking lots (V2G).")
+app.add_typer(import_app, name="import")
 console = Console()
 err_console = Console(stderr=True)
 
