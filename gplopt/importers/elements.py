@@ -107,7 +107,8 @@ def units_block(net: Any, ids: dict[int, int], network: dict[str, Any], sgen_pro
                 report.note(label, "dropped", "not connected to the external grid" if bus is None else "p_mw <= 0")
                 continue
             kind, rel = unit_reliability(f"{g.get('type', '')} {g.get('profile', '')} {g.get('name', '')}", defaults)
-            unit: dict[str, Any] = {"id": f"{table}{idx}", "bus": bus, "capacity_kw": p, **rel}
+            unit: dict[str, Any] = {"id": f"{table}{idx}", "bus": bus, "capacity_kw": p, **rel,
+                                    "q_max_kvar": defaults["generation_q_over_p"]["value"] * p}
             prof = (sgen_profiles or {}).get(int(idx)) if table == "sgen" else None
             if prof is not None:
                 unit.update(type="profile", profile=prof, source=str(g.get("type", kind)))
