@@ -12,7 +12,7 @@ import_app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exce
 
 OutOpt = Annotated[Path, typer.Option("--out", help="Instance JSON to write (profiles go beside it)",
                                       show_default=False)]
-FmtOpt = Annotated[str, typer.Option("--profiles-format", help="csv, or parquet (needs gplopt[parquet])")]
+FmtOpt = Annotated[str, typer.Option("--profiles-format", help="csv, csv.gz, or parquet (needs gplopt[parquet])")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite existing output files")]
 NameOpt = Annotated[str | None, typer.Option("--name", help="Case name (default: from the source)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable summary and full report on stdout")]

@@ -98,5 +98,6 @@ def write_table(columns: dict[str, np.ndarray], path: Path) -> None:
             raise missing_extra("parquet", "pyarrow") from None
         df.to_parquet(tmp, index=False)
     else:
-        df.to_csv(tmp, index=False, float_format="%.6g")
+        gz = "gzip" if path.name.endswith(".gz") else None
+        df.to_csv(tmp, index=False, float_format="%.5g", compression=gz)
     tmp.replace(path)

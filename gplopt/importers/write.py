@@ -16,8 +16,8 @@ def write_imported(imp: Imported, out: Path, *, fmt: str = "csv", force: bool = 
     from gplopt.instance import instance_from_data
     from gplopt.system import build_system
 
-    if fmt not in ("csv", "parquet"):
-        raise GploptError(f"--profiles-format: must be csv or parquet, got {fmt!r}")
+    if fmt not in ("csv", "csv.gz", "parquet"):
+        raise GploptError(f"--profiles-format: must be csv, csv.gz or parquet, got {fmt!r}")
     if out.suffix != ".json":
         raise GploptError(f"--out: must be a .json file, got {str(out)!r}")
     if not out.parent.is_dir():
