@@ -24,6 +24,11 @@ pp = pytest.importorskip("pandapower")
 pn = pytest.importorskip("pandapower.networks")
 
 
+@pytest.fixture(scope="module")
+def case33bw_net() -> Any:
+    return pn.case33bw()
+
+
 def quiet(fn: Any, *args: Any, **kw: Any) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -38,9 +43,9 @@ def import_net(net: Any, out: Path, **kw: Any) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------ acceptance
-def test_case33bw_json_import_gives_ieee33_powerflow(tmp_path: Path, ieee33_path: Path) -> None:
+def test_case33bw_json_import_gives_ieee33_powerflow(tmp_path: Path, ieee33_path: Path, case33bw_net: Any) -> None:
     src = tmp_path / "case33bw_pp.json"
-    quiet(pp.to_json, pn.case33bw(), str(src))
+    quiet(pp.to_json, case33bw_net, str(src))
     from gplopt.importers.pandapower import read_pandapower_json
 
     summary = import_net(quiet(read_pandapower_json, src), tmp_path / "c33.json")
@@ -64,8 +69,8 @@ def test_cigre_mv_peak_voltages_agree_with_pandapower(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------ bad input
-def test_meshed_network_names_the_loop(tmp_path: Path) -> None:
-    net = pn.case33bw()
+def test_meshed_network_names_the_loop(tmp_path: Path, case33bw_net: Any) -> None:
+    net = case33bw_net.deepcopy()
     net.line.loc[net.line.index[-1], "in_service"] = True          # close tie line 33 (bus 25-29 in 1-based)
     with pytest.raises(InstanceError) as exc:
         import_net(net, tmp_path / "x.json")
@@ -74,8 +79,8 @@ def test_meshed_network_names_the_loop(tmp_path: Path) -> None:
     assert not (tmp_path / "x.json").exists()
 
 
-def test_unmodellable_element_is_named(tmp_path: Path) -> None:
-    net = pn.case33bw()
+def test_unmodellable_element_is_named(tmp_path: Path, case33bw_net: Any) -> None:
+    net = case33bw_net.deepcopy()
     pp.create_shunt(net, bus=5, q_mvar=-0.3, name="cap bank")
     with pytest.raises(InstanceError, match=r"shunt 0 'cap bank': must be an element type gplopt can model"):
         import_net(net, tmp_path / "x.json")
@@ -104,7 +109,7 @@ def test_quarter_hours_become_hourly_energy_and_leap_day_is_dropped() -> None:
     h = to_hourly(q, "p")
     assert h.size == 8760
     assert h[0] == pytest.approx(1.5)                   # mean of quarters 0..3
-    assert h[59 * 24] == pytest.approx((60 * 96 + 1.5))  # 1 March follows 28 February
+    assert h[59 * 24] == pytest.approx(60 * 96 + 1.5)  # 1 March follows 28 February
     with pytest.raises(InstanceError, match=r"p: must be 8760 hourly or 35040 quarter-hourly"):
         to_hourly(np.ones(8761), "p")
 
@@ -164,15 +169,15 @@ def test_result_frames_and_evaluate_out(tmp_path: Path, rbts_path: Path, run_cli
     from gplopt.reliability import SequentialMonteCarlo, assess
 
     system = build_system(load_instance(rbts_path), base_dir=rbts_path.parent)
-    res = assess(system, SequentialMonteCarlo(years=3, seed=5, workers=1))
+    res = assess(system, SequentialMonteCarlo(years=2, seed=5, workers=1))
     years = res.to_frame("year")
-    assert list(years["year"]) == [0, 1, 2]
+    assert list(years["year"]) == [0, 1]
     assert years["ens_kwh"].mean() == pytest.approx(res.eens_kwh_per_year.mean)
     by_bus = res.to_frame("bus")
     assert by_bus["eens_kwh_per_year"].sum() == pytest.approx(res.eens_kwh_per_year.mean)
     with pytest.raises(GploptError, match="kind must be one of"):
         res.to_frame("month")
-    r = run_cli("evaluate", rbts_path, "--years", "3", "--seed", "5", "--workers", "1", "--json",
+    r = run_cli("evaluate", rbts_path, "--years", "2", "--seed", "5", "--workers", "1", "--json",
                 "--out", tmp_path / "out")
     assert r.returncode == 0, r.stderr
     import pandas as pd
@@ -180,3 +185,50 @@ def test_result_frames_and_evaluate_out(tmp_path: Path, rbts_path: Path, run_cli
     written = pd.read_csv(tmp_path / "out" / "reliability_year.csv")
     np.testing.assert_allclose(written["ens_kwh"], years["ens_kwh"])
     assert (tmp_path / "out" / "reliability_bus.csv").is_file()
+
+
+# ------------------------------------------------------------------------------------------ SimBench (slow)
+@pytest.mark.slow
+def test_simbench_mv_imports_validates_and_runs(tmp_path: Path, run_cli: Any) -> None:
+    sb = pytest.importorskip("simbench")
+    out = tmp_path / "sb.json"
+    r = run_cli("import", "simbench", "1-MV-semiurb--0-sw", "--out", out, "--json", timeout=600)
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["buses"] == 115 and summary["branches"] == 114 and (tmp_path / "sb_profiles.csv").is_file()
+    net = quiet(sb.get_simbench_net, "1-MV-semiurb--0-sw")
+    gap, n = peak_voltage_gap(net, out)
+    assert n == 115 and gap < 1e-4
+    assert run_cli("validate", out).returncode == 0
+    ev = run_cli("evaluate", out, "--years", "2", "--workers", "1", "--json", timeout=600)
+    assert ev.returncode == 0, ev.stderr
+    assert json.loads(ev.stdout)["years"] == 2
+    ecc = run_cli("ecc", out, "--set", "gpl.bus=60", "--set", "gpl.n_chargers=200", "--years", "2",
+                  "--workers", "1", "--json", timeout=600)
+    assert ecc.returncode == 0, ecc.stderr
+    cv = json.loads(ecc.stdout)
+    assert cv["eens_base_kwh_per_year"]["mean"] > 0 and cv["ecc_kw"] >= 0   # substation outages shed load
+
+
+@pytest.mark.slow
+def test_cigre_mv_evaluate_and_ecc_run(tmp_path: Path, run_cli: Any) -> None:
+    src = tmp_path / "cigre_pp.json"
+    quiet(pp.to_json, quiet(pn.create_cigre_network_mv, with_der="pv_wind"), str(src))
+    out = tmp_path / "cigre.json"
+    assert run_cli("import", "pandapower", src, "--out", out).returncode == 0
+    ev = run_cli("evaluate", out, "--years", "2", "--workers", "1", "--json", timeout=600)
+    assert ev.returncode == 0, ev.stderr
+    ecc = run_cli("ecc", out, "--set", "gpl.bus=12", "--set", "gpl.n_chargers=200", "--years", "2",
+                  "--workers", "1", "--json", timeout=600)
+    assert ecc.returncode == 0, ecc.stderr
+
+
+@pytest.mark.slow
+def test_instances_simbench_example_matches_a_fresh_import(tmp_path: Path, root: Path, run_cli: Any) -> None:
+    out = tmp_path / "simbench_mv_semiurb.json"
+    r = run_cli("import", "simbench", "1-MV-semiurb--0-sw", "--out", out, "--profiles-format", "csv.gz",
+                "--name", "SimBench 1-MV-semiurb--0-sw (imported)", timeout=600)
+    assert r.returncode == 0, r.stderr
+    fresh = json.loads(out.read_text())
+    shipped = json.loads((root / "instances" / "simbench_mv_semiurb.json").read_text())
+    assert fresh == shipped
