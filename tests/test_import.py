@@ -95,6 +95,16 @@ def test_corrupt_matpower_file_is_one_error(tmp_path: Path) -> None:
         quiet(read_matpower, bad)
 
 
+def test_matpower_syntax_error_exits_2_with_one_line(tmp_path: Path, run_cli: Any) -> None:
+    bad = tmp_path / "case_bad.m"
+    bad.write_text("function mpc = case_bad\nmpc.bus = [1 3 0 0;\n  2 1 oops\n")   # unterminated matrix
+    r = run_cli("import", "matpower", bad, "--out", tmp_path / "x.json")
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "case_bad.m: must be a MATPOWER case" in lines[0] or "pip install 'gplopt[import]'" in lines[0]
+    assert not (tmp_path / "x.json").exists()
+
+
 def test_missing_extra_names_the_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
     from gplopt.importers.pandapower import pandapower_module
 

@@ -32,7 +32,7 @@ def resolve(path: str, base_dir: Path | None) -> Path:
 
 def to_hourly(values: np.ndarray, path: str) -> np.ndarray:
     """8760 hourly values from hourly or quarter-hourly data (leap day dropped); bad lengths are errors."""
-    v = np.asarray(values, float)
+    v = np.array(values, float)        # a copy: the file cache is never shared with callers
     if v.size in (35040, 35136):
         v = v.reshape(-1, 4).mean(axis=1)
     if v.size == 8784:
