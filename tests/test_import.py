@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 import warnings
@@ -70,7 +71,7 @@ def test_cigre_mv_peak_voltages_agree_with_pandapower(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------------------------------ bad input
 def test_meshed_network_names_the_loop(tmp_path: Path, case33bw_net: Any) -> None:
-    net = case33bw_net.deepcopy()
+    net = copy.deepcopy(case33bw_net)
     net.line.loc[net.line.index[-1], "in_service"] = True          # close tie line 33 (bus 25-29 in 1-based)
     with pytest.raises(InstanceError) as exc:
         import_net(net, tmp_path / "x.json")
@@ -80,7 +81,7 @@ def test_meshed_network_names_the_loop(tmp_path: Path, case33bw_net: Any) -> Non
 
 
 def test_unmodellable_element_is_named(tmp_path: Path, case33bw_net: Any) -> None:
-    net = case33bw_net.deepcopy()
+    net = copy.deepcopy(case33bw_net)
     pp.create_shunt(net, bus=5, q_mvar=-0.3, name="cap bank")
     with pytest.raises(InstanceError, match=r"shunt 0 'cap bank': must be an element type gplopt can model"):
         import_net(net, tmp_path / "x.json")
