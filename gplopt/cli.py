@@ -209,7 +209,7 @@ def evaluate(
     journal: JournalOpt = None,
     sets: SetOpt = None,
     as_json: JsonOpt = False,
-    out: Annotated[Path | None, typer.Option(help="Also write per-year, per-bus, per-hour-of-day tables here")] = None,
+    out: Annotated[Path | None, typer.Option(help="Also write the per-year and per-bus tables here")] = None,
     out_format: Annotated[str, typer.Option(help="csv, or parquet (needs gplopt[parquet])")] = "csv",
 ) -> None:
     """Sequential Monte Carlo reliability: EENS, LOLE, LOLF, EDNS, ENS by bus, V2G energy."""
