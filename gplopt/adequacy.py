@@ -25,7 +25,7 @@ from gplopt.fleet import FleetYear, simulate_fleet
 from gplopt.network.opf import SheddingOPF
 from gplopt.network.powerflow import lindistflow, lindistflow_feasible, run_powerflow, subtree_matrix
 from gplopt.sampling import History
-from gplopt.system import System, bus_loads_kw
+from gplopt.system import System, system_bus_loads
 
 TOL_KW = 1e-6
 
@@ -85,7 +85,7 @@ def hour_inputs(system: System, hist: History, *, v2g: bool = True,
     avail = hist.unit_avail_kw if days is None else hist.unit_avail_kw[:, idx]
     load = system.load_kw if days is None else system.load_kw[idx]
     margin = avail.sum(axis=0) - load
-    p, _ = bus_loads_kw(net, load)
+    p, _ = system_bus_loads(system, None if days is None else idx)
     fy = None
     gpl = np.zeros(idx.size)
     if system.fleet is not None and hist.sessions is not None and hist.charger_up is not None:

@@ -128,7 +128,9 @@ def restrict_history(hist: History, days: np.ndarray) -> History:
 
 
 def restrict_system(system: System, days: np.ndarray) -> System:
-    return system.replace(load_kw=system.load_kw[day_hours(days)])
+    idx = day_hours(days)
+    table = None if system.bus_load_kw is None else system.bus_load_kw[idx]
+    return system.replace(load_kw=system.load_kw[idx], bus_load_kw=table)
 
 
 def add_reserve(units: Units, bus: int) -> Units:

@@ -13,6 +13,7 @@ from typing import Any
 from gplopt.errors import InstanceError
 from gplopt.instance import Grid, Instance, TruncGauss
 from gplopt.library import load_model
+from gplopt.profile_checks import PROFILE_RULES
 
 MAX_BUSES = 2000
 MAX_CHARGERS = 5000
@@ -265,9 +266,9 @@ def check_simulation(inst: Instance) -> None:
 
 def check_load(inst: Instance, base_dir: Path | None = None) -> None:
     ld = inst.load
-    given = [x for x in (ld.shape, ld.series_kw, ld.csv) if x is not None]
+    given = [x for x in (ld.shape, ld.series_kw, ld.csv, ld.bus_profiles, ld.bus_table) if x is not None]
     if len(given) != 1:
-        raise InstanceError("load", "exactly one of shape, series_kw, csv", len(given))
+        raise InstanceError("load", "exactly one of shape, series_kw, csv, bus_profiles, bus_table", len(given))
     if ld.hours not in (8736, 8760):
         raise InstanceError("load.hours", "8736 or 8760", ld.hours)
     if ld.peak_kw is not None:
@@ -331,7 +332,7 @@ RULES: tuple[Callable[..., None], ...] = (
     check_schema_version, check_sizes, check_unique_ids, check_referenced_buses, check_radial_tree,
     check_branch_data, check_network_limits, check_loads, check_units, check_gpl, check_incentive,
     check_economics, check_reference_unit, check_simulation, check_load, check_design,
-)
+) + PROFILE_RULES
 
 
 def check_instance(inst: Instance, base_dir: Path | None = None) -> None:

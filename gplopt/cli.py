@@ -12,9 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 from gplopt.errors import GploptError
+from gplopt.importers.cli import import_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Capacity value and design of grid-connected EV parking lots (V2G).")
+app.add_typer(import_app, name="import")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -207,6 +209,8 @@ def evaluate(
     journal: JournalOpt = None,
     sets: SetOpt = None,
     as_json: JsonOpt = False,
+    out: Annotated[Path | None, typer.Option(help="Also write the per-year and per-bus tables here")] = None,
+    out_format: Annotated[str, typer.Option(help="csv, or parquet (needs gplopt[parquet])")] = "csv",
 ) -> None:
     """Sequential Monte Carlo reliability: EENS, LOLE, LOLF, EDNS, ENS by bus, V2G energy."""
     from gplopt.reliability import SequentialMonteCarlo, assess
@@ -224,9 +228,12 @@ def evaluate(
                            info=f"EENS {partial.eens_kwh_per_year} kWh/yr" if partial else "")
 
         res = assess(system, spec, progress=on_progress, journal=journal)
+    if out is not None:
+        from gplopt.frames import write_frames
+
+        write_frames(res, out, out_format)
     if as_json:
-        out = {"instance": inst.name, "v2g": not no_v2g, **res.to_dict()}
-        emit_json(out)
+        emit_json({"instance": inst.name, "v2g": not no_v2g, **res.to_dict()})
         return
     t = Table(title=f"{inst.name}: reliability ({res.years} years, stopped by {res.stopped_by})",
               show_header=True)

@@ -39,6 +39,7 @@ class Bus(Block):
                       "its own power factor as its load follows the chronological shape")
     voll_cny_per_kwh: float = F(10.0, unit="CNY/kWh", description="Value of lost load: weight of this bus's "
                                 "shed energy in the shedding OPF (higher = shed last)")
+    name: str | None = F(None, description="Name kept from an imported network (informative)")
 
 
 class Branch(Block):
@@ -48,6 +49,14 @@ class Branch(Block):
     r_ohm: float = F(unit="ohm", description="Series resistance (before network.impedance_scale)")
     x_ohm: float = F(unit="ohm", description="Series reactance (before network.impedance_scale)")
     rating_kva: float | None = F(None, unit="kVA", description="Thermal rating; null = unlimited")
+    name: str | None = F(None, description="Name(s) of the imported element(s) this branch stands for")
+    kind: str | None = F(None, description="Component kind for reliability data (cable, overhead_line, "
+                         "transformer, ...); informative until branch outages are modelled")
+    length_km: float | None = F(None, unit="km", description="Length (lines and cables)")
+    failure_rate_per_year: float | None = F(None, unit="1/yr", description="Branch failure rate (stored for "
+                                            "branch outages, not yet simulated)")
+    mttr_h: float | None = F(None, unit="h", description="Branch mean time to repair (stored, not yet "
+                             "simulated)")
 
 
 class Network(Block):
@@ -100,7 +109,14 @@ class ExternalGrid(UnitBase):
                                           description="Hourly available fraction of capacity_kw")
 
 
-Unit = Annotated[ConventionalUnit | WindUnit | ExternalGrid, Field(discriminator="type")]
+class ProfiledUnit(UnitBase):
+    type: Literal["profile"] = "profile"
+    profile: str = F(description="Column of the instance's profiles file: hourly available fraction of "
+                     "capacity_kw (PV, wind from a measured series, firm variable generation)")
+    source: str | None = F(None, description="What the unit is (PV, wind, hydro, ...), informative")
+
+
+Unit = Annotated[ConventionalUnit | WindUnit | ExternalGrid | ProfiledUnit, Field(discriminator="type")]
 
 
 # ------------------------------------------------------------------------------------------------ load
@@ -111,6 +127,17 @@ class Load(Block):
     csv: str | None = F(None, description="CSV file (one column, kW per hour), relative to the instance")
     peak_kw: float | None = F(None, unit="kW", description="Scale the shape/series so its maximum is this")
     hours: int = F(8760, unit="h", description="Hours per sample year (8760, or 8736 = 52 weeks for RTS)")
+    bus_profiles: dict[str, str] | None = F(None, description="Bus id -> column of the profiles file: the "
+                                            "bus's load is p_kw (q_kvar) times that per-unit hourly profile; "
+                                            "every bus with p_kw > 0 needs one")
+    bus_table: str | None = F(None, description="CSV/Parquet file of hourly bus loads in kW, one column per "
+                              "bus id (a bus x hour table), relative to the instance")
+
+
+class Profiles(Block):
+    file: str = F(description="CSV or Parquet file of named hourly (or 15-minute) series, one column per "
+                  "profile, relative to the instance; 15-minute data is averaged to hourly energy, a leap "
+                  "year's 29 February is dropped")
 
 
 # ------------------------------------------------------------------------------------------------- GPL
@@ -209,6 +236,7 @@ class Instance(Block):
     network: Network = F(description="Buses, branches and limits")
     units: list[Unit] = F(default_factory=list, description="Generating units and the external grid")
     load: Load = F(default_factory=Load, description="Chronological system load")
+    profiles: Profiles | None = F(None, description="Named time series for per-bus loads and profiled units")
     gpl: GPL | None = F(None, description="The grid-connected parking lot (null = none)")
     incentive: Incentive = F(default_factory=Incentive, description="Incentive paid to EV owners")
     economics: Economics = F(default_factory=Economics, description="Cost data")
@@ -235,7 +263,7 @@ def _path_str(loc: tuple[Any, ...]) -> str:
     for p in loc:
         if isinstance(p, int):
             out += f"[{p}]"
-        elif p in ("conventional", "wind", "external_grid") and out.startswith("units"):
+        elif p in ("conventional", "wind", "external_grid", "profile") and out.startswith("units"):
             continue  # pydantic's discriminator tag, not a JSON key
         else:
             out += ("." if out else "") + str(p)
@@ -358,7 +386,9 @@ def load_instance(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
     inst = instance_from_data(data, base_dir=base)
     if inst.load.csv and not Path(inst.load.csv).is_absolute():
         inst = inst.model_copy(update={"load": inst.load.model_copy(update={"csv": str(base / inst.load.csv)})})
-    return inst
+    from gplopt.importers.paths import absolute_series_paths
+
+    return absolute_series_paths(inst, base)
 
 
 def with_overrides(inst: Instance, overrides: dict[str, Any] | list[str]) -> Instance:

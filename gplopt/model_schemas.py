@@ -102,11 +102,36 @@ class MttfMttr(Block):
     mttr_h: float = F(unit="h", description="Mean time to repair; > 0", gt=0)
 
 
-class ReliabilityModel(ModelFile):
-    """``models/reliability/<name>.json``: component reliability data (for reference: instances carry their
-    units' MTTF/MTTR)."""
+class SourcedMttfMttr(MttfMttr):
+    source: str = F("", description="Where the numbers come from")
 
-    components: dict[str, MttfMttr] = F(description="Component name -> its two-state reliability data")
+
+class BranchDefault(Block):
+    """Default reliability of an imported branch type: a failure rate per km-year (lines, cables) or an MTTF
+    (transformers), and a repair time."""
+
+    failure_rate_per_km_year: float | None = F(None, unit="1/(km yr)", description="Failures per km and year; "
+                                               "> 0", gt=0)
+    mttf_h: float | None = F(None, unit="h", description="Mean time to failure; > 0", gt=0)
+    mttr_h: float = F(unit="h", description="Mean time to repair; > 0", gt=0)
+    source: str = F("", description="Where the numbers come from")
+
+
+class ValueWithSource(Block):
+    value: float = F(description="The value")
+    source: str = F("", description="Where it comes from")
+
+
+class ReliabilityModel(ModelFile):
+    """``models/reliability/<name>.json``: component reliability data. Either a table of named components
+    (``components``, e.g. the GPL paper's Table 3, for reference: instances carry their units' MTTF/MTTR) or
+    the defaults the importers give imported elements (``branches``, ``units``, ``generation_q_over_p``)."""
+
+    components: dict[str, MttfMttr] | None = F(None, description="Component name -> its two-state data")
+    branches: dict[str, BranchDefault] | None = F(None, description="Imported branch type -> default data")
+    units: dict[str, SourcedMttfMttr] | None = F(None, description="Imported unit type -> default MTTF/MTTR")
+    generation_q_over_p: ValueWithSource | None = F(None, description="Reactive capability of imported "
+                                                    "generators as a fraction of their rating")
 
 
 class HourlyProfiles(Block):

@@ -90,6 +90,12 @@ class ReliabilityResult:
     seed: int
     per_year: list[YearResult] = field(repr=False, default_factory=list)
 
+    def to_frame(self, kind: str = "year") -> Any:
+        """A pandas DataFrame: ``year`` (per sample year), ``bus`` (EENS by bus), ``hour_of_day``."""
+        from gplopt.frames import reliability_frame
+
+        return reliability_frame(self, kind)
+
     def to_dict(self, by_bus: bool = True) -> dict[str, Any]:
         d: dict[str, Any] = {
             "eens_kwh_per_year": self.eens_kwh_per_year.to_dict(),

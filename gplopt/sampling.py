@@ -94,7 +94,8 @@ class History:
     sessions: Sessions | None
 
 
-def sample_units(units: Units, seed: int, year: int, hours: int) -> tuple[np.ndarray, np.ndarray]:
+def sample_units(units: Units, seed: int, year: int, hours: int,
+                 profiles: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     up = np.ones((units.n, hours), bool)
     avail = np.zeros((units.n, hours))
     for i in range(units.n):
@@ -109,6 +110,8 @@ def sample_units(units: Units, seed: int, year: int, hours: int) -> tuple[np.nda
         elif units.kind[i] == "external_grid":
             lo, hi = float(units.avail_low[i]), float(units.avail_high[i])
             factor = stream(seed, year, GRID, key).uniform(lo, hi, hours) if hi > lo else lo
+        if profiles and units.ids[i] in profiles:   # a profiled unit: its series scales available power
+            factor = factor * profiles[units.ids[i]][:hours]
         avail[i] = units.capacity_kw[i] * factor * up[i]
     return up, avail
 
@@ -143,7 +146,7 @@ def sample_fleet(fleet: Fleet, seed: int, year: int, hours: int) -> tuple[np.nda
 
 def sample_year(system: System, seed: int, year: int) -> History:
     """All random inputs of one sample year."""
-    up, avail = sample_units(system.units, seed, year, system.hours)
+    up, avail = sample_units(system.units, seed, year, system.hours, system.unit_profile)
     charger_up, sessions = (None, None)
     if system.fleet is not None and system.fleet.n_chargers > 0:
         charger_up, sessions = sample_fleet(system.fleet, seed, year, system.hours)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from gplopt.importers.profiles import HOURS, hourly_column, read_columns
 from gplopt.instance import Instance
 from gplopt.library import load_model
 
@@ -70,6 +71,39 @@ def load_series_kw(inst: Instance, base_dir: Path | None = None) -> np.ndarray:
     if ld.peak_kw is not None:
         raw = raw / raw.max() * ld.peak_kw
     return raw
+
+
+def bus_load_table(inst: Instance, base_dir: Path | None = None) -> np.ndarray | None:
+    """(H, B) hourly active bus loads (kW) from ``load.bus_profiles`` or ``load.bus_table``; None for the
+    single-shape form (then the system load is spread by p_kw share)."""
+    ld, buses = inst.load, inst.network.buses
+    table = np.zeros((HOURS, len(buses)))
+    if ld.bus_table is not None:
+        cols = read_columns(ld.bus_table, base_dir, "load.bus_table")
+        for j, b in enumerate(buses):
+            if str(b.id) in cols or b.p_kw > 0:
+                table[:, j] = hourly_column(cols, str(b.id), f"load.bus_table (bus {b.id})", ld.bus_table)
+    elif ld.bus_profiles is not None and inst.profiles is not None:
+        cols = read_columns(inst.profiles.file, base_dir, "profiles.file")
+        for j, b in enumerate(buses):
+            name = ld.bus_profiles.get(str(b.id))
+            if name is not None:
+                table[:, j] = b.p_kw * hourly_column(cols, name, f"load.bus_profiles.{b.id}", inst.profiles.file)
+    else:
+        return None
+    if ld.peak_kw is not None:
+        table *= ld.peak_kw / table.sum(axis=1).max()
+    return table
+
+
+def unit_profiles(inst: Instance, base_dir: Path | None = None) -> dict[str, np.ndarray]:
+    """Hourly available fraction of each profiled unit's capacity, by unit id."""
+    out: dict[str, np.ndarray] = {}
+    for i, u in enumerate(inst.units):
+        if u.type == "profile" and inst.profiles is not None:
+            cols = read_columns(inst.profiles.file, base_dir, "profiles.file")
+            out[u.id] = hourly_column(cols, u.profile, f"units[{i}].profile", inst.profiles.file)
+    return out
 
 
 # ------------------------------------------------------------------------------------------ participation
@@ -195,6 +229,8 @@ class System:
     load_kw: np.ndarray            # (H,) system load
     fleet: Fleet | None
     instance: Instance = field(repr=False, compare=False)
+    bus_load_kw: np.ndarray | None = field(default=None, repr=False, compare=False)  # (H, B) per-bus load
+    unit_profile: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)  # by unit id
 
     @property
     def hours(self) -> int:
@@ -294,12 +330,30 @@ def build_system(inst: Instance, base_dir: Path | None = None) -> System:
     by default the folder of the instance's file (``inst.base_dir``)."""
     base_dir = base_dir if base_dir is not None else inst.base_dir
     network = build_network(inst)
+    table = bus_load_table(inst, base_dir)
+    load = load_series_kw(inst, base_dir) if table is None else table.sum(axis=1)
     return System(name=inst.name, network=network, units=build_units(inst, network),
-                  load_kw=load_series_kw(inst, base_dir), fleet=build_fleet(inst, network, base_dir),
-                  instance=inst)
+                  load_kw=load, fleet=build_fleet(inst, network, base_dir),
+                  instance=inst, bus_load_kw=table, unit_profile=unit_profiles(inst, base_dir))
 
 
 def bus_loads_kw(net: Network, system_load_kw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hourly (H, B) active and reactive bus loads from the system load."""
     p = np.asarray(system_load_kw, float)[:, None] * net.p_share[None, :]
+    return p, p * net.q_over_p[None, :]
+
+
+def system_bus_loads(system: System, idx: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Hourly (H, B) active and reactive bus loads of ``system`` (of hours ``idx`` if given).
+
+    With per-bus profiles each bus follows its own series; load in ``load_kw`` beyond the buses' sum (e.g. the
+    ELCC's added load) is spread by p_kw share as in the single-shape form. Each bus keeps its power factor."""
+    net = system.network
+    load = system.load_kw if idx is None else system.load_kw[idx]
+    if system.bus_load_kw is None:
+        return bus_loads_kw(net, load)
+    table = system.bus_load_kw if idx is None else system.bus_load_kw[idx]
+    if table.shape[0] != load.size:
+        raise ValueError(f"bus_load_kw has {table.shape[0]} hours but load_kw {load.size}: restrict both")
+    p = table + (load - table.sum(axis=1))[:, None] * net.p_share[None, :]
     return p, p * net.q_over_p[None, :]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gplopt.network.powerflow import PowerFlowResult, run_powerflow
-from gplopt.system import System, bus_loads_kw
+from gplopt.system import System, system_bus_loads
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ def snapshot(system: System, hour: int, *, gpl_charging: bool = True) -> Snapsho
     external grid as slack, and every GPL charger charging at rated power unless ``gpl_charging`` is off."""
     net = system.network
     load = float(system.load_kw[hour])
-    p, q = bus_loads_kw(net, np.array([load]))
+    p, q = system_bus_loads(system, np.array([hour]))
     charging = 0.0
     if system.fleet is not None and gpl_charging:
         charging = system.fleet.n_chargers * system.fleet.charge_kw
@@ -41,6 +41,10 @@ def snapshot(system: System, hour: int, *, gpl_charging: bool = True) -> Snapsho
             gen[u.ids[i]] = float(u.capacity_kw[i])
         elif u.kind[i] == "wind":
             gen[u.ids[i]] = 0.0
+        elif u.ids[i] in system.unit_profile:   # a profiled unit at its series' value of the hour
+            out = float(u.capacity_kw[i] * system.unit_profile[u.ids[i]][hour])
+            p[0, u.bus[i]] -= out
+            gen[u.ids[i]] = out
     res = run_powerflow(net, p, q)
     grid = [u.ids[i] for i in range(u.n) if u.kind[i] == "external_grid"]
     if grid:

@@ -1,0 +1,245 @@
+"""Bring your own feeder: pandapower / MATPOWER / SimBench import, hourly profiles, result frames."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from gplopt.errors import GploptError, InstanceError
+from gplopt.importers.profiles import to_hourly
+from gplopt.instance import load_instance
+from gplopt.network.snapshot import peak_hour, snapshot
+from gplopt.system import build_system
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pp_compare import peak_voltage_gap  # noqa: E402
+
+pp = pytest.importorskip("pandapower")
+pn = pytest.importorskip("pandapower.networks")
+
+
+@pytest.fixture(scope="module")
+def case33bw_net() -> Any:
+    return pn.case33bw()
+
+
+def quiet(fn: Any, *args: Any, **kw: Any) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*args, **kw)
+
+
+def import_net(net: Any, out: Path, **kw: Any) -> dict[str, Any]:
+    from gplopt.importers.pandapower import net_to_instance
+    from gplopt.importers.write import write_imported
+
+    return write_imported(quiet(net_to_instance, net, name=out.stem), out, **kw)
+
+
+# ------------------------------------------------------------------------------------------ acceptance
+def test_case33bw_json_import_gives_ieee33_powerflow(tmp_path: Path, ieee33_path: Path, case33bw_net: Any) -> None:
+    src = tmp_path / "case33bw_pp.json"
+    quiet(pp.to_json, case33bw_net, str(src))
+    from gplopt.importers.pandapower import read_pandapower_json
+
+    summary = import_net(quiet(read_pandapower_json, src), tmp_path / "c33.json")
+    dropped = [e["element"] for e in summary["report"]["entries"] if e["rule"] == "out of service"]
+    assert len(dropped) == 5 and all(d.startswith("line ") for d in dropped)   # the five open tie lines
+    ours = build_system(load_instance(tmp_path / "c33.json"), base_dir=tmp_path)
+    ref = build_system(load_instance(ieee33_path), base_dir=ieee33_path.parent)
+    a, b = snapshot(ours, peak_hour(ours)).result, snapshot(ref, peak_hour(ref)).result
+    np.testing.assert_allclose(a.vm_pu, b.vm_pu, atol=1e-12)
+    np.testing.assert_allclose([a.loss_kw[0], a.loss_kvar[0]], [b.loss_kw[0], b.loss_kvar[0]], rtol=1e-12)
+    assert abs(a.loss_kw[0] - 202.67) < 0.01                    # the published Baran & Wu losses
+
+
+def test_cigre_mv_peak_voltages_agree_with_pandapower(tmp_path: Path) -> None:
+    net = quiet(pn.create_cigre_network_mv, with_der="pv_wind")
+    summary = import_net(net, tmp_path / "cigre.json")
+    cut = [e["element"] for e in summary["report"]["entries"] if e["rule"].startswith("an open switch")]
+    assert sorted(cut) == ["line 12 'Line 6-7'", "line 13 'Line 11-4'", "line 14 'Line 14-8'"]
+    gap, n = peak_voltage_gap(net, tmp_path / "cigre.json")
+    assert n == 15 and gap < 1e-4
+
+
+# ------------------------------------------------------------------------------------------ bad input
+def test_meshed_network_names_the_loop(tmp_path: Path, case33bw_net: Any) -> None:
+    net = copy.deepcopy(case33bw_net)
+    net.line.loc[net.line.index[-1], "in_service"] = True          # close tie line 33 (bus 25-29 in 1-based)
+    with pytest.raises(InstanceError) as exc:
+        import_net(net, tmp_path / "x.json")
+    msg = str(exc.value)
+    assert "radial in operation" in msg and f"line {net.line.index[-1]}" in msg and "open" in msg
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_unmodellable_element_is_named(tmp_path: Path, case33bw_net: Any) -> None:
+    net = copy.deepcopy(case33bw_net)
+    pp.create_shunt(net, bus=5, q_mvar=-0.3, name="cap bank")
+    with pytest.raises(InstanceError, match=r"shunt 0 'cap bank': must be an element type gplopt can model"):
+        import_net(net, tmp_path / "x.json")
+
+
+def test_corrupt_matpower_file_is_one_error(tmp_path: Path) -> None:
+    from gplopt.importers.matpower import read_matpower
+
+    bad = tmp_path / "case.mat"
+    bad.write_bytes(b"MATLAB 5.0 MAT-file, this is not one\x00\x01")
+    with pytest.raises(InstanceError, match="a MATPOWER case version 2"):
+        quiet(read_matpower, bad)
+
+
+def test_matpower_syntax_error_exits_2_with_one_line(tmp_path: Path, run_cli: Any) -> None:
+    bad = tmp_path / "case_bad.m"
+    bad.write_text("function mpc = case_bad\nmpc.bus = [1 3 0 0;\n  2 1 oops\n")   # unterminated matrix
+    r = run_cli("import", "matpower", bad, "--out", tmp_path / "x.json")
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "case_bad.m: must be a MATPOWER case" in lines[0] or "pip install 'gplopt[import]'" in lines[0]
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_missing_extra_names_the_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gplopt.importers.pandapower import pandapower_module
+
+    monkeypatch.setitem(sys.modules, "pandapower", None)
+    with pytest.raises(GploptError, match=r"pip install 'gplopt\[import\]'"):
+        pandapower_module()
+
+
+# ------------------------------------------------------------------------------------------ profiles
+def test_quarter_hours_become_hourly_energy_and_leap_day_is_dropped() -> None:
+    q = np.arange(35136, dtype=float)                   # a leap year of 15-minute values
+    h = to_hourly(q, "p")
+    assert h.size == 8760
+    assert h[0] == pytest.approx(1.5)                   # mean of quarters 0..3
+    assert h[59 * 24] == pytest.approx(60 * 96 + 1.5)  # 1 March follows 28 February
+    with pytest.raises(InstanceError, match=r"p: must be 8760 hourly or 35040 quarter-hourly"):
+        to_hourly(np.ones(8761), "p")
+
+
+def profiled_case(tmp: Path, ieee33_path: Path, *, hours: int = 8760, column: str = "res") -> Path:
+    data = json.loads(ieee33_path.read_text())
+    t = np.arange(hours)
+    res = 0.6 + 0.4 * np.sin(2 * np.pi * t / 24.0) ** 2
+    pv = np.clip(np.sin(2 * np.pi * (t % 24 - 6) / 24.0), 0, None)
+    (tmp / "prof.csv").write_text("res,pv\n" + "\n".join(f"{a:.6f},{b:.6f}" for a, b in zip(res, pv, strict=True)))
+    data["profiles"] = {"file": "prof.csv"}
+    data["load"] = {"shape": None, "bus_profiles": {str(b["id"]): column for b in data["network"]["buses"]
+                                                    if b["p_kw"] > 0}}
+    data["units"].append({"id": "pv18", "type": "profile", "profile": "pv", "bus": 18, "capacity_kw": 300.0,
+                          "mttf_h": 1000.0, "mttr_h": 50.0})
+    out = tmp / "case.json"
+    out.write_text(json.dumps(data))
+    return out
+
+
+def test_bus_profiles_and_profiled_unit_drive_the_engine(tmp_path: Path, ieee33_path: Path) -> None:
+    from gplopt.sampling import sample_year
+
+    system = build_system(load_instance(profiled_case(tmp_path, ieee33_path)), base_dir=tmp_path)
+    prof = system.unit_profile["pv18"]
+    buses = system.instance.network.buses
+    j = system.network.index(18)
+    res = 0.6 + 0.4 * np.sin(2 * np.pi * np.arange(8760) / 24.0) ** 2
+    np.testing.assert_allclose(system.bus_load_kw[:, j], buses[j].p_kw * res, rtol=1e-5)
+    np.testing.assert_allclose(system.load_kw, 3715.0 * res, rtol=1e-5)
+    hist = sample_year(system, 7, 0)
+    k = system.units.ids.index("pv18")
+    np.testing.assert_allclose(hist.unit_avail_kw[k], 300.0 * prof * hist.unit_up[k])
+    assert hist.unit_avail_kw[k][np.arange(8760) % 24 < 6].max() == 0.0          # no sun at night
+    snap = snapshot(system, 12)                                                   # noon: PV at its profile
+    assert snap.generation_kw["pv18"] == pytest.approx(300.0 * prof[12])
+
+
+@pytest.mark.parametrize(("kw", "pattern"), [
+    ({"column": "wind"}, r"load\.bus_profiles\.2: must be a column of prof\.csv \(a missing profile\), got 'wind'"),
+    ({"hours": 8000}, r"must be 8760 hourly or 35040 quarter-hourly values .*got 8000"),
+])
+def test_bad_profiles_exit_2_with_one_line(tmp_path: Path, ieee33_path: Path, run_cli: Any, kw: dict[str, Any],
+                                           pattern: str) -> None:
+    case = profiled_case(tmp_path, ieee33_path, **kw)
+    r = run_cli("validate", case)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.stderr
+    import re
+
+    assert re.search(pattern, lines[0]), lines[0]
+
+
+# ------------------------------------------------------------------------------------------ frames
+def test_result_frames_and_evaluate_out(tmp_path: Path, rbts_path: Path, run_cli: Any) -> None:
+    from gplopt.reliability import SequentialMonteCarlo, assess
+
+    system = build_system(load_instance(rbts_path), base_dir=rbts_path.parent)
+    res = assess(system, SequentialMonteCarlo(years=2, seed=5, workers=1))
+    years = res.to_frame("year")
+    assert list(years["year"]) == [0, 1]
+    assert years["ens_kwh"].mean() == pytest.approx(res.eens_kwh_per_year.mean)
+    by_bus = res.to_frame("bus")
+    assert by_bus["eens_kwh_per_year"].sum() == pytest.approx(res.eens_kwh_per_year.mean)
+    with pytest.raises(GploptError, match="kind must be one of"):
+        res.to_frame("month")
+    r = run_cli("evaluate", rbts_path, "--years", "2", "--seed", "5", "--workers", "1", "--json",
+                "--out", tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    import pandas as pd
+
+    written = pd.read_csv(tmp_path / "out" / "reliability_year.csv")
+    np.testing.assert_allclose(written["ens_kwh"], years["ens_kwh"])
+    assert (tmp_path / "out" / "reliability_bus.csv").is_file()
+
+
+# ------------------------------------------------------------------------------------------ SimBench (slow)
+@pytest.mark.slow
+def test_simbench_mv_imports_validates_and_runs(tmp_path: Path, run_cli: Any) -> None:
+    sb = pytest.importorskip("simbench")
+    out = tmp_path / "sb.json"
+    r = run_cli("import", "simbench", "1-MV-semiurb--0-sw", "--out", out, "--json", timeout=600)
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["buses"] == 115 and summary["branches"] == 114 and (tmp_path / "sb_profiles.csv").is_file()
+    net = quiet(sb.get_simbench_net, "1-MV-semiurb--0-sw")
+    gap, n = peak_voltage_gap(net, out)
+    assert n == 115 and gap < 1e-4
+    assert run_cli("validate", out).returncode == 0
+    ev = run_cli("evaluate", out, "--years", "2", "--workers", "1", "--json", timeout=600)
+    assert ev.returncode == 0, ev.stderr
+    assert json.loads(ev.stdout)["years"] == 2
+    ecc = run_cli("ecc", out, "--set", "gpl.bus=60", "--set", "gpl.n_chargers=200", "--years", "2",
+                  "--workers", "1", "--json", timeout=600)
+    assert ecc.returncode == 0, ecc.stderr
+    cv = json.loads(ecc.stdout)
+    assert cv["eens_base_kwh_per_year"]["mean"] > 0 and cv["ecc_kw"] >= 0   # substation outages shed load
+
+
+@pytest.mark.slow
+def test_cigre_mv_evaluate_and_ecc_run(tmp_path: Path, run_cli: Any) -> None:
+    src = tmp_path / "cigre_pp.json"
+    quiet(pp.to_json, quiet(pn.create_cigre_network_mv, with_der="pv_wind"), str(src))
+    out = tmp_path / "cigre.json"
+    assert run_cli("import", "pandapower", src, "--out", out).returncode == 0
+    ev = run_cli("evaluate", out, "--years", "2", "--workers", "1", "--json", timeout=600)
+    assert ev.returncode == 0, ev.stderr
+    ecc = run_cli("ecc", out, "--set", "gpl.bus=12", "--set", "gpl.n_chargers=200", "--years", "2",
+                  "--workers", "1", "--json", timeout=600)
+    assert ecc.returncode == 0, ecc.stderr
+
+
+@pytest.mark.slow
+def test_instances_simbench_example_matches_a_fresh_import(tmp_path: Path, root: Path, run_cli: Any) -> None:
+    out = tmp_path / "simbench_mv_semiurb.json"
+    r = run_cli("import", "simbench", "1-MV-semiurb--0-sw", "--out", out, "--profiles-format", "csv.gz",
+                "--name", "SimBench 1-MV-semiurb--0-sw (imported)", timeout=600)
+    assert r.returncode == 0, r.stderr
+    fresh = json.loads(out.read_text())
+    shipped = json.loads((root / "instances" / "simbench_mv_semiurb.json").read_text())
+    assert fresh == shipped
