@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from gplopt.errors import InstanceError
-from gplopt.instance import Grid, Instance, TruncGauss, parse_interval
+from gplopt.instance import GPL, Grid, Instance, TruncGauss, parse_interval
 from gplopt.library import load_model
 
 MAX_BUSES = 2000
@@ -322,12 +322,13 @@ def check_design(inst: Instance) -> None:
     d = inst.design
     if not d.incentive_grades or sorted(d.incentive_grades) != list(d.incentive_grades):
         raise InstanceError("design.incentive_grades", "non-empty and increasing", d.incentive_grades)
-    for v in _grid_values("design.n_chargers", d.n_chargers):
-        _nonneg("design.n_chargers", v)
-    for v in _grid_values("design.discharge_kw", d.discharge_kw):
-        _positive("design.discharge_kw", v)
-    for v in _grid_values("design.soc_threshold", d.soc_threshold):
-        _fraction("design.soc_threshold", v)
+    for name in ("n_chargers", "discharge_kw", "soc_threshold"):   # the interval of the GPL field it sets
+        extra = GPL.model_fields[name].json_schema_extra
+        allowed = str(extra["x-allowed"]) if isinstance(extra, dict) else "[0, inf]"
+        for v in _grid_values(f"design.{name}", getattr(d, name)):
+            if not _within(v, allowed) or (name == "discharge_kw" and v <= 0):
+                rule = "in (0, 1000]" if name == "discharge_kw" else f"in {allowed}"
+                raise InstanceError(f"design.{name}", f"{rule} (the interval of gpl.{name})", v)
     size = len(set(d.incentive_grades)) * math.prod(_grid_size(g) for g in (d.n_chargers, d.discharge_kw,
                                                                               d.soc_threshold))
     if size > MAX_LATTICE:

@@ -77,11 +77,13 @@ def test_lone_surrogate_is_one_line(run_cli, tmp_path: Path) -> None:
     ("evaluate", "load.peak_kw=1e308", ("load.peak_kw", "in (0, 1e7] kW", "1e+308")),
     ("validate", "network.base_kv=1e-6", ("network.base_kv", "in [0.1, 1000] kV", "1e-06")),
     ("validate", "network.branches.1.r_ohm=1e20", ("network.branches[0].r_ohm", "in [0, 1e6] ohm", "1e+20")),
-    ("validate", 'design.n_chargers={"low": 0, "high": 10000000, "step": 1}',
-     ("design", "at most 100,000 points", "1.75e+09 points")),
+    ("validate", 'design.n_chargers={"low": 0, "high": 5000, "step": 1}\n'
+     'design.discharge_kw={"low": 10, "high": 1000, "step": 10}',   # 5 x 5,001 x 100 x 5 = 1.25e7 points
+     ("design", "at most 100,000 points", "1.25e+07 points")),
 ])
 def test_absurd_overrides_exit_2_at_once(run_cli, command: str, assignment: str, needles: tuple[str, ...]) -> None:
-    one_line_error(run_cli(command, "instances/beijing.json", "--set", assignment, timeout=CLI_TIMEOUT), *needles)
+    sets = [arg for a in assignment.split("\n") for arg in ("--set", a)]
+    one_line_error(run_cli(command, "instances/beijing.json", *sets, timeout=CLI_TIMEOUT), *needles)
 
 
 # ------------------------------------------------------------------------------- in-process: JSON
@@ -123,6 +125,7 @@ def test_set_values_are_strict_json(assignment: str, needles: tuple[str, ...]) -
     ("gpl.charge_kw=1e6", ("gpl.charge_kw", "in (0, 1000] kW")),
     ("network.branches.3.x_ohm=5000", ("network.branches[2].x_ohm", "at most 10 pu on the feeder base")),
     ("gpl.sessions.arrival_h.mean=200", ("gpl.sessions.arrival_h.mean", "within 5 std of [min, max]")),
+    ('design.n_chargers={"values": [100, 1e300]}', ("design.n_chargers", "in [0, 5000]", "1e+300")),
 ])
 def test_physically_absurd_values_are_rejected(assignment: str, needles: tuple[str, ...]) -> None:
     rejects(BEIJING, *needles, overrides=(assignment,))

@@ -2,10 +2,10 @@
 value, never a traceback, and nothing written.
 
 The rule for ``--set`` paths: a path may name any field the schema knows, also one absent from the file
-(missing blocks are created and take their defaults); list items with an ``id`` are addressed by id (``units.gas_turbine``, ``network.buses.18``), any item by
-position with ``[i]``. An
-unknown key is then rejected by the schema, whose message names the first unknown key by its full dotted path;
-a list item that does not exist is rejected by ``--set`` itself.
+(missing blocks are created and take their defaults); list items with an ``id`` are addressed by id
+(``units.gas_turbine``, ``network.buses.18``), any item by position with ``[i]``. An unknown key is then
+rejected by the schema, whose message names the first unknown key by its full dotted path; a list item that
+does not exist is rejected by ``--set`` itself.
 """
 
 from __future__ import annotations
