@@ -106,7 +106,7 @@ class UnitBase(Block):
     bus: Int = F(description="Bus the unit connects to")
     capacity_kw: Num = F(unit="kW", description="Rated active power", allowed="(0, 1e7]")
     mttf_h: Num = F(unit="h", description="Mean time to failure (exponential up times)", allowed="[1, 1e12]")
-    mttr_h: Num = F(unit="h", description="Mean time to repair (exponential down times)", allowed="[1, 1e5]")
+    mttr_h: Num = F(unit="h", description="Mean time to repair (exponential down times)", allowed="[1, 1e12]")
     q_max_kvar: Num = F(0.0, unit="kvar", description="Reactive capability, symmetric (|Q| <= q_max)",
                         allowed="[0, 1e12]")
 
@@ -172,7 +172,7 @@ class GPL(Block):
                                    "(null = charge_kw)", allowed="[0, 1000]")
     efficiency: Num = F(0.95, description="Charger efficiency, each direction (eta^BC)", allowed="(0, 1]")
     charger_mttf_h: Num = F(4250.0, unit="h", description="Charger mean time to failure", allowed="[1, 1e12]")
-    charger_mttr_h: Num = F(5.0, unit="h", description="Charger mean time to repair", allowed="[1, 1e5]")
+    charger_mttr_h: Num = F(5.0, unit="h", description="Charger mean time to repair", allowed="[1, 1e12]")
     soc_threshold: Num = F(0.90, description="SoC the PEV charges to; V2G starts once reached (Soc^Tar)",
                            allowed="[0, 1]")
     v2g_min_soc: Num = F(0.50, description="V2G never discharges a PEV below this SoC", allowed="[0, 1]")
@@ -212,7 +212,7 @@ class Economics(Block):
 class ReferenceUnit(Block):
     capacity_max_kw: Num = F(2000.0, unit="kW", description="Upper end of the bisection (C^Ra)", allowed="(0, 1e7]")
     mttf_h: Num = F(1250.0, unit="h", description="Reference unit MTTF", allowed="[1, 1e12]")
-    mttr_h: Num = F(60.0, unit="h", description="Reference unit MTTR", allowed="[1, 1e5]")
+    mttr_h: Num = F(60.0, unit="h", description="Reference unit MTTR", allowed="[1, 1e12]")
     bus: Int | None = F(None, description="Bus of the reference unit (null = the GPL bus)")
     tolerance: Num = F(0.01, description="Bisection stops when |EENS_V - EENS_GPL| / EENS_GPL <= this",
                        allowed="(0, 1)")
