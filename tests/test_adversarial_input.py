@@ -112,6 +112,8 @@ def test_bools_are_not_numbers_in_files_and_in_set() -> None:
     ("simulation.seed=" + "9" * 40, ("--set simulation.seed", "at most 15 digits", "40 digits")),
     ('name="\\ud800"', ("--set name", "lone surrogate")),
     ("notes=" + "[" * 3000 + "]" * 3000, ("--set notes", "nested at most 32 levels")),
+    ('gpl.sessions.arrival_h={"mean": 8, "mean": 9, "std": 3, "min": 5, "max": 17}',
+     ("--set gpl.sessions.arrival_h.mean", "duplicate JSON keys", "'mean'")),
 ])
 def test_set_values_are_strict_json(assignment: str, needles: tuple[str, ...]) -> None:
     rejects(BEIJING, *needles, overrides=(assignment,))
