@@ -6,18 +6,25 @@ Each raises :class:`gplopt.errors.InstanceError` naming the JSON path, the rule 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from gplopt.errors import InstanceError
-from gplopt.instance import Grid, Instance, TruncGauss
+from gplopt.instance import GPL, Grid, Instance, TruncGauss, parse_interval
 from gplopt.library import load_model
 from gplopt.profile_checks import PROFILE_RULES
 
 MAX_BUSES = 2000
 MAX_CHARGERS = 5000
 MAX_UNITS = 2000
+MAX_Z_PU = 10.0           # branch |R|, |X| on the feeder's own base (base_kv, base_mva)
+MAX_LATTICE = 100_000     # design points (the search keeps per-point arrays)
+TG_SPAN = 5.0             # a truncated Gaussian's mean within this many std of its window
+MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 def _positive(path: str, value: float) -> None:
@@ -49,6 +56,44 @@ def check_sizes(inst: Instance) -> None:
         raise InstanceError("units", f"at most {MAX_UNITS} units", len(inst.units))
     if inst.gpl is not None and inst.gpl.n_chargers > MAX_CHARGERS:
         raise InstanceError("gpl.n_chargers", f"at most {MAX_CHARGERS}", inst.gpl.n_chargers)
+
+
+def _within(value: float, allowed: str) -> bool:
+    lo, hi, lo_open, hi_open = parse_interval(allowed)
+    return (value > lo if lo_open else value >= lo) and (value < hi if hi_open else value <= hi)
+
+
+def check_ranges(inst: Instance) -> None:
+    """Every field declared with ``allowed=`` in the schema lies in its interval (each item of a list)."""
+    stack: list[tuple[BaseModel, str]] = [(inst, "")]
+    while stack:
+        obj, path = stack.pop(0)
+        for name, field in type(obj).model_fields.items():
+            value, where = getattr(obj, name), f"{path}.{name}" if path else name
+            extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+            allowed = extra.get("x-allowed")
+            if allowed and value is not None:
+                unit = f" {extra['x-unit']}" if extra.get("x-unit") else ""
+                for i, v in enumerate(value if isinstance(value, list) else [value]):
+                    if not _within(v, str(allowed)):
+                        raise InstanceError(f"{where}[{i}]" if isinstance(value, list) else where,
+                                            f"in {allowed}{unit}", v)
+            if isinstance(value, BaseModel):
+                stack.append((value, where))
+            elif isinstance(value, list):
+                stack += [(v, f"{where}[{i}]") for i, v in enumerate(value) if isinstance(v, BaseModel)]
+
+
+def check_model_names(inst: Instance) -> None:
+    """Model names are plain file stems: no path separators, no '..', nothing hidden."""
+    names = [("load.shape", inst.load.shape), ("economics.costs_model", inst.economics.costs_model)]
+    if inst.gpl is not None:
+        names += [("gpl.ev_type", inst.gpl.ev_type), ("gpl.participation", inst.gpl.participation),
+                  ("gpl.charger_type", inst.gpl.charger_type)]
+    for path, name in names:
+        if name is not None and (not MODEL_NAME.match(name) or ".." in name):
+            raise InstanceError(path, "a plain model name (letters, digits, '_', '-', '.'; no path separators "
+                                "or '..'; at most 64 characters)", name)
 
 
 def check_unique_ids(inst: Instance) -> None:
@@ -108,21 +153,20 @@ def check_radial_tree(inst: Instance) -> None:
 
 
 def check_branch_data(inst: Instance) -> None:
-    for i, b in enumerate(inst.network.branches):
-        _nonneg(f"network.branches[{i}].r_ohm", b.r_ohm)
-        _nonneg(f"network.branches[{i}].x_ohm", b.x_ohm)
+    net = inst.network
+    z_base = net.base_kv**2 / net.base_mva
+    for i, b in enumerate(net.branches):
         if b.r_ohm == 0 and b.x_ohm == 0:
             raise InstanceError(f"network.branches[{i}]", "non-zero impedance (r_ohm or x_ohm > 0)", 0.0)
-        if b.rating_kva is not None:
-            _positive(f"network.branches[{i}].rating_kva", b.rating_kva)
+        for name, ohm in (("r_ohm", b.r_ohm), ("x_ohm", b.x_ohm)):
+            pu = ohm * net.impedance_scale / z_base
+            if pu > MAX_Z_PU:
+                raise InstanceError(f"network.branches[{i}].{name}", f"at most {MAX_Z_PU:g} pu on the feeder base "
+                                    f"(x impedance_scale / (base_kv^2/base_mva) = {pu:.3g} pu)", ohm)
 
 
 def check_network_limits(inst: Instance) -> None:
     net = inst.network
-    _positive("network.base_kv", net.base_kv)
-    _positive("network.base_mva", net.base_mva)
-    _positive("network.impedance_scale", net.impedance_scale)
-    _positive("network.slack_vm_pu", net.slack_vm_pu)
     if not 0 < net.vmin_pu < net.vmax_pu:
         raise InstanceError("network.vmin_pu", "0 < vmin_pu < vmax_pu", (net.vmin_pu, net.vmax_pu))
     if not net.vmin_pu <= net.slack_vm_pu <= net.vmax_pu:
@@ -131,8 +175,6 @@ def check_network_limits(inst: Instance) -> None:
 
 def check_loads(inst: Instance) -> None:
     for i, b in enumerate(inst.network.buses):
-        _nonneg(f"network.buses[{i}].p_kw", b.p_kw)
-        _positive(f"network.buses[{i}].voll_cny_per_kwh", b.voll_cny_per_kwh)
         if b.p_kw == 0 and b.q_kvar != 0:
             raise InstanceError(f"network.buses[{i}].q_kvar", "0 where p_kw is 0 (loads keep their power "
                                 "factor)", b.q_kvar)
@@ -143,22 +185,15 @@ def check_loads(inst: Instance) -> None:
 def check_units(inst: Instance) -> None:
     grids = [i for i, u in enumerate(inst.units) if u.type == "external_grid"]
     for i, u in enumerate(inst.units):
-        _positive(f"units[{i}].capacity_kw", u.capacity_kw)
-        _positive(f"units[{i}].mttf_h", u.mttf_h)
-        _positive(f"units[{i}].mttr_h", u.mttr_h)
-        _nonneg(f"units[{i}].q_max_kvar", u.q_max_kvar)
         if u.type == "external_grid":
             a = u.availability
             if not 0 <= a.low <= a.high <= 1:
                 raise InstanceError(f"units[{i}].availability", "0 <= low <= high <= 1", (a.low, a.high))
             if u.bus != inst.network.slack_bus:
                 raise InstanceError(f"units[{i}].bus", f"the slack bus {inst.network.slack_bus}", u.bus)
-        if u.type == "wind":
-            _positive(f"units[{i}].weibull_shape", u.weibull_shape)
-            _positive(f"units[{i}].weibull_scale_m_s", u.weibull_scale_m_s)
-            if not 0 <= u.cut_in_m_s < u.rated_m_s <= u.cut_out_m_s:
-                raise InstanceError(f"units[{i}]", "0 <= cut_in < rated <= cut_out",
-                                    (u.cut_in_m_s, u.rated_m_s, u.cut_out_m_s))
+        if u.type == "wind" and not 0 <= u.cut_in_m_s < u.rated_m_s <= u.cut_out_m_s:
+            raise InstanceError(f"units[{i}]", "0 <= cut_in < rated <= cut_out",
+                                (u.cut_in_m_s, u.rated_m_s, u.cut_out_m_s))
     if len(grids) > 1:
         raise InstanceError(f"units[{grids[1]}].type", "at most one external_grid", "external_grid")
     if not inst.units:
@@ -166,36 +201,26 @@ def check_units(inst: Instance) -> None:
 
 
 def _check_tg(path: str, tg: TruncGauss, lo: float, hi: float) -> None:
-    _positive(f"{path}.std", tg.std)
     if not lo <= tg.min < tg.max <= hi:
         raise InstanceError(path, f"{lo} <= min < max <= {hi}", (tg.min, tg.max))
+    if not tg.min - TG_SPAN * tg.std <= tg.mean <= tg.max + TG_SPAN * tg.std:
+        raise InstanceError(f"{path}.mean", f"within {TG_SPAN:g} std of [min, max] = [{tg.min:g}, {tg.max:g}] "
+                            "(else every draw sits on a bound)", tg.mean)
 
 
 def check_gpl(inst: Instance, base_dir: Path | None = None) -> None:
     g = inst.gpl
     if g is None:
         return
-    if g.n_chargers < 0:
-        raise InstanceError("gpl.n_chargers", ">= 0", g.n_chargers)
-    _positive("gpl.charge_kw", g.charge_kw)
-    if g.discharge_kw is not None:
-        _nonneg("gpl.discharge_kw", g.discharge_kw)
-    if not 0 < g.efficiency <= 1:
-        raise InstanceError("gpl.efficiency", "in (0, 1]", g.efficiency)
-    _positive("gpl.charger_mttf_h", g.charger_mttf_h)
-    _positive("gpl.charger_mttr_h", g.charger_mttr_h)
-    _fraction("gpl.soc_threshold", g.soc_threshold)
-    _fraction("gpl.v2g_min_soc", g.v2g_min_soc)
     if not g.v2g_min_soc < g.soc_threshold:
         raise InstanceError("gpl.v2g_min_soc", f"< soc_threshold ({g.soc_threshold})", g.v2g_min_soc)
-    if not 0 < g.sessions_per_charger_per_day <= 4:
-        raise InstanceError("gpl.sessions_per_charger_per_day", "in (0, 4]", g.sessions_per_charger_per_day)
     _check_tg("gpl.sessions.soc_ini", g.sessions.soc_ini, 0.0, 1.0)
     _check_tg("gpl.sessions.arrival_h", g.sessions.arrival_h, 0.0, 24.0)
     _check_tg("gpl.sessions.departure_h", g.sessions.departure_h, 0.0, 24.0)
-    if g.sessions.departure_h.max <= g.sessions.arrival_h.min:
-        raise InstanceError("gpl.sessions.departure_h.max", f"> arrival_h.min ({g.sessions.arrival_h.min})",
-                            g.sessions.departure_h.max)
+    arr, dep = g.sessions.arrival_h, g.sessions.departure_h
+    if dep.max <= arr.max:   # else late arrivals would get a departure clipped to before their arrival
+        raise InstanceError("gpl.sessions.departure_h.max", f"> arrival_h.max ({arr.max:g}): the departure "
+                            "window must end after the arrival window", dep.max)
     ev = load_model("ev", g.ev_type, "gpl.ev_type", base_dir)
     if not (isinstance(ev.get("battery_kwh"), int | float) and ev["battery_kwh"] > 0):
         raise InstanceError(f"models/ev/{g.ev_type}.battery_kwh", "> 0", ev.get("battery_kwh"))
@@ -226,32 +251,8 @@ def check_participation_curve(curve: dict[str, Any], path: str) -> None:
             prev[key] = v
 
 
-def check_incentive(inst: Instance) -> None:
-    _nonneg("incentive.price_cny_per_kwh", inst.incentive.price_cny_per_kwh)
-    _nonneg("incentive.operator_reserve_price_cny_per_kwh", inst.incentive.operator_reserve_price_cny_per_kwh)
-
-
-def check_economics(inst: Instance) -> None:
-    e = inst.economics
-    for name in ("storage_power_cost_cny_per_kw", "storage_energy_cost_cny_per_kwh",
-                 "storage_om_cny_per_kwh_year", "storage_hours", "charging_margin_cny_per_kwh"):
-        _nonneg(f"economics.{name}", getattr(e, name))
-    _positive("economics.storage_life_years", e.storage_life_years)
-
-
-def check_reference_unit(inst: Instance) -> None:
-    r = inst.ecc_reference
-    _positive("ecc_reference.capacity_max_kw", r.capacity_max_kw)
-    _positive("ecc_reference.mttf_h", r.mttf_h)
-    _positive("ecc_reference.mttr_h", r.mttr_h)
-    if not 0 < r.tolerance < 1:
-        raise InstanceError("ecc_reference.tolerance", "in (0, 1)", r.tolerance)
-
-
 def check_simulation(inst: Instance) -> None:
     s = inst.simulation
-    if not 0 < s.target_cov < 1:
-        raise InstanceError("simulation.target_cov", "in (0, 1)", s.target_cov)
     if s.min_years < 2:
         raise InstanceError("simulation.min_years", ">= 2", s.min_years)
     if s.max_years < s.min_years:
@@ -260,8 +261,6 @@ def check_simulation(inst: Instance) -> None:
         raise InstanceError("simulation.max_years", "<= 100000", s.max_years)
     if s.batch_years < 1:
         raise InstanceError("simulation.batch_years", ">= 1", s.batch_years)
-    if s.seed < 0:
-        raise InstanceError("simulation.seed", ">= 0", s.seed)
 
 
 def check_load(inst: Instance, base_dir: Path | None = None) -> None:
@@ -271,8 +270,6 @@ def check_load(inst: Instance, base_dir: Path | None = None) -> None:
         raise InstanceError("load", "exactly one of shape, series_kw, csv, bus_profiles, bus_table", len(given))
     if ld.hours not in (8736, 8760):
         raise InstanceError("load.hours", "8736 or 8760", ld.hours)
-    if ld.peak_kw is not None:
-        _positive("load.peak_kw", ld.peak_kw)
     if ld.shape is not None:
         load_model("load_shapes", ld.shape, "load.shape", base_dir)
     if ld.series_kw is not None:
@@ -312,26 +309,38 @@ def _grid_values(path: str, g: Grid) -> list[float]:
     return [g.low, g.high]
 
 
+def _grid_size(g: Grid) -> float:
+    """Number of lattice values of ``g`` (as design.space.grid_values makes them), without making them."""
+    if g.values is not None:
+        return len(set(g.values))
+    assert g.low is not None and g.high is not None
+    if g.step is None:
+        return 5.0 if g.high > g.low else 1.0
+    return math.floor((g.high - g.low) / g.step + 1e-9) + 1.0
+
+
 def check_design(inst: Instance) -> None:
     d = inst.design
     if not d.incentive_grades or sorted(d.incentive_grades) != list(d.incentive_grades):
         raise InstanceError("design.incentive_grades", "non-empty and increasing", d.incentive_grades)
-    for v in d.incentive_grades:
-        _nonneg("design.incentive_grades[]", v)
-    for v in _grid_values("design.n_chargers", d.n_chargers):
-        _nonneg("design.n_chargers", v)
-    for v in _grid_values("design.discharge_kw", d.discharge_kw):
-        _positive("design.discharge_kw", v)
-    for v in _grid_values("design.soc_threshold", d.soc_threshold):
-        _fraction("design.soc_threshold", v)
-    if d.budget < 1:
-        raise InstanceError("design.budget", ">= 1", d.budget)
+    for name in ("n_chargers", "discharge_kw", "soc_threshold"):   # the interval of the GPL field it sets
+        extra = GPL.model_fields[name].json_schema_extra
+        allowed = str(extra["x-allowed"]) if isinstance(extra, dict) else "[0, inf]"
+        for v in _grid_values(f"design.{name}", getattr(d, name)):
+            if not _within(v, allowed) or (name == "discharge_kw" and v <= 0):
+                rule = "in (0, 1000]" if name == "discharge_kw" else f"in {allowed}"
+                raise InstanceError(f"design.{name}", f"{rule} (the interval of gpl.{name})", v)
+    size = len(set(d.incentive_grades)) * math.prod(_grid_size(g) for g in (d.n_chargers, d.discharge_kw,
+                                                                              d.soc_threshold))
+    if size > MAX_LATTICE:
+        raise InstanceError("design", f"a lattice of at most {MAX_LATTICE:,} points (grades x n_chargers x "
+                            "discharge_kw x soc_threshold values)", f"{size:.4g} points")
 
 
 RULES: tuple[Callable[..., None], ...] = (
-    check_schema_version, check_sizes, check_unique_ids, check_referenced_buses, check_radial_tree,
-    check_branch_data, check_network_limits, check_loads, check_units, check_gpl, check_incentive,
-    check_economics, check_reference_unit, check_simulation, check_load, check_design,
+    check_schema_version, check_sizes, check_ranges, check_model_names, check_unique_ids, check_referenced_buses,
+    check_radial_tree, check_branch_data, check_network_limits, check_loads, check_units, check_gpl,
+    check_simulation, check_load, check_design,
 ) + PROFILE_RULES
 
 

@@ -8,22 +8,51 @@ naming the JSON path, the rule and the offending value.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic_core import PydanticCustomError
 
+from gplopt import jsonstrict
 from gplopt.errors import InstanceError
+from gplopt.overrides import apply_override, parse_value, set_path
+
+__all__ = ["Instance", "apply_override", "instance_from_data", "json_schema", "load_instance", "parse_value",
+           "read_json", "with_overrides"]
 
 SCHEMA_VERSION = "1.0"
 
 
-def F(default: Any = ..., *, unit: str = "", description: str, **kw: Any) -> Any:
-    """A field carrying its unit in the JSON Schema (``x-unit``) and in its description."""
-    extra: Any = {"x-unit": unit} if unit else None
-    desc = f"{description} [{unit}]" if unit else description
-    return Field(default, description=desc, json_schema_extra=extra, **kw)
+def F(default: Any = ..., *, unit: str = "", description: str, allowed: str = "", **kw: Any) -> Any:
+    """A field carrying its unit in the JSON Schema (``x-unit``) and in its description, and optionally its
+    allowed interval (``allowed="(0, 1e6]"``: ``x-allowed`` in the schema, stated in the description and
+    enforced by :func:`gplopt.checks.check_ranges`; for a list, on every item)."""
+    extra: dict[str, Any] = {"x-unit": unit} if unit else {}
+    desc = description
+    if allowed:
+        parse_interval(allowed)   # fail at import on a malformed interval
+        extra["x-allowed"] = allowed
+        desc = f"{desc}; allowed {allowed}"
+    desc = f"{desc} [{unit}]" if unit else desc
+    return Field(default, description=desc, json_schema_extra=extra or None, **kw)
+
+
+def parse_interval(text: str) -> tuple[float, float, bool, bool]:
+    """``"(0, 1e6]"`` -> (0.0, 1e6, lower open, upper open)."""
+    lo, hi = text[1:-1].split(",")
+    return float(lo), float(hi), text[0] == "(", text[-1] == ")"
+
+
+def _no_bool(value: Any) -> Any:
+    """true/false are not numbers (pydantic would read them as 1/0), in files and in ``--set``."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("bool_not_number", "a number, not true/false")
+    return value
+
+
+Num = Annotated[float, BeforeValidator(_no_bool)]   # a JSON number; true/false rejected
+Int = Annotated[int, BeforeValidator(_no_bool)]
 
 
 class Block(BaseModel):
@@ -32,42 +61,44 @@ class Block(BaseModel):
 
 # --------------------------------------------------------------------------------------------- network
 class Bus(Block):
-    id: int = F(description="Bus number (unique)")
-    p_kw: float = F(0.0, unit="kW", description="Active load at the reference condition; the hourly system "
-                    "load is distributed over buses in proportion to these values")
-    q_kvar: float = F(0.0, unit="kvar", description="Reactive load at the reference condition; each bus keeps "
-                      "its own power factor as its load follows the chronological shape")
-    voll_cny_per_kwh: float = F(10.0, unit="CNY/kWh", description="Value of lost load: weight of this bus's "
-                                "shed energy in the shedding OPF (higher = shed last)")
+    id: Int = F(description="Bus number (unique)")
+    p_kw: Num = F(0.0, unit="kW", description="Active load at the reference condition; the hourly system "
+                    "load is distributed over buses in proportion to these values", allowed="[0, 1e6]")
+    q_kvar: Num = F(0.0, unit="kvar", description="Reactive load at the reference condition; each bus keeps "
+                      "its own power factor as its load follows the chronological shape", allowed="[-1e6, 1e6]")
+    voll_cny_per_kwh: Num = F(10.0, unit="CNY/kWh", description="Value of lost load: weight of this bus's "
+                                "shed energy in the shedding OPF (higher = shed last)", allowed="(0, 1e6]")
     name: str | None = F(None, description="Name kept from an imported network (informative)")
 
 
 class Branch(Block):
-    id: int = F(description="Branch number (unique)")
-    from_bus: int = F(description="Upstream bus")
-    to_bus: int = F(description="Downstream bus")
-    r_ohm: float = F(unit="ohm", description="Series resistance (before network.impedance_scale)")
-    x_ohm: float = F(unit="ohm", description="Series reactance (before network.impedance_scale)")
-    rating_kva: float | None = F(None, unit="kVA", description="Thermal rating; null = unlimited")
+    id: Int = F(description="Branch number (unique)")
+    from_bus: Int = F(description="Upstream bus")
+    to_bus: Int = F(description="Downstream bus")
+    r_ohm: Num = F(unit="ohm", description="Series resistance (before network.impedance_scale)", allowed="[0, 1e6]")
+    x_ohm: Num = F(unit="ohm", description="Series reactance (before network.impedance_scale)", allowed="[0, 1e6]")
+    rating_kva: Num | None = F(None, unit="kVA", description="Thermal rating; null = unlimited", allowed="(0, 1e7]")
     name: str | None = F(None, description="Name(s) of the imported element(s) this branch stands for")
     kind: str | None = F(None, description="Component kind for reliability data (cable, overhead_line, "
                          "transformer, ...); informative until branch outages are modelled")
-    length_km: float | None = F(None, unit="km", description="Length (lines and cables)")
-    failure_rate_per_year: float | None = F(None, unit="1/yr", description="Branch failure rate (stored for "
-                                            "branch outages, not yet simulated)")
-    mttr_h: float | None = F(None, unit="h", description="Branch mean time to repair (stored, not yet "
-                             "simulated)")
+    length_km: Num | None = F(None, unit="km", description="Length (lines and cables)", allowed="[0, 1e4]")
+    failure_rate_per_year: Num | None = F(None, unit="1/yr", description="Branch failure rate (stored for "
+                                          "branch outages, not yet simulated)", allowed="[0, 1e4]")
+    mttr_h: Num | None = F(None, unit="h", description="Branch mean time to repair (stored, not yet "
+                           "simulated)", allowed="[0.01, 1e6]")
 
 
 class Network(Block):
-    base_kv: float = F(unit="kV", description="Nominal line-to-line voltage of the feeder")
-    base_mva: float = F(10.0, unit="MVA", description="Per-unit power base (affects nothing physical)")
-    slack_bus: int = F(1, description="Substation bus: voltage reference while the external grid is up")
-    impedance_scale: float = F(1.0, description="Factor applied to every branch R and X (documented "
-                               "adaptation of a feeder to another voltage/loading)")
-    vmin_pu: float = F(0.93, unit="pu", description="Lower voltage limit")
-    vmax_pu: float = F(1.07, unit="pu", description="Upper voltage limit")
-    slack_vm_pu: float = F(1.0, unit="pu", description="Voltage magnitude held at the reference bus")
+    base_kv: Num = F(unit="kV", description="Nominal line-to-line voltage of the feeder", allowed="[0.1, 1000]")
+    base_mva: Num = F(10.0, unit="MVA", description="Per-unit power base (affects nothing physical)",
+                      allowed="[0.01, 10000]")
+    slack_bus: Int = F(1, description="Substation bus: voltage reference while the external grid is up")
+    impedance_scale: Num = F(1.0, description="Factor applied to every branch R and X (documented "
+                               "adaptation of a feeder to another voltage/loading)", allowed="(0, 100]")
+    vmin_pu: Num = F(0.93, unit="pu", description="Lower voltage limit", allowed="[0.5, 1]")
+    vmax_pu: Num = F(1.07, unit="pu", description="Upper voltage limit", allowed="[1, 1.5]")
+    slack_vm_pu: Num = F(1.0, unit="pu", description="Voltage magnitude held at the reference bus",
+                         allowed="[0.5, 1.5]")
     buses: list[Bus] = F(description="Buses; a single bus and no branches is a copper-plate system")
     branches: list[Branch] = F(default_factory=list, description="Radial branches (tree rooted at slack_bus)")
 
@@ -75,17 +106,18 @@ class Network(Block):
 # ----------------------------------------------------------------------------------------------- units
 class UniformAvailability(Block):
     distribution: Literal["uniform"] = F("uniform", description="Hourly available fraction ~ U(low, high)")
-    low: float = F(1.0, description="Lower bound of the hourly available fraction")
-    high: float = F(1.0, description="Upper bound of the hourly available fraction")
+    low: Num = F(1.0, description="Lower bound of the hourly available fraction", allowed="[0, 1]")
+    high: Num = F(1.0, description="Upper bound of the hourly available fraction", allowed="[0, 1]")
 
 
 class UnitBase(Block):
     id: str = F(description="Unit name (unique)")
-    bus: int = F(description="Bus the unit connects to")
-    capacity_kw: float = F(unit="kW", description="Rated active power")
-    mttf_h: float = F(unit="h", description="Mean time to failure (exponential up times)")
-    mttr_h: float = F(unit="h", description="Mean time to repair (exponential down times)")
-    q_max_kvar: float = F(0.0, unit="kvar", description="Reactive capability, symmetric (|Q| <= q_max)")
+    bus: Int = F(description="Bus the unit connects to")
+    capacity_kw: Num = F(unit="kW", description="Rated active power", allowed="(0, 1e7]")
+    mttf_h: Num = F(unit="h", description="Mean time to failure (exponential up times)", allowed="[1, 1e12]")
+    mttr_h: Num = F(unit="h", description="Mean time to repair (exponential down times)", allowed="[1, 1e12]")
+    q_max_kvar: Num = F(0.0, unit="kvar", description="Reactive capability, symmetric (|Q| <= q_max)",
+                        allowed="[0, 1e12]")
 
 
 class ConventionalUnit(UnitBase):
@@ -94,17 +126,18 @@ class ConventionalUnit(UnitBase):
 
 class WindUnit(UnitBase):
     type: Literal["wind"] = "wind"
-    weibull_shape: float = F(2.0, description="Weibull shape k of the hourly wind speed")
-    weibull_scale_m_s: float = F(7.0, unit="m/s", description="Weibull scale c of the hourly wind speed")
-    cut_in_m_s: float = F(3.0, unit="m/s", description="Cut-in speed")
-    rated_m_s: float = F(12.0, unit="m/s", description="Rated speed (linear ramp cut-in..rated)")
-    cut_out_m_s: float = F(25.0, unit="m/s", description="Cut-out speed")
+    weibull_shape: Num = F(2.0, description="Weibull shape k of the hourly wind speed", allowed="[0.1, 20]")
+    weibull_scale_m_s: Num = F(7.0, unit="m/s", description="Weibull scale c of the hourly wind speed",
+                               allowed="(0, 100]")
+    cut_in_m_s: Num = F(3.0, unit="m/s", description="Cut-in speed", allowed="[0, 100]")
+    rated_m_s: Num = F(12.0, unit="m/s", description="Rated speed (linear ramp cut-in..rated)", allowed="(0, 100]")
+    cut_out_m_s: Num = F(25.0, unit="m/s", description="Cut-out speed", allowed="(0, 100]")
 
 
 class ExternalGrid(UnitBase):
     type: Literal["external_grid"] = "external_grid"
-    q_max_kvar: float = F(1e12, unit="kvar", description="Reactive supply through the substation "
-                          "(unlimited by default: reactive compensation assumed, as in the paper)")
+    q_max_kvar: Num = F(1e12, unit="kvar", description="Reactive supply through the substation "
+                          "(unlimited by default: reactive compensation assumed, as in the paper)", allowed="[0, 1e12]")
     availability: UniformAvailability = F(default_factory=UniformAvailability,
                                           description="Hourly available fraction of capacity_kw")
 
@@ -123,10 +156,11 @@ Unit = Annotated[ConventionalUnit | WindUnit | ExternalGrid | ProfiledUnit, Fiel
 class Load(Block):
     shape: str | None = F("ieee_rts79", description="Named load shape in models/load_shapes (per-unit of "
                           "its peak); null when series_kw or csv is given")
-    series_kw: list[float] | None = F(None, unit="kW", description="Inline hourly system load")
+    series_kw: list[Num] | None = F(None, unit="kW", description="Inline hourly system load", allowed="[0, 1e7]")
     csv: str | None = F(None, description="CSV file (one column, kW per hour), relative to the instance")
-    peak_kw: float | None = F(None, unit="kW", description="Scale the shape/series so its maximum is this")
-    hours: int = F(8760, unit="h", description="Hours per sample year (8760, or 8736 = 52 weeks for RTS)")
+    peak_kw: Num | None = F(None, unit="kW", description="Scale the shape/series so its maximum is this",
+                            allowed="(0, 1e7]")
+    hours: Int = F(8760, unit="h", description="Hours per sample year (8760, or 8736 = 52 weeks for RTS)")
     bus_profiles: dict[str, str] | None = F(None, description="Bus id -> column of the profiles file: the "
                                             "bus's load is p_kw (q_kvar) times that per-unit hourly profile; "
                                             "every bus with p_kw > 0 needs one")
@@ -142,10 +176,10 @@ class Profiles(Block):
 
 # ------------------------------------------------------------------------------------------------- GPL
 class TruncGauss(Block):
-    mean: float = F(description="Mean of the untruncated Gaussian")
-    std: float = F(description="Standard deviation of the untruncated Gaussian")
-    min: float = F(description="Lower truncation bound")
-    max: float = F(description="Upper truncation bound")
+    mean: Num = F(description="Mean of the untruncated Gaussian")
+    std: Num = F(description="Standard deviation of the untruncated Gaussian", allowed="(0, 100]")
+    min: Num = F(description="Lower truncation bound")
+    max: Num = F(description="Upper truncation bound")
 
 
 class Sessions(Block):
@@ -158,17 +192,19 @@ class Sessions(Block):
 
 
 class GPL(Block):
-    bus: int = F(description="Bus of the parking lot")
-    n_chargers: int = F(unit="chargers", description="Number of bidirectional chargers")
-    charge_kw: float = F(3.5, unit="kW", description="Rated charging power per charger")
-    discharge_kw: float | None = F(None, unit="kW", description="Rated discharging power per charger "
-                                   "(null = charge_kw)")
-    efficiency: float = F(0.95, description="Charger efficiency, each direction (eta^BC)")
-    charger_mttf_h: float = F(4250.0, unit="h", description="Charger mean time to failure")
-    charger_mttr_h: float = F(5.0, unit="h", description="Charger mean time to repair")
-    soc_threshold: float = F(0.90, description="SoC the PEV charges to; V2G starts once reached (Soc^Tar)")
-    v2g_min_soc: float = F(0.50, description="V2G never discharges a PEV below this SoC")
-    sessions_per_charger_per_day: float = F(1.0, unit="1/day", description="PEV sessions per charger per day")
+    bus: Int = F(description="Bus of the parking lot")
+    n_chargers: Int = F(unit="chargers", description="Number of bidirectional chargers", allowed="[0, 5000]")
+    charge_kw: Num = F(3.5, unit="kW", description="Rated charging power per charger", allowed="(0, 1000]")
+    discharge_kw: Num | None = F(None, unit="kW", description="Rated discharging power per charger "
+                                   "(null = charge_kw)", allowed="[0, 1000]")
+    efficiency: Num = F(0.95, description="Charger efficiency, each direction (eta^BC)", allowed="(0, 1]")
+    charger_mttf_h: Num = F(4250.0, unit="h", description="Charger mean time to failure", allowed="[1, 1e12]")
+    charger_mttr_h: Num = F(5.0, unit="h", description="Charger mean time to repair", allowed="[1, 1e12]")
+    soc_threshold: Num = F(0.90, description="SoC the PEV charges to; V2G starts once reached (Soc^Tar)",
+                           allowed="[0, 1]")
+    v2g_min_soc: Num = F(0.50, description="V2G never discharges a PEV below this SoC", allowed="[0, 1]")
+    sessions_per_charger_per_day: Num = F(1.0, unit="1/day", description="PEV sessions per charger per day",
+                                          allowed="(0, 4]")
     sessions: Sessions = F(default_factory=Sessions, description="Session distributions (paper Table 1)")
     ev_type: str = F("baic_ec200", description="EV model name in models/ev")
     participation: str = F("beijing_assumed", description="Participation curve name in models/participation")
@@ -177,56 +213,62 @@ class GPL(Block):
 
 
 class Incentive(Block):
-    price_cny_per_kwh: float = F(1.5, unit="CNY/kWh", description="Incentive grade paid to owners for V2G "
-                                 "and load-reduction energy (omega^V2G, lambda^V2G)")
-    operator_reserve_price_cny_per_kwh: float = F(0.9, unit="CNY/kWh", description="Operator's reserve "
-                                                  "price omega^Pay: V2G is dispatched only if price > it")
+    price_cny_per_kwh: Num = F(1.5, unit="CNY/kWh", description="Incentive grade paid to owners for V2G "
+                                 "and load-reduction energy (omega^V2G, lambda^V2G)", allowed="[0, 1000]")
+    operator_reserve_price_cny_per_kwh: Num = F(0.9, unit="CNY/kWh", description="Operator's reserve "
+                                                  "price omega^Pay: V2G is dispatched only if price > it",
+                                                  allowed="[0, 1000]")
 
 
 class Economics(Block):
-    storage_power_cost_cny_per_kw: float = F(2000.0, unit="CNY/kW", description="Storage power cost C^P")
-    storage_energy_cost_cny_per_kwh: float = F(1500.0, unit="CNY/kWh", description="Storage energy cost C^E")
-    storage_life_years: float = F(10.0, unit="yr", description="Storage life (straight-line annualization)")
-    storage_om_cny_per_kwh_year: float = F(0.05, unit="CNY/kWh/yr", description="Storage O&M C^m")
-    storage_hours: float = F(2.0, unit="h", description="Avoided storage energy E_st = ECC x storage_hours")
+    storage_power_cost_cny_per_kw: Num = F(2000.0, unit="CNY/kW", description="Storage power cost C^P",
+                                           allowed="[0, 1e7]")
+    storage_energy_cost_cny_per_kwh: Num = F(1500.0, unit="CNY/kWh", description="Storage energy cost C^E",
+                                             allowed="[0, 1e7]")
+    storage_life_years: Num = F(10.0, unit="yr", description="Storage life (straight-line annualization)",
+                                allowed="(0, 100]")
+    storage_om_cny_per_kwh_year: Num = F(0.05, unit="CNY/kWh/yr", description="Storage O&M C^m", allowed="[0, 1e6]")
+    storage_hours: Num = F(2.0, unit="h", description="Avoided storage energy E_st = ECC x storage_hours",
+                           allowed="[0, 100]")
     costs_model: str = F("li_ion_paper", description="Storage cost data name in models/costs (for reference)")
-    charging_margin_cny_per_kwh: float = F(0.3, unit="CNY/kWh", description="Operator's net margin on charging "
+    charging_margin_cny_per_kwh: Num = F(0.3, unit="CNY/kWh", description="Operator's net margin on charging "
                                            "energy sold (service fee less costs; assumed) for the stakeholder "
-                                           "ledger")
+                                           "ledger", allowed="[0, 1000]")
 
 
 class ReferenceUnit(Block):
-    capacity_max_kw: float = F(2000.0, unit="kW", description="Upper end of the bisection (C^Ra)")
-    mttf_h: float = F(1250.0, unit="h", description="Reference unit MTTF")
-    mttr_h: float = F(60.0, unit="h", description="Reference unit MTTR")
-    bus: int | None = F(None, description="Bus of the reference unit (null = the GPL bus)")
-    tolerance: float = F(0.01, description="Bisection stops when |EENS_V - EENS_GPL| / EENS_GPL <= this")
+    capacity_max_kw: Num = F(2000.0, unit="kW", description="Upper end of the bisection (C^Ra)", allowed="(0, 1e7]")
+    mttf_h: Num = F(1250.0, unit="h", description="Reference unit MTTF", allowed="[1, 1e12]")
+    mttr_h: Num = F(60.0, unit="h", description="Reference unit MTTR", allowed="[1, 1e12]")
+    bus: Int | None = F(None, description="Bus of the reference unit (null = the GPL bus)")
+    tolerance: Num = F(0.01, description="Bisection stops when |EENS_V - EENS_GPL| / EENS_GPL <= this",
+                       allowed="(0, 1)")
 
 
 class Simulation(Block):
-    seed: int = F(2021, description="Master seed; results depend only on (instance, seed)")
-    target_cov: float = F(0.05, description="Stop when stderr(EENS)/EENS <= this")
-    min_years: int = F(10, unit="yr", description="Never stop before this many sample years")
-    max_years: int = F(500, unit="yr", description="Year cap")
-    batch_years: int = F(8, unit="yr", description="Years evaluated per batch (never changes results)")
+    seed: Int = F(2021, description="Master seed; results depend only on (instance, seed)", allowed="[0, 1e15)")
+    target_cov: Num = F(0.05, description="Stop when stderr(EENS)/EENS <= this", allowed="(0, 1)")
+    min_years: Int = F(10, unit="yr", description="Never stop before this many sample years")
+    max_years: Int = F(500, unit="yr", description="Year cap")
+    batch_years: Int = F(8, unit="yr", description="Years evaluated per batch (never changes results)")
 
 
 class Grid(Block):
-    values: list[float] | None = F(None, description="Explicit grid of values")
-    low: float | None = F(None, description="Range lower bound")
-    high: float | None = F(None, description="Range upper bound")
-    step: float | None = F(None, description="Range step")
+    values: list[Num] | None = F(None, description="Explicit grid of values")
+    low: Num | None = F(None, description="Range lower bound")
+    high: Num | None = F(None, description="Range upper bound")
+    step: Num | None = F(None, description="Range step")
 
 
 class Design(Block):
-    incentive_grades: list[float] = F([1.0, 1.25, 1.5, 1.75, 2.0], unit="CNY/kWh",
-                                      description="Ordinal incentive grades")
+    incentive_grades: list[Num] = F([1.0, 1.25, 1.5, 1.75, 2.0], unit="CNY/kWh",
+                                      description="Ordinal incentive grades", allowed="[0, 1000]")
     n_chargers: Grid = F(Grid(low=100, high=400, step=50), description="Charger count range")
     discharge_kw: Grid = F(Grid(values=[2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0]), unit="kW",
                            description="Discharge rating grid")
     soc_threshold: Grid = F(Grid(values=[0.80, 0.83, 0.85, 0.87, 0.90]), description="SoC threshold grid")
     objective: Literal["ecc_per_cost", "net_benefit", "pareto"] = F("ecc_per_cost", description="Objective")
-    budget: int = F(40, description="Evaluations by default")
+    budget: Int = F(40, description="Evaluations by default", allowed="[1, 100000]")
 
 
 class Instance(Block):
@@ -270,73 +312,11 @@ def _path_str(loc: tuple[Any, ...]) -> str:
     return out or "<root>"
 
 
-def _reject_nonfinite(obj: Any, path: str = "") -> None:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        raise InstanceError(path or "<root>", "finite number", obj)
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            _reject_nonfinite(v, f"{path}.{k}" if path else str(k))
-    elif isinstance(obj, list):
-        for i, v in enumerate(obj):
-            _reject_nonfinite(v, f"{path}[{i}]")
-
-
-def parse_value(text: str) -> Any:
-    """A ``--set`` value: JSON if it parses (numbers, true/false/null, lists), else a plain string."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
-
-
-def apply_override(data: dict[str, Any], assignment: str) -> None:
-    """Apply ``PATH=VALUE`` to raw instance data. Paths are dotted; list items by index (``units.0.mttr_h``)
-    or, for lists of objects with ``id``, by id (``units.gas_turbine.mttr_h``)."""
-    if "=" not in assignment:
-        raise InstanceError("--set", "PATH=VALUE", assignment)
-    path, _, raw = assignment.partition("=")
-    keys = path.strip().split(".")
-    if not path.strip() or any(k == "" for k in keys):
-        raise InstanceError("--set", "non-empty dotted path", path)
-    node: Any = data
-    walked = ""
-    for i, key in enumerate(keys):
-        last = i == len(keys) - 1
-        if isinstance(node, list):
-            idx = _list_index(node, key)
-            if idx is None:
-                raise InstanceError(f"--set {path}", f"existing list item (index or id) at '{walked}'", key)
-            if last:
-                node[idx] = parse_value(raw)
-                return
-            node = node[idx]
-        elif isinstance(node, dict):
-            if last:
-                node[key] = parse_value(raw)
-                return
-            if key not in node or node[key] is None:
-                node[key] = {}
-            node = node[key]
-        else:
-            raise InstanceError(f"--set {path}", f"'{walked}' to be an object or list", node)
-        walked = f"{walked}.{key}" if walked else key
-
-
-def _list_index(items: list[Any], key: str) -> int | None:
-    if key.lstrip("-").isdigit():
-        idx = int(key)
-        return idx if 0 <= idx < len(items) else None
-    for i, item in enumerate(items):
-        if isinstance(item, dict) and str(item.get("id")) == key:
-            return i
-    return None
-
-
 def instance_from_data(data: dict[str, Any], *, base_dir: Path | None = None, check: bool = True) -> Instance:
     """Validate raw data (types by pydantic, then every consistency rule)."""
     if not isinstance(data, dict):
         raise InstanceError("<root>", "a JSON object", type(data).__name__)
-    _reject_nonfinite(data)
+    jsonstrict.scan(data, "")
     try:
         inst = Instance.model_validate(data)
     except ValidationError as exc:
@@ -367,7 +347,7 @@ def read_json(path: str | Path) -> dict[str, Any]:
     if not p.is_file():
         raise InstanceError(str(p), "an existing file", "not found")
     try:
-        data = json.loads(p.read_text(encoding="utf-8"), parse_constant=lambda c: float(c))
+        data = jsonstrict.loads(p.read_text(encoding="utf-8"), str(p))
     except json.JSONDecodeError as exc:
         raise InstanceError(f"{p}:{exc.lineno}:{exc.colno}", "valid JSON", exc.msg) from None
     except UnicodeDecodeError:
@@ -394,9 +374,12 @@ def load_instance(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
 def with_overrides(inst: Instance, overrides: dict[str, Any] | list[str]) -> Instance:
     """A new validated Instance with overrides applied (dict of path -> value, or PATH=VALUE strings)."""
     data = inst.model_dump(mode="json")
-    items = overrides if isinstance(overrides, list) else [f"{k}={json.dumps(v)}" for k, v in overrides.items()]
-    for ov in items:
-        apply_override(data, ov)
+    if isinstance(overrides, list):
+        for ov in overrides:
+            apply_override(data, ov)
+    else:
+        for path, value in overrides.items():
+            set_path(data, path, value)
     return instance_from_data(data, base_dir=inst.base_dir)  # the model search path travels with it
 
 

@@ -64,7 +64,12 @@ def _read(kind: str, p: str, mtime_ns: int) -> dict[str, Any]:
     """One model file, parsed and validated (cached per path and modification time)."""
     from gplopt.model_schemas import validate_model
 
-    data = _read_csv(p) if p.endswith(".csv") else read_json(p)
+    try:
+        data = _read_csv(p) if p.endswith(".csv") else read_json(p)
+    except InstanceError as exc:   # strict-JSON rules name a field; say which file it is in
+        if exc.path.startswith(p):
+            raise
+        raise InstanceError(f"{p}: {exc.path}", exc.rule, exc.value) from None
     return validate_model(kind, data, p)
 
 

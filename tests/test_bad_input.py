@@ -2,9 +2,10 @@
 value, never a traceback, and nothing written.
 
 The rule for ``--set`` paths: a path may name any field the schema knows, also one absent from the file
-(missing blocks are created and take their defaults); list items are addressed by index or by ``id``. An
-unknown key is then rejected by the schema, whose message names the first unknown key by its full dotted path;
-a list item that does not exist is rejected by ``--set`` itself.
+(missing blocks are created and take their defaults); list items with an ``id`` are addressed by id
+(``units.gas_turbine``, ``network.buses.18``), any item by position with ``[i]``. An unknown key is then
+rejected by the schema, whose message names the first unknown key by its full dotted path; a list item that
+does not exist is rejected by ``--set`` itself.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def test_unknown_field_in_file(run_cli, tmp_path: Path) -> None:
 
 
 def test_unknown_unit_type(run_cli) -> None:
-    err = assert_bad(run_cli("validate", "instances/ieee33.json", "--set", "units.0.type=nuclear"),
+    err = assert_bad(run_cli("validate", "instances/ieee33.json", "--set", "units[0].type=nuclear"),
                      "units[0].type", "'nuclear'")
     assert "'external_grid'" in err
 
@@ -94,7 +95,7 @@ def test_nonfinite_literal_in_file(run_cli, tmp_path: Path, literal: str) -> Non
 
 
 def test_nan_by_set(run_cli) -> None:
-    assert_bad(run_cli("validate", "instances/beijing.json", "--set", "units.0.capacity_kw=NaN"),
+    assert_bad(run_cli("validate", "instances/beijing.json", "--set", "units[0].capacity_kw=NaN"),
                "units[0].capacity_kw", "finite", "nan")
 
 
@@ -128,7 +129,7 @@ def test_isolated_new_bus(run_cli, tmp_path: Path) -> None:
 
 
 def test_branch_to_unknown_bus(run_cli) -> None:
-    assert_bad(run_cli("validate", "instances/ieee33.json", "--set", "network.branches.31.to_bus=99"),
+    assert_bad(run_cli("validate", "instances/ieee33.json", "--set", "network.branches[31].to_bus=99"),
                "network.branches[31].to_bus", "existing bus id", "99")
 
 
@@ -141,7 +142,7 @@ def test_duplicated_bus_id(run_cli, tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------------------ rules
 def test_negative_mttr(run_cli) -> None:
     assert_bad(run_cli("validate", "instances/beijing.json", "--set", "units.gas_turbine.mttr_h=-5"),
-               "units[1].mttr_h", "> 0", "-5")
+               "units[1].mttr_h", "in [1, 1e12] h", "-5")
 
 
 def test_soc_bounds_unordered(run_cli) -> None:
@@ -176,9 +177,12 @@ def test_participation_curve_decreasing(run_cli, tmp_path: Path) -> None:
 @pytest.mark.parametrize(("assignment", "needles"), [
     ("nosuch.path.x=1", ("nosuch", "unknown fields", "'x': 1")),
     ("gpl.nosuch=1", ("gpl.nosuch", "unknown fields", "got 1")),
-    ("units.9.mttr_h=3", ("--set units.9.mttr_h", "existing list item", "'9'")),
+    ("units[9].mttr_h=3", ("--set units[9].mttr_h", "a position < 3 in 'units'", "'[9]'")),
+    ("units.9.mttr_h=3", ("--set units.9.mttr_h", "an existing id in 'units'", "'9'")),
+    ("network.buses.0.p_kw=3", ("--set network.buses.0.p_kw", "an existing id in 'network.buses'", "'0'")),
     ("units.no_such_unit.mttr_h=3", ("--set units.no_such_unit.mttr_h", "'no_such_unit'")),
-    ("gpl.discharge_kw.x=3", ("--set gpl.discharge_kw.x", "object or list", "3.5")),
+    ("units[x].mttr_h=3", ("--set units[x].mttr_h", "a position [i]", "'[x]'")),
+    ("gpl.discharge_kw.x=3", ("--set gpl.discharge_kw.x", "to be a list or an object", "3.5")),
     ("gpl.discharge_kw", ("--set", "PATH=VALUE", "'gpl.discharge_kw'")),
     ("=3", ("--set", "non-empty dotted path", "''")),
 ])

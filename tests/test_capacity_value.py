@@ -101,9 +101,9 @@ def test_ecc_of_unit_identical_to_reference_is_its_capacity() -> None:
 
 
 def test_resource_that_never_helps_has_zero_capacity_value() -> None:
-    # a unit that is down for the whole simulation (P(up) = 1e-6 / 1e12 at the start, repair takes ~1e12 h)
+    # a unit that is down for the whole simulation (P(up) = 1 / 1e12 at the start, repair takes ~1e12 h)
     system = copper_plate([{"id": "dead", "type": "conventional", "bus": 1, "capacity_kw": 500.0,
-                            "mttf_h": 1e-6, "mttr_h": 1e12}])
+                            "mttf_h": 1.0, "mttr_h": 1e12}])
     for metric in ("ecc", "efc"):
         spec = CapacityValueSpec.from_system(system, metric=metric, resource="dead")
         cv = capacity_value(system, SequentialMonteCarlo(years=5, seed=3), spec)

@@ -92,11 +92,33 @@ def test_set_override_round_trip(run_cli, beijing_path: Path) -> None:
     assert beijing_path.read_bytes() == before  # overrides never write the file
 
 
-def test_set_by_index_equals_set_by_id(beijing_path: Path) -> None:
+def test_set_by_position_equals_set_by_id(beijing_path: Path) -> None:
     by_id = load_instance(beijing_path, ["units.gas_turbine.mttr_h=30"])
-    by_index = load_instance(beijing_path, ["units.1.mttr_h=30"])
-    assert by_id == by_index
+    by_position = load_instance(beijing_path, ["units[1].mttr_h=30"])
+    assert by_id == by_position
     assert by_id.units[1].mttr_h == 30.0
+
+
+def test_numeric_segment_is_the_id_and_brackets_the_position(beijing_path: Path) -> None:
+    """``network.buses.18`` is the bus whose id is 18 (like ``gpl.bus=18``); ``network.buses[18]`` the 19th."""
+    base = load_instance(beijing_path)
+    assert [b.id for b in base.network.buses][17:19] == [18, 19]
+    by_id = load_instance(beijing_path, ["network.buses.18.p_kw=999"])
+    by_pos = load_instance(beijing_path, ["network.buses[18].p_kw=999"])
+    assert {b.id: b.p_kw for b in by_id.network.buses}[18] == 999.0
+    assert {b.id: b.p_kw for b in by_id.network.buses}[19] == base.network.buses[18].p_kw
+    assert {b.id: b.p_kw for b in by_pos.network.buses}[19] == 999.0
+    assert load_instance(beijing_path, ["network.branches.25.rating_kva=4500"]) == \
+        load_instance(beijing_path, ["network.branches[24].rating_kva=4500"])
+
+
+def test_set_merges_into_a_block_left_at_its_defaults(beijing_path: Path) -> None:
+    raw = json.loads(beijing_path.read_text())
+    assert "sessions" not in raw["gpl"]
+    inst = load_instance(beijing_path, ["gpl.sessions.arrival_h.std=2"])
+    default = load_instance(beijing_path).gpl.sessions
+    assert inst.gpl.sessions.arrival_h == default.arrival_h.model_copy(update={"std": 2.0})
+    assert inst.gpl.sessions.departure_h == default.departure_h
 
 
 def test_set_creates_absent_blocks_and_values(ieee33_path: Path) -> None:

@@ -278,7 +278,7 @@ def test_certificate_when_a_branch_binds(beijing_inst: Instance) -> None:
     """Branch id 25 (bus 6 -> 26, heading the GPL's lateral; list index 24) at 4.5 MVA instead of 6.9 MVA:
     some hours fail the screen with no shortfall, some deficit hours fail the certificate; the answers still
     agree hour by hour."""
-    system = variant(beijing_inst, {"network.branches.24.rating_kva": 4500})
+    system = variant(beijing_inst, {"network.branches[24].rating_kva": 4500})
     assert system.network.rating_pu[system.network.index(26)] * system.network.base_kva == 4500
     assert system.fleet is not None
     opf = SheddingOPF(system.network, system.units, system.fleet.bus)

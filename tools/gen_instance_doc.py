@@ -30,10 +30,14 @@ An instance is one JSON file (see `instances/`). This page is generated from the
 `gplopt/instance.py`; to regenerate it run `python tools/gen_instance_doc.py`, and `pytest` fails if it is
 stale. The same schema is available as JSON Schema (units as `x-unit`) with `gplopt schema`.
 
-Unknown fields are rejected, numbers must be finite (no `NaN`/`Infinity`), and after the types are checked
-every consistency rule of `gplopt/checks.py` runs (radial tree rooted at the slack bus, bus references exist,
-MTTF/MTTR > 0, `v2g_min_soc < soc_threshold`, ...). Any field can be overridden on the command line with
-`--set PATH=VALUE`, where list items are addressed by index or by `id` (`--set units.gas_turbine.mttr_h=30`).
+Unknown fields and duplicate keys are rejected, numbers must be finite (no `NaN`/`Infinity`), `true`/`false`
+are not numbers, integers have at most 15 digits and nesting is at most 32 levels deep. A field's interval
+(`allowed [lo, hi]`, a round bracket excluding the bound) is enforced; after the types are checked every
+consistency rule of `gplopt/checks.py` runs (radial tree rooted at the slack bus, bus references exist, branch
+impedance at most 10 pu on the feeder base, `v2g_min_soc < soc_threshold`, ...); docs/reliability.md lists
+them. Any field can be overridden on the command line with `--set PATH=VALUE`: on a list whose items have an
+`id` a plain segment is the id (`--set units.gas_turbine.mttr_h=30`, `--set network.buses.18.p_kw=500` is
+bus id 18), and `[i]` is the 0-based position (`--set network.buses[17].p_kw=500`); see docs/quickstart.md.
 
 Columns: the field's JSON name, its type, its unit, its default (**required** when it has none) and its
 description. Names like `models/ev` refer to the model library (`models/<kind>/<name>.json`).

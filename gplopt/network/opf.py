@@ -16,6 +16,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from gplopt.errors import SolverError
+from gplopt.network.opf_check import lp_network, verify_answer
 from gplopt.network.powerflow import OCTAGON
 from gplopt.system import Network, Units
 
@@ -97,9 +98,13 @@ def build_shedding_model(net: Network, units: Units, gpl_bus: int | None) -> pyo
 
 
 class SheddingOPF:
-    """One model, one persistent solver; ``solve`` per hour updates Params in place."""
+    """One model, one persistent solver; ``solve`` per hour updates Params in place. Every answer the solver
+    calls optimal is verified against the hour's constraints (:mod:`gplopt.network.opf_check`) before use."""
+
+    SOLUTION = ("pf", "qf", "v2", "pg", "qg", "shed")
 
     def __init__(self, net: Network, units: Units, gpl_bus: int | None, solver: str = "highs") -> None:
+        net = lp_network(net, units)     # a power base on which the LP is well scaled
         self.net, self.units, self.gpl_bus = net, units, gpl_bus
         self.model = build_shedding_model(net, units, gpl_bus)
         self.solver_name = solver
@@ -109,7 +114,8 @@ class SheddingOPF:
         self._built = False                 # the persistent model has been loaded into HiGHS
         self._cols: np.ndarray | None = None
         self._gplmax = 0.0
-        self._shed = np.zeros(net.n_bus)
+        self._sol: dict[str, np.ndarray] = {}
+        self._sol_cols: np.ndarray | None = None
 
     def _set(self, name: str, values: np.ndarray) -> None:
         """Record the hour's values; Pyomo Params are written only when Pyomo itself solves."""
@@ -141,16 +147,48 @@ class SheddingOPF:
         self._set("v2hi", hi)
         self._gplmax = float(gpl_max_kw) / base
         self.solves += 1
-        status = self._run()
+        status = self._verified(self._run())
         if status != "optimal":
             # a fresh solver once: a persistent solver can be left in a bad state by an earlier failure
             self.solver = make_solver(self.solver_name)
-            self._built, self._cols = False, None
-            status = self._run()
+            self._built, self._cols, self._sol_cols = False, None, None
+            status = self._verified(self._run())
         if status != "optimal":
             return OpfResult(status=status, shed_kw=np.full(self.net.n_bus, np.nan), ok=False)
-        shed = self._shed * base
+        shed = self._sol["shed"] * base
         return OpfResult(status=status, shed_kw=np.clip(shed, 0.0, np.asarray(p_kw, float)), ok=True)
+
+    def _verified(self, status: str) -> str:
+        """``status``, or why an "optimal" answer breaks the hour's constraints (then it is not used)."""
+        if status != "optimal":
+            return status
+        reason = verify_answer(self.net, self.units.bus, self.gpl_bus, self._sol, self._last, self._gplmax)
+        return "optimal" if reason is None else f"unverified answer: {reason}"
+
+    def _solution_cols(self, vmap: dict[int, int]) -> np.ndarray | None:
+        """HiGHS columns of pf, qf, v2, pg, qg, shed (each in model order) and pgpl, in that order."""
+        if self._sol_cols is None:
+            m = self.model
+            order = [v for name in self.SOLUTION for v in getattr(m, name).values()] + [m.pgpl]
+            try:
+                self._sol_cols = np.array([vmap[id(v)] for v in order], dtype=np.int32)
+            except KeyError:   # a fixed variable the interface kept out of the LP
+                return None
+        return self._sol_cols
+
+    def _read_solution(self, values: np.ndarray | None = None) -> None:
+        """The solver's point, from HiGHS column values (fast path) or from the Pyomo variables."""
+        m = self.model
+        sizes = [len(getattr(m, name)) for name in self.SOLUTION]
+        if values is None:
+            flat = np.array([v.value if v.value is not None else np.nan for name in self.SOLUTION
+                             for v in getattr(m, name).values()] + [m.pgpl.value or 0.0], float)
+        else:
+            flat = values
+        cuts = np.cumsum(sizes)
+        parts = np.split(flat, cuts)
+        self._sol = dict(zip(self.SOLUTION, parts[:-1], strict=True))
+        self._sol["pgpl"] = parts[-1]
 
     def _bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """(columns, lower, upper) of every variable whose bounds carry the hour's data, read from the
@@ -191,8 +229,12 @@ class SheddingOPF:
         if inner.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return str(inner.getModelStatus()).split(".")[-1].lower()
         values = np.asarray(inner.getSolution().col_value)
-        n = self.net.n_bus
-        self._shed = values[cols[2 * n: 3 * n]]
+        vmap = getattr(self.solver, "_pyomo_var_to_solver_var_map", None)
+        sol_cols = self._solution_cols(vmap) if vmap is not None else None
+        self._read_solution(values[sol_cols] if sol_cols is not None else None)
+        if sol_cols is None:   # fall back on the Pyomo variables
+            self.solver.load_vars()
+            self._read_solution()
         return "optimal"
 
     def _run(self) -> str:
@@ -210,7 +252,7 @@ class SheddingOPF:
             tc = str(res.termination_condition).split(".")[-1].lower()
             if tc == "optimal":
                 res.solution_loader.load_vars()
-                self._shed = np.array([self.model.shed[j].value for j in range(self.net.n_bus)], float)
+                self._read_solution()
                 self._built = True
                 return "optimal"
             return tc
