@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,10 @@ from gplopt.design.loop import DesignSpec, optimize
 from gplopt.design.space import Design
 from gplopt.errors import GploptError
 from gplopt.reliability import SequentialMonteCarlo, assess
+from gplopt.studies import point_run_info
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
+ROOT = Path(__file__).resolve().parent.parent
 EVAL = ["evaluate", "instances/beijing.json", "--years", "2", "--json"]
 TINY_SETS = ["design.incentive_grades=[1.0,2.0]", 'design.n_chargers={"values":[300]}',
              'design.discharge_kw={"values":[3.5]}', 'design.soc_threshold={"values":[0.9]}']
@@ -225,6 +228,63 @@ def test_design_with_other_economics_refuses_the_old_runs_journal(via: str, beij
         with pytest.raises(GploptError, match="another run: instance_sha256"):
             optimize(load_instance(beijing_path, [*TINY_SETS, "economics.storage_hours=4"]), _design_spec(j))
     assert j.read_bytes() == before
+
+
+def test_point_journal_identity_covers_instance_seed_method_and_models(beijing_path: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    inst = load_instance(beijing_path)
+    mc = SequentialMonteCarlo(years=2, seed=1)
+    j = tmp_path / "points.jsonl"
+    PointJournal(j, point_run_info(inst, mc)).append("{}", {"ecc_kw": 1.0, "net_benefit_cny": 2.0,
+                                                             "ecc_per_cost": 0.5, "years": 2})
+    assert PointJournal(j, point_run_info(inst, replace(mc, workers=2, batch_years=1))).points["{}"]["ecc_kw"] == 1.0
+    for other, field in ((point_run_info(inst, replace(mc, seed=2)), "seed"),
+                         (point_run_info(inst, replace(mc, years=3)), "method"),
+                         (point_run_info(load_instance(beijing_path, ["economics.storage_hours=4"]), mc),
+                          "instance_sha256")):
+        with pytest.raises(GploptError, match=f"another run: .*{field}"):
+            PointJournal(j, other)
+    models = tmp_path / "models" / "ev"
+    models.mkdir(parents=True)
+    ev = json.loads((ROOT / "models/ev/baic_ec200.json").read_text(encoding="utf-8"))
+    ev["battery_kwh"] = ev["battery_kwh"] + 1
+    (models / "baic_ec200.json").write_text(json.dumps(ev), encoding="utf-8")
+    monkeypatch.setenv("GPLOPT_MODELS", str(tmp_path / "models"))
+    with pytest.raises(GploptError, match="another run: models_sha256"):
+        PointJournal(j, point_run_info(inst, mc))
+
+
+def _design_cli(run_cli: Run, journal: Path, *sets: str) -> subprocess.CompletedProcess[str]:
+    args = [a for s in [*TINY_SETS, *sets] for a in ("--set", s)]
+    return run_cli("design", "instances/beijing.json", *args, "--budget", "2", "--years", "2", "--seed", "11",
+                   "--journal", journal, "--json", timeout=900)
+
+
+@pytest.mark.slow
+def test_design_reproduction_mktemp_journal_other_economics(run_cli: Run, tmp_path: Path) -> None:
+    """The issue's report, end to end: a design run on a ``mktemp`` journal, then one with other economics."""
+    j = tmp_path / "tmp.XXXX"
+    j.touch()
+    first = _answer(_design_cli(run_cli, j))
+    _refused(_design_cli(run_cli, j, "economics.storage_hours=4"), "another run", "instance_sha256")
+    again = _answer(_design_cli(run_cli, j))
+    assert first["resumed"] == 0 and again["resumed"] == first["evaluations"] + len(first["confirmations"]) == 4
+    assert again["best"] == first["best"] and again["confirmations"] == first["confirmations"]
+
+
+@pytest.mark.slow
+def test_sweep_journal_empty_then_other_seed_then_edited(run_cli: Run, tmp_path: Path) -> None:
+    j = tmp_path / "sweep.jsonl"
+    j.touch()
+    args = ["sweep", "instances/beijing.json", "--param", "gpl.discharge_kw", "--values", "2,5", "--years", "2",
+            "--json"]
+    first = _answer(run_cli(*args, "--journal", j, timeout=900))
+    _refused(run_cli(*args, "--seed", "2", "--journal", j), "another run", "seed")
+    assert _answer(run_cli(*args, "--journal", j)) == first
+    head, p1, p2 = _lines(j)
+    rec = json.loads(p1)
+    edited = p1.replace(json.dumps(rec["row"]["ecc_kw"]), json.dumps(rec["row"]["ecc_kw"] + 1), 1)
+    _refused(run_cli(*args, "--journal", _put(j, [head, edited, p2])), f"{j}:2", "checksum")
 
 
 # ----------------------------------------------------------------------------------- mutation fuzzing
