@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from gplopt import build_system, load_instance
@@ -384,10 +384,12 @@ def _check_mutation(kind: str, tmp: Path, ops: list[tuple[str, int, int, bytes]]
     except GploptError as exc:
         assert "\n" not in str(exc) and str(path) in str(exc)
         assert path.read_bytes() == data                  # a refused journal is left exactly as it was
+        event("refused")
         return
     # accepted: every unit read back is a genuine one, bit for bit (the rest is recomputed: the fresh answer)
     assert all(k in genuine and genuine[k] == v for k, v in got.items()), (got, genuine)
     err = capsys.readouterr().err
+    event(f"accepted, {len(got)} of {len(genuine)} units read back" + (", torn tail dropped" if err else ""))
     assert err.count("\n") <= 1 and ("torn" in err or err == "")
     assert _open(kind, path) == got                       # the repaired file reads back the same, silently
     assert capsys.readouterr().err == ""
