@@ -165,8 +165,8 @@ class JsonlJournal:
     def _check(self, lines: list[bytes], info: dict[str, Any]) -> int:
         """Verify every line; returns the byte offset where the good lines end."""
         header = _verified(lines[0])
-        if header is None or header.get("kind") != "run" or set(header) != {"kind", "journal", "format",
-                                                                          "info", "sum"}:
+        if (header is None or header.get("kind") != "run" or not isinstance(header.get("info"), dict)
+                or set(header) != {"kind", "journal", "format", "info", "sum"}):
             raise InstanceError(f"{self.where}:1", "a gplopt journal header with a matching checksum "
                                 "(a missing, torn or edited header is never trusted)", _show(lines[0]))
         if header["journal"] != self.kind or header["format"] != FORMAT:
@@ -277,11 +277,14 @@ def _is_int(v: Any) -> bool:
 
 
 def unique(jr: JsonlJournal, items: Iterator[tuple[int, Any, Any]]) -> dict[Any, Any]:
-    """key -> value from (line, key, value); the same key twice with different values is corruption."""
+    """key -> value from (line, key, value); the same key on two lines whose records differ is corruption."""
+    raw = dict(jr.records)
     out: dict[Any, Any] = {}
+    first: dict[Any, int] = {}
     for n, k, v in items:
-        if k in out and canonical(out[k]) != canonical(v):
-            raise jr.bad(n, str(k), "recorded once (or identically)", "a second, different record")
+        if k in first and canonical(raw[first[k]]) != canonical(raw[n]):
+            raise jr.bad(n, str(k), f"recorded once (or identically; see line {first[k]})", "a different record")
+        first.setdefault(k, n)
         out[k] = v
     return out
 

@@ -204,6 +204,20 @@ def test_unusable_journal_path_refuses(case: str, via: str, run_cli: Run, beijin
     _evaluate_refused(via, path, 1, run_cli, beijing_system, str(path))
 
 
+def test_two_different_records_of_one_unit_refuse(tmp_path: Path) -> None:
+    j = tmp_path / "years.jsonl"
+    yj = YearJournal(j, INFO, N_BUS)
+    yj.append(_year(0, N_BUS))
+    head, y0 = _lines(j)
+    _put(j, [head, y0, y0])                                   # the same record twice: harmless
+    assert list(YearJournal(j, INFO, N_BUS).years) == [0]
+    rec = json.loads(y0)
+    rec["ens_kwh"] += 1e-9
+    _put(j, [head, y0, _resign(rec)])
+    with pytest.raises(GploptError, match=r"years.jsonl:3: 0: must be recorded once .*see line 2"):
+        YearJournal(j, INFO, N_BUS)
+
+
 def _design_spec(journal: Path, **kw: Any) -> DesignSpec:
     return DesignSpec(**{"budget": 2, "years": 2, "seed": 11, "confirm_top": 1, "confirm_years": 2,
                          "journal": str(journal), **kw})
