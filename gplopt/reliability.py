@@ -208,7 +208,7 @@ def assess(system: System, spec: SequentialMonteCarlo | None = None,
     t0 = time.perf_counter()
     from gplopt.checkpoint import YearJournal
 
-    jr = YearJournal(journal, _run_info(system, spec)) if journal is not None else None
+    jr = YearJournal(journal, _run_info(system, spec), system.network.n_bus) if journal is not None else None
     done = jr.years if jr is not None else {}
     if system.network.copper_plate is False:
         from gplopt.network.opf import make_solver
@@ -252,12 +252,9 @@ def assess(system: System, spec: SequentialMonteCarlo | None = None,
 
 
 def _run_info(system: System, spec: SequentialMonteCarlo) -> dict[str, Any]:
-    import hashlib
-    import json
+    from gplopt.checkpoint import run_identity
 
-    inst = hashlib.sha256(json.dumps(system.instance.model_dump(mode="json"), sort_keys=True).encode())
-    # per-year results depend on these only; the year count and the stopping rule may differ (a journal
-    # can extend a run), the executor never matters
-    keep = {k: v for k, v in spec.__dict__.items() if k in ("seed", "v2g", "solver", "use_certificate",
-                                                              "first_year")}
-    return {"instance_sha256": inst.hexdigest()[:16], **keep}
+    # per-year results depend on the System and these only; the year count and the stopping rule may differ
+    # (a journal can extend a run), the executor never matters
+    keep = {k: v for k, v in spec.__dict__.items() if k in ("v2g", "solver", "use_certificate", "first_year")}
+    return run_identity(system.instance, spec.seed, keep, system=system)

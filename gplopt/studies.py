@@ -137,6 +137,14 @@ def _run_overrides(args: tuple[Instance, dict[str, Any], SequentialMonteCarlo]) 
     return {**{f"set:{k}": v for k, v in args[1].items()}, **study_point(*args)}
 
 
+def point_run_info(inst: Instance, mc: SequentialMonteCarlo) -> dict[str, Any]:
+    """What a study point depends on besides its overrides (workers, batch size and scheduler never matter)."""
+    from gplopt.checkpoint import run_identity
+
+    method = {k: v for k, v in mc.__dict__.items() if k not in ("seed", "workers", "batch_years", "scheduler")}
+    return run_identity(inst, mc.seed, method)
+
+
 def run_points(inst: Instance, cases: list[dict[str, Any]], mc: SequentialMonteCarlo, workers: int = 1,
                progress: Callable[[int, int], None] | None = None, journal: str | Path | None = None
                ) -> list[dict[str, Any]]:
@@ -149,11 +157,7 @@ def run_points(inst: Instance, cases: list[dict[str, Any]], mc: SequentialMonteC
     one = replace(mc, workers=1)
     jr = None
     if journal is not None:
-        import hashlib
-
-        digest = hashlib.sha256(json.dumps(inst.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
-        jr = PointJournal(journal, {"instance_sha256": digest[:16], "seed": mc.seed, "years": mc.years,
-                                    "first_year": mc.first_year, "v2g": mc.v2g})
+        jr = PointJournal(journal, point_run_info(inst, mc))
     ex = make_executor(workers, scheduler=mc.scheduler)
     rows = []
     try:

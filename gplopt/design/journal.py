@@ -1,20 +1,25 @@
-"""Append-only JSONL run journal: every evaluation's design, seed keys, results and timing.
+"""The design run's journal: every evaluation's design, seed keys, results and timing, on the shared
+self-certifying journal of :mod:`gplopt.checkpoint` (fingerprinted header, a checksum per line).
 
-Lines: ``{"kind": "run", ...}`` once, ``{"kind": "start", "key": ...}`` before an evaluation and
-``{"kind": "eval", "key": ..., "evaluation": {...}}`` after it. On resume, finished evaluations are read back
-and never re-run; a started-but-unfinished one is simply run again (same design, seed and years, so the
-same numbers). A torn last line (a kill mid-write) is ignored.
+Records: ``{"kind": "start", "key": ...}`` before an evaluation and ``{"kind": "eval", "key": ...,
+"evaluation": {...}}`` after it. On resume, finished evaluations are read back and never re-run; a
+started-but-unfinished one is simply run again (same design, seed and years, so the same numbers). A torn last
+line (a kill mid-write) is dropped with a warning; any other damaged line, a missing or torn header, or a journal
+of another run is refused.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Any
 
+from gplopt.checkpoint import JsonlJournal, need, unique
 from gplopt.design.evaluate import Evaluation
-from gplopt.errors import GploptError
+from gplopt.design.space import NAMES
+
+EVAL_INTS = ("seed", "first_year", "years")
+EVAL_NUMS = ("ecc_kw", "annual_cost_cny", "ecc_per_cost", "ecc_per_cost_sd", "net_benefit_cny", "net_benefit_sd",
+             "eens_kwh_per_year", "v2g_kwh_per_year", "seconds")
 
 
 def eval_key(design_key: str, seed: int, first_year: int, years: int) -> str:
@@ -26,26 +31,33 @@ class Journal:
         self.path = Path(path) if path is not None else None
         self.done: dict[str, Evaluation] = {}
         self.started: set[str] = set()
-        self.loaded = 0
-        if self.path is None:
-            return
-        if self.path.exists():
-            for line in self.path.read_text(encoding="utf-8").splitlines():
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError:
-                    continue   # a torn line from an interrupted write
-                if rec.get("kind") == "run" and rec.get("info") != run_info:
-                    raise GploptError(f"--journal {self.path}: must belong to this run (same instance, seed, "
-                                      f"objective and budget), got a journal of another run")
-                if rec.get("kind") == "eval":
-                    self.done[rec["key"]] = Evaluation.from_dict(rec["evaluation"])
-                elif rec.get("kind") == "start":
-                    self.started.add(rec["key"])
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._append({"kind": "run", "info": run_info})
+        self.jr: JsonlJournal | None = None
+        if self.path is not None:
+            self.jr = JsonlJournal(self.path, run_info, "design", ("start", "eval"))
+            self.started = {need(self.jr, n, r, "key", "str") for n, r in self.jr.records if r["kind"] == "start"}
+            self.done = unique(self.jr, ((n, need(self.jr, n, r, "key", "str"), self._evaluation(n, r))
+                                         for n, r in self.jr.records if r["kind"] == "eval"))
         self.loaded = len(self.done)
+
+    def _evaluation(self, n: int, rec: dict[str, Any]) -> Evaluation:
+        assert self.jr is not None
+        d = need(self.jr, n, rec, "evaluation", "dict")
+        design = need(self.jr, n, d, "design", "dict")
+        for k in NAMES:
+            need(self.jr, n, design, k, "int" if k == "n_chargers" else "num")
+        for k in EVAL_INTS:
+            need(self.jr, n, d, k, "int")
+        for k in EVAL_NUMS:
+            need(self.jr, n, d, k, "num")
+        need(self.jr, n, d, "ecc_ci", "nums", 2)
+        extra = set(d) - {"design", "ecc_ci", *EVAL_INTS, *EVAL_NUMS} or set(design) - set(NAMES)
+        if extra:
+            raise self.jr.bad(n, "evaluation", "an evaluation's known fields", sorted(extra))
+        ev = Evaluation.from_dict({**d, "design": {k: design[k] for k in NAMES}})
+        key = eval_key(ev.design.key(), ev.seed, ev.first_year, ev.years)
+        if rec["key"] != key:
+            raise self.jr.bad(n, "key", f"the evaluation's own key {key}", rec["key"])
+        return ev
 
     @property
     def resumed(self) -> int:
@@ -53,12 +65,8 @@ class Journal:
         return self.loaded
 
     def _append(self, rec: dict[str, Any]) -> None:
-        if self.path is None:
-            return
-        with open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(rec) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        if self.jr is not None:
+            self.jr.write(rec)
 
     def start(self, key: str) -> None:
         self._append({"kind": "start", "key": key})

@@ -62,13 +62,13 @@ class DesignSpec:
 
     def run_info(self, inst: Instance) -> dict[str, Any]:
         """What makes a journal belong to a run (workers and time limit never change answers)."""
-        import hashlib
-        import json
+        from gplopt.checkpoint import run_identity
 
-        digest = hashlib.sha256(json.dumps(inst.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
-        return {"instance_sha256": digest[:16], "budget": self.budget, "years": self.years, "seed": self.seed,
-                "objective": self.objective, "backend": self.backend, "n_init": self.n_init,
-                "confirm_top": self.confirm_top, "confirm_years": self.confirm_years}
+        mc = SequentialMonteCarlo()
+        return run_identity(inst, self.seed, {
+            "budget": self.budget, "years": self.years, "objective": self.objective, "backend": self.backend,
+            "n_init": self.n_init, "confirm_top": self.confirm_top, "confirm_years": self.confirm_years,
+            "solver": mc.solver, "use_certificate": mc.use_certificate, "v2g": mc.v2g})
 
 
 @dataclass
