@@ -70,9 +70,11 @@ def instance_sha(inst: Instance) -> str:
 
 
 def models_sha(inst: Instance, base_dir: Path | None = None) -> str:
-    """The contents of every model file the instance names (as resolved now) and of its load CSV."""
+    """The contents of every model file the instance names (as resolved now, from the instance's own folder
+    too) and of its data files (load CSV, profiles, bus table)."""
     from gplopt.library import find
 
+    base_dir = base_dir if base_dir is not None else inst.base_dir
     h = hashlib.sha256()
     for block, attr, kind in MODEL_FIELDS:
         name = getattr(getattr(inst, block, None), attr, None)
@@ -80,9 +82,11 @@ def models_sha(inst: Instance, base_dir: Path | None = None) -> str:
             continue
         p = find(kind, str(name), base_dir)
         h.update(f"{kind}/{name}:".encode() + (p.read_bytes() if p is not None else b"<missing>") + b"\0")
-    if inst.load.csv:
-        p = Path(inst.load.csv)
-        h.update(b"csv:" + (p.read_bytes() if p.is_file() else b"<missing>"))
+    data_files = (inst.load.csv, inst.load.bus_table, inst.profiles.file if inst.profiles is not None else None)
+    for f in data_files:
+        if f:
+            p = Path(f)
+            h.update(b"file:" + (p.read_bytes() if p.is_file() else b"<missing>"))
     return h.hexdigest()[:SUM_HEX]
 
 
