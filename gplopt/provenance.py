@@ -87,3 +87,11 @@ def assumptions(inst: Instance, base_dir: Path | None = None) -> dict[str, Any]:
 def record(inst: Instance, seed: int | None, years: int | None, base_dir: Path | None = None) -> dict[str, Any]:
     """What a result directory's result.json carries besides its numbers."""
     return {"provenance": provenance(inst, seed, years, base_dir), "assumptions": assumptions(inst, base_dir)}
+
+
+def provenance_of_report(argv: list[str] | None = None) -> dict[str, Any]:
+    """Who rendered a report, with what command, when."""
+    from gplopt import __version__
+
+    return {"gplopt_version": __version__, "command_line": command_line(argv),
+            "date_utc": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")}
