@@ -146,8 +146,8 @@ def _top_assumptions(res: dict[str, Any]) -> list[str]:
     a = res.get("assumptions") or {}
     lot = (a.get("lots") or [{}])[0]
     s = a.get("storage") or {}
-    part = lot.get("participation", "the instance's curve")
-    out = [f"Owner participation: curve '{part}' (an assumed curve unless replaced by survey data); "
+    part = f"curve '{lot['participation']}'" if lot.get("participation") else "the instance's curve"
+    out = [f"Owner participation: {part} (an assumed curve unless replaced by survey data); "
            "ECC scales with the share of owners who agree to V2G.",
            "Conventional storage cost: " + (f"{num(s['power_cny_per_kw'])} CNY/kW + {num(s['energy_cny_per_kwh'])} "
                                             f"CNY/kWh for {num(s['hours'])} h, {num(s['life_years'])} years"
@@ -161,7 +161,7 @@ def _supply(a: dict[str, Any]) -> str:
     units = a.get("units") or []
     grid = [u for u in units if u.get("type") == "external_grid"]
     if not grid:
-        return "the instance's units"
+        return "the instance's main supply (see the assumptions below)"
     u = grid[0]
     return f"{u['id']} {num(u['capacity_kw'])} kW at bus {u['bus']}"
 
