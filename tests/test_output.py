@@ -4,28 +4,27 @@ tables in one uncertainty convention at 80 columns, and progress lines when stde
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import report_fixtures as rf
 
 from gplopt import __version__, load_instance
-from gplopt.cli_format import num, pm, se_from_ci
-from gplopt.design.loop import DesignSpec, optimize, write_results
+from gplopt.cli_format import num, pm, progress, se_from_ci, setup_logging
 from gplopt.design.space import DesignSpace
-from gplopt.errors import InstanceError
-from gplopt.provenance import fingerprint, record
+from gplopt.errors import GploptError, InstanceError
+from gplopt.provenance import fingerprint
 from gplopt.report import render
-from test_design import SMALL, Synthetic
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "docs" / "results"
+KINDS = rf.KINDS
+small, synthetic_design, result_dirs = rf.small, rf.synthetic_design, rf.result_dirs   # shared fixtures
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -39,14 +38,9 @@ def _cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=300, check=False)
 
 
-@pytest.fixture(scope="module")
-def small() -> Any:
-    return load_instance(ROOT / "instances" / "beijing.json", [f"{k}={json.dumps(v)}" for k, v in SMALL.items()])
-
-
 # ------------------------------------------------------------------------------------------ design advice
-def test_design_names_variables_at_a_bound_and_compares_with_storage(small: Any) -> None:
-    res = optimize(small, DesignSpec(budget=12, seed=5), evaluator=Synthetic(DesignSpace.from_instance(small)))
+def test_design_names_variables_at_a_bound_and_compares_with_storage(small: Any, synthetic_design: Any) -> None:
+    res = synthetic_design
     d = res.to_dict()
     space = DesignSpace.from_instance(small)
     best = res.best.design
@@ -78,35 +72,6 @@ def test_design_grid_adapts_to_the_instance(beijing_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------ reports
-@pytest.fixture(scope="module")
-def result_dirs(tmp_path_factory: pytest.TempPathFactory, small: Any) -> dict[str, Path]:
-    """One result directory of every kind: the committed study results, sweeps built from their points, and a
-    design run through the synthetic evaluator (written with provenance, as the CLI writes it)."""
-    base = tmp_path_factory.mktemp("results")
-    dirs = {k: RESULTS / k for k in ("paper", "tornado", "phases")}
-    paper = json.loads((RESULTS / "paper" / "result.json").read_text(encoding="utf-8"))
-    pts = paper["table5"]
-    for kind, rows, extra in (("sweep", pts, {"param": "gpl.discharge_kw", "param2": None}),
-                              ("sweep2", [{**r, "value2": v2} for r in pts[:3] for v2 in (1.0, 2.0)],
-                               {"param": "gpl.discharge_kw", "param2": "incentive.price_cny_per_kwh"})):
-        d = base / kind
-        d.mkdir()
-        shutil.copy(RESULTS / "paper" / "worst_day.csv", d)
-        body = {**{k: paper[k] for k in ("instance", "notes", "seed", "years")}, "kind": kind, "points": rows,
-                **extra, **record(small, paper["seed"], paper["years"])}
-        (d / "result.json").write_text(json.dumps(body), encoding="utf-8")
-        dirs[kind] = d
-    res = optimize(small, DesignSpec(budget=12, seed=5), evaluator=Synthetic(DesignSpace.from_instance(small)))
-    dirs["design"] = base / "design"
-    dirs["design"].mkdir()
-    write_results(res, dirs["design"], {"instance": small.name, "notes": small.notes, "seed": 5, "years": 10,
-                                        **record(small, 5, 10)})
-    return dirs
-
-
-KINDS = ("paper", "tornado", "phases", "sweep", "sweep2", "design")
-
-
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_report_opens_with_summary_and_ends_with_provenance(result_dirs: dict[str, Path], kind: str,
                                                                   tmp_path: Path) -> None:
@@ -122,6 +87,8 @@ def test_every_report_opens_with_summary_and_ends_with_provenance(result_dirs: d
     assert "**Answer.**" in summary and "±" in summary and "storage" in summary
     assert summary.count("\n- ") == 3                                          # the three assumptions
     assert "DESIGN" not in md
+    if kind == "paper":                                        # 8 sample years: too few for a histogram
+        assert "ens_distribution.png" not in md and "too few to show a distribution" in md
 
 
 def test_report_provenance_and_assumptions_come_from_the_run(result_dirs: dict[str, Path], small: Any,
@@ -131,25 +98,27 @@ def test_report_provenance_and_assumptions_come_from_the_run(result_dirs: dict[s
     assert "models/participation/beijing_assumed.json" in md
 
 
-def test_histogram_only_with_enough_years(result_dirs: dict[str, Path], tmp_path: Path) -> None:
-    md = render(result_dirs["paper"], tmp_path)[0].read_text(encoding="utf-8")   # 8 sample years
-    assert "ens_distribution.png" not in md and "too few to show a distribution" in md
-
-
 BAD = {"list": b"[1, 2]", "no_keys": b'{"kind": "sweep"}', "empty_points": b'{"kind": "tornado", "points": []}',
        "not_utf8": b'{"kind": "sweep", "instance": "\xff\xfe"}', "bad_kind": b'{"kind": "nope"}'}
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
-def test_report_of_a_malformed_result_is_one_line(case: str, tmp_path: Path) -> None:
+def test_report_of_a_malformed_result_is_a_clear_error(case: str, tmp_path: Path) -> None:
     d = tmp_path / "D"
     d.mkdir()
     (d / "result.json").write_bytes(BAD[case])
+    with pytest.raises(GploptError, match=r"result\.json: must be .*, got ") as exc:
+        render(d, tmp_path / "R")
+    assert "\n" not in str(exc.value) and not (tmp_path / "R" / "report.html").exists()
+
+
+def test_report_cli_error_is_one_line(tmp_path: Path) -> None:
+    d = tmp_path / "D"
+    d.mkdir()
+    (d / "result.json").write_bytes(BAD["not_utf8"])
     p = _cli("report", str(d), "--out", str(tmp_path / "R"))
-    assert p.returncode == 2, p.stderr
-    assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
-    assert "result.json" in p.stderr and "must be" in p.stderr and "got" in p.stderr
-    assert not (tmp_path / "R" / "report.html").exists()
+    assert p.returncode == 2 and "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    assert "UTF-8" in p.stderr
 
 
 # ------------------------------------------------------------------------------------------ terminal
@@ -169,13 +138,22 @@ def test_validate_prints_tables_at_80_columns() -> None:
 
 def test_evaluate_states_the_convention_and_logs_progress(tmp_path: Path) -> None:
     log = tmp_path / "run.log"
-    p = _cli("--log-file", str(log), "evaluate", "instances/rbts.json", "--years", "3", "--workers", "1",
+    p = _cli("--log-file", str(log), "evaluate", "instances/beijing.json", "--years", "2", "--workers", "1",
              GPLOPT_PROGRESS_SECONDS="0")
     assert p.returncode == 0, p.stderr
     assert "± = standard error" in p.stdout and max(len(x) for x in p.stdout.splitlines()) <= 80
+    assert re.search(r"EENS +[\d,]+ ± [\d,]+ +kWh/yr", p.stdout)
     lines = [x for x in p.stderr.splitlines() if x.startswith("evaluate:")]
-    assert lines and all("elapsed" in x and "done" in x for x in lines) and "3/3 done" in lines[-1]
-    assert "3/3 done" in log.read_text(encoding="utf-8")
-    q = _cli("--quiet", "evaluate", "instances/rbts.json", "--years", "3", "--workers", "1",
-             GPLOPT_PROGRESS_SECONDS="0")
-    assert q.returncode == 0 and "elapsed" not in q.stderr
+    assert lines and all("elapsed" in x and "done" in x for x in lines) and "2/2 done" in lines[-1]
+    assert "2/2 done" in log.read_text(encoding="utf-8")
+
+
+def test_quiet_silences_progress_lines(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GPLOPT_PROGRESS_SECONDS", "0")
+    for quiet, seen in ((False, True), (True, False)):
+        setup_logging(quiet=quiet)
+        with progress("design") as bar:          # stderr is captured: not a terminal
+            assert bar is not None
+            bar.update(3, 10, "best 1.5 CNY/kWh")
+        assert ("design: 3/10 done" in capsys.readouterr().err) is seen
+    setup_logging()
