@@ -84,20 +84,20 @@ def row_se(r: Any, se_key: str, lo_key: str, hi_key: str) -> float:
 # ------------------------------------------------------------------------------------------ tables
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]], caption: str | None = None,
           header: bool = True) -> Any:
-    """A compact table (no inner rules; numeric columns right-aligned) and its caption as a paragraph below
-    (a Rich caption would wrap to the table's width)."""
+    """A compact table (no inner rules; numeric columns right-aligned) with its title above and its caption
+    below as paragraphs (a Rich title or caption would wrap to the table's width)."""
     from rich.console import Group
     from rich.text import Text
 
-    t = Table(title=title, show_header=header, box=box.SIMPLE_HEAD if header else None, pad_edge=False,
-              title_justify="left")
+    t = Table(show_header=header, box=box.SIMPLE_HEAD if header else None, pad_edge=False)
     for k, c in enumerate(columns):
         numeric = header and k > 0 and bool(rows) and all(_numeric(r[k]) or r[k] in ("", "–") for r in rows)
         t.add_column(c, justify="right" if numeric else "left", overflow="fold",
                      style="bold" if not header and k == 0 else None)
     for r in rows:
         t.add_row(*r)
-    return Group(t, Text(caption, style="dim")) if caption else t
+    parts: list[Any] = [Text(title, style="bold"), t] + ([Text(caption, style="dim")] if caption else [])
+    return Group(*parts)
 
 
 def _numeric(cell: str) -> bool:
