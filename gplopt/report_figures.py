@@ -114,7 +114,7 @@ def ledger(row: pd.Series, where: str) -> Any:
 
 def tornado(m: pd.DataFrame, xlabel: str) -> Any:
     """Bars from the base case to each parameter's low and high value, ± 1 s.e. error bars on every end."""
-    fig, ax = plt.subplots(figsize=(7.2, 0.55 * len(m) + 1.6))
+    fig, ax = plt.subplots(figsize=(7.2, 0.55 * len(m) + 2.0))
     base = float(m["base"].iloc[0]) if len(m) else 0.0
     base_se = m["base_se"].iloc[0] if "base_se" in m else float("nan")
     for k, (_, r) in enumerate(m.iterrows()):
@@ -131,7 +131,7 @@ def tornado(m: pd.DataFrame, xlabel: str) -> Any:
     ax.xaxis.set_major_formatter(THOUSANDS)
     ax.set_xlabel(xlabel)
     ax.set_title("Tornado: each parameter at its low and high value")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False)
     ax.grid(axis="x", alpha=0.3)
     return fig
 

@@ -121,10 +121,13 @@ def _answer(res: dict[str, Any]) -> tuple[str, str]:
     if kind == "tornado":
         m = pd.DataFrame(res["points"])
         m = m[m["metric"] == "ecc_per_cost"].sort_values("swing", ascending=False)
-        top = ", ".join(f"{p} (swing {num(s)})" for p, s in zip(m["param"][:3], m["swing"][:3], strict=False))
+        from gplopt.report_figures import label
+
+        top = ", ".join(f"{label(p)} (swing {num(s)})" for p, s in zip(m["param"][:3], m["swing"][:3], strict=False))
         base = m.iloc[0] if len(m) else None
         b = f"base case {pm(base['base'], base.get('base_se'))} kW per million CNY/yr; " if base is not None else ""
-        return f"{b}largest swings: {top}.", "see the sweep and paper reports (a tornado records no costs per kW)."
+        return f"{b}largest swings: {top}.", ("a tornado does not price capacity; the paper and sweep reports "
+                                             "give the GPL's and storage's cost per kW.")
     df = pd.DataFrame(res["points"] if "points" in res else res["table5"])
     if kind == "paper":
         t4 = {r["strategy"]: r for r in res["table4"]}

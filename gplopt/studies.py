@@ -285,6 +285,7 @@ def phase_study(inst: Instance, scenario: PhaseScenario, mc: SequentialMonteCarl
     df.insert(0, "year", [c[0] for c in cases])
     df.insert(1, "uptake", [c[1] for c in cases])
     df.insert(2, "phase", [c[2] for c in cases])
+    df.insert(3, "n_chargers", [c[3]["gpl.n_chargers"] for c in cases])
     return df
 
 
