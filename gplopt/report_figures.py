@@ -151,18 +151,18 @@ def day_label(wd: pd.DataFrame) -> str:
         return "date not recorded"
     day = int(wd["day_of_year"].iloc[0])
     date = _dt.date(2001, 1, 1) + _dt.timedelta(days=day - 1)   # a non-leap calendar year of 365 days
-    return f"{date:%d %B} (day {day}) of sample year {int(wd['sample_year'].iloc[0])}"
+    return f"{date.day} {date:%B} (day {day}) of sample year {int(wd['sample_year'].iloc[0])}"
 
 
 def worst_day(wd: pd.DataFrame) -> Any:
     """Demand, available supply and shedding (MW) above; V2G and load reduction (kW) below, same hours."""
-    fig, (ax, bx) = plt.subplots(2, 1, figsize=(7.2, 5.2), sharex=True, height_ratios=[3, 2])
+    fig, (ax, bx) = plt.subplots(2, 1, figsize=(8.4, 5.2), sharex=True, height_ratios=[3, 2])
     h = wd["hour"]
     ax.plot(h, (wd["regular_load_kw"] + wd["gpl_charging_kw"]) / 1000, "k-", lw=2, label="demand")
     ax.plot(h, wd["supply_kw"] / 1000, "b-", lw=2, label="available supply")
     ax.bar(h, wd["shed_kw"] / 1000, color="tab:red", alpha=0.6, label="load shed")
     ax.set_ylabel("MW")
-    ax.legend(loc="lower left", ncols=3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3)
     ax.set_title(f"Worst event day: {day_label(wd)}")
     bx.bar(h, wd["v2g_kw"], color="tab:green", label="V2G discharge")
@@ -173,7 +173,7 @@ def worst_day(wd: pd.DataFrame) -> Any:
     bx.yaxis.set_major_formatter(THOUSANDS)
     bx.set_xlabel("hour of day")
     bx.set_xticks(range(0, 24, 3))
-    bx.legend(loc="upper left")
+    bx.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     bx.grid(alpha=0.3)
     return fig
 
