@@ -83,9 +83,16 @@ def summary(res: dict[str, Any]) -> str:
     lines = [f"**Question.** {q}", "", f"**Answer.** {_cap(answer)}", "",
              f"**Compared with storage.** {_cap(compare)}", "",
              "**The three assumptions that matter most:**", *[f"- {a}" for a in _top_assumptions(res)], "",
-             f"Uncertainty: every estimate is given as value ± standard error over {res.get('years')} sample "
-             f"years per point (seed {res.get('seed')}, the same sample years at every point)."]
+             "Uncertainty: every estimate is given as value ± standard error" + _years(res)]
     return "\n".join(lines) + "\n"
+
+
+def _years(res: dict[str, Any]) -> str:
+    if res["kind"] == "design":
+        return (f" (seed {res.get('seed')}; {res.get('years')} sample years per search evaluation, the same at "
+                f"every design; the recommendation confirmed on {res['best'].get('years')} fresh sample years).")
+    return (f" over {res.get('years')} sample years per point (seed {res.get('seed')}, the same sample years at "
+            "every point).")
 
 
 def _cap(text: str) -> str:
@@ -114,8 +121,9 @@ def _answer(res: dict[str, Any]) -> tuple[str, str]:
                f"{b['discharge_kw']:g} kW discharge, SoC threshold {b['soc_threshold']:.0%}: ECC "
                f"{pm(b['ecc_kw'], se)} kW, {pm(b['ecc_per_cost'], b.get('ecc_per_cost_sd'))} kW per million "
                f"CNY/yr, annual cost {num(b['annual_cost_cny'], 0)} CNY/yr.")
-        if b.get("at_bound"):
-            ans += f" At the edge of its search range: {', '.join(b['at_bound'])} (widen it and re-run)."
+        for x in res.get("bounds", []):
+            ans += (f" {x['name']} is at the {x['edge']} edge of its search range: the optimum may lie beyond it"
+                    + (f" (re-run with {x['widen']})." if x.get("widen") else "."))
         row = {"cost_per_kw_cny": c.get("gpl_cost_per_kw"), "storage_cost_per_kw_cny": c.get("storage_cost_per_kw")}
         return ans, _compare_row(row)
     if kind == "tornado":

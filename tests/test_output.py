@@ -4,6 +4,7 @@ tables in one uncertainty convention at 80 columns, and progress lines when stde
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -157,3 +158,22 @@ def test_quiet_silences_progress_lines(capsys: pytest.CaptureFixture[str], monke
             bar.update(3, 10, "best 1.5 CNY/kWh")
         assert ("design: 3/10 done" in capsys.readouterr().err) is seen
     setup_logging()
+
+
+@pytest.mark.slow
+def test_design_cli_json_and_table(tmp_path: Path) -> None:
+    """The real CLI on a 2-design lattice: --json carries the advice fields; the table says what to do next."""
+    sets = ["design.incentive_grades=[1.0,2.0]", 'design.n_chargers={"values":[300]}',
+            'design.discharge_kw={"values":[3.5,9]}', 'design.soc_threshold={"values":[0.9]}']
+    args = [a for s in sets for a in ("--set", s)] + ["--budget", "2", "--years", "2", "--workers", "1"]
+    journal = tmp_path / "run.jsonl"
+    p = _cli("design", "instances/beijing.json", *args, "--journal", str(journal), "--json")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["best"]["at_bound"] == ["price_cny_per_kwh"]           # the only axis with two values
+    assert d["comparison"]["storage_cost_per_kw"] == pytest.approx(500.1)   # (2000 + 2 x 1500) / 10 + 0.05 x 2
+    assert any("design.discharge_kw=9" in x for x in d["grid_values_dropped"])
+    t = _cli("design", "instances/beijing.json", *args, "--journal", str(journal))   # replayed from the journal
+    assert t.returncode == 0, t.stderr
+    assert "next:" in t.stdout and "warning: price_cny_per_kwh" in t.stdout and "Pareto front" in t.stdout
+    assert "--set 'design.incentive_grades=[" in t.stdout and max(len(x) for x in t.stdout.splitlines()) <= 80
