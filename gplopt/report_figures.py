@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from gplopt.cli_format import row_se  # noqa: E402
 
@@ -198,6 +198,7 @@ def convergence(tr: pd.DataFrame, sd: list[float], ylabel: str) -> Any:
     ax.errorbar(tr["evaluations"], y, yerr=np.where(np.isfinite(e), e, 0.0), fmt="o-", capsize=3,
                 label=f"best so far ({BAND})")
     _axes(ax, "evaluations", ylabel, "Design search: best objective found so far")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend()
     return fig
 
