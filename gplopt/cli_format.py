@@ -91,8 +91,9 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]], cap
 
     t = Table(show_header=header, box=box.SIMPLE_HEAD if header else None, pad_edge=False)
     for k, c in enumerate(columns):
-        numeric = header and k > 0 and bool(rows) and all(_numeric(r[k]) or r[k] in ("", "–") for r in rows)
+        numeric = header and bool(rows) and all(_numeric(r[k]) or r[k] in ("", "–") for r in rows)
         t.add_column(c, justify="right" if numeric else "left", overflow="fold",
+                     min_width=max(len(r[k]) for r in rows) if numeric else None,   # numbers never wrap
                      style="bold" if not header and k == 0 else None)
     for r in rows:
         t.add_row(*r)

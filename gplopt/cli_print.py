@@ -107,7 +107,7 @@ def sweep(name: str, kind: str, df: pd.DataFrame, years: int) -> None:
     tail = ["ECC kW", "ECC/cost kW/MCNY", "net benefit CNY/yr"]
     if kind == "phases":
         head = ["year", "uptake", "phase", "chargers"]
-        rows = [[str(r["year"]), f"{r['uptake']:.0%}", str(r["phase"]).split(":")[0],
+        rows = [[str(r["year"]), f"{r['uptake']:.0%}", str(r["phase"]).split(":")[0].replace("Phase ", ""),
                  num(int(r["n_chargers"])) if "n_chargers" in r else "–", ecc(r), per_cost(r), benefit(r)]
                 for _, r in df.iterrows()]
         cap = "; ".join(dict.fromkeys(str(p) for p in df["phase"]))

@@ -130,6 +130,23 @@ def test_number_formats() -> None:
     assert se_from_ci(90.0, 110.0) == pytest.approx(10 / 1.6449, rel=1e-4)
 
 
+@pytest.mark.parametrize("kind", ["phases", "tornado"])
+def test_study_tables_fit_80_columns_without_wrapping(kind: str, capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+
+    from gplopt import cli_print
+
+    monkeypatch.setenv("COLUMNS", "80")
+    df = pd.read_csv(RESULTS / kind / "points.csv")
+    cli_print.sweep("beijing", kind, df, 8)
+    out = capsys.readouterr().out
+    assert max(len(x) for x in out.splitlines()) <= 80 and "± = standard error" in out
+    values = df["year"] if kind == "phases" else df["param"].map(cli_print.short)
+    for v in values:      # one line per row: every row's first cell starts a line holding an estimate
+        assert re.search(rf"^ *{re.escape(str(v))} .*(±|\b0\b)", out, flags=re.M), v
+
+
 def test_validate_prints_tables_at_80_columns() -> None:
     p = _cli("validate", "instances/beijing.json")
     assert p.returncode == 0, p.stderr
