@@ -35,7 +35,6 @@ def screenshot(html: Path, out: Path, width: int = 1280, height: int = 1600, tim
 def ink(png: Path) -> tuple[float, float]:
     """(standard deviation of the grey levels, fraction of non-white pixels): a blank page gives ~(0, 0)."""
     import matplotlib.image as mpimg
-    import numpy as np
 
     img = mpimg.imread(png)
     grey = img[..., :3].mean(axis=2) if img.ndim == 3 else img
