@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -138,8 +139,8 @@ def setup_logging(verbose: bool = False, quiet: bool = False, log_file: Path | N
 
 # ------------------------------------------------------------------------------------------ progress
 class Reporter:
-    """Progress of a long run: a Rich bar on a terminal, else a plain log line at most every ``interval``
-    seconds (and at the end): ``design: 12/40 done, 00:03:10 elapsed, best: ...``."""
+    """Progress of a long run: a Rich bar on a terminal, else a plain log line every ``interval`` seconds
+    (also while one long step runs) and at the end: ``design: 12/40 done, 00:03:10 elapsed, best: ...``."""
 
     def __init__(self, label: str, bar: Any, interval: float) -> None:
         self.label, self.bar, self.interval = label, bar, interval
@@ -156,8 +157,18 @@ class Reporter:
             return
         now = time.monotonic()
         if now - self.last >= self.interval or (total is not None and done >= total):
-            self.last = now
-            log.info("%s", self._line())
+            self._emit(now)
+
+    def _emit(self, now: float) -> None:
+        self.last = now
+        log.info("%s", self._line())
+
+    def heartbeat(self, stop: threading.Event) -> None:
+        """Between updates (a long evaluation), repeat the last state every ``interval`` seconds."""
+        while not stop.wait(max(self.interval, 1.0)):
+            now = time.monotonic()
+            if now - self.last >= self.interval:
+                self._emit(now)
 
     def _line(self) -> str:
         done, total, info = self.state
@@ -176,7 +187,14 @@ def progress(label: str, enabled: bool = True) -> Iterator[Reporter | None]:
         return
     interval = float(os.environ.get("GPLOPT_PROGRESS_SECONDS", "30"))
     if not err_console.is_terminal:
-        yield Reporter(label, None, interval)
+        rep, stop = Reporter(label, None, interval), threading.Event()
+        beat = threading.Thread(target=rep.heartbeat, args=(stop,), daemon=True)
+        beat.start()
+        try:
+            yield rep
+        finally:
+            stop.set()
+            beat.join()
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
