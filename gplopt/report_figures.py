@@ -71,16 +71,21 @@ def per_cost_curve(df: pd.DataFrame, xcol: str, xlabel: str, title: str) -> Any:
 
 
 def grade(df: pd.DataFrame) -> Any:
-    fig, ax = plt.subplots(figsize=(6.4, 3.8))
-    band(ax, df["value"], df["ecc_kw"], ses(df, "ecc_se_kw", "ci_low_kw", "ci_high_kw"), "ECC")
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    se = ses(df, "ecc_se_kw", "ci_low_kw", "ci_high_kw")
+    band(ax, df["value"], df["ecc_kw"], se, "ECC")
     _axes(ax, "incentive grade (CNY/kWh)", "ECC (kW)", "ECC and cost per kW vs incentive grade")
     ax2 = ax.twinx()
-    ax2.plot(df["value"], df["cost_per_kw_cny"], "s--", color="tab:red", label="GPL cost per kW of ECC")
+    # cost per kW = annual cost / ECC: its relative s.e. is ECC's (the cost is known)
+    rel = se / df["ecc_kw"].to_numpy(float)
+    ax2.errorbar(df["value"], df["cost_per_kw_cny"], yerr=df["cost_per_kw_cny"].to_numpy(float) * rel, fmt="s--",
+                 color="tab:red", capsize=3, label="GPL cost per kW of ECC")
     ax2.set_ylabel("cost (CNY per kW per year)", color="tab:red")
     ax2.yaxis.set_major_formatter(THOUSANDS)
     lines = ax.get_legend_handles_labels()
     lines2 = ax2.get_legend_handles_labels()
-    ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], loc="upper left")
+    ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], loc="upper center", bbox_to_anchor=(0.5, -0.18),
+              ncols=3, frameon=False)
     return fig
 
 
