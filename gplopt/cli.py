@@ -176,6 +176,18 @@ JournalOpt = Annotated[Path | None, typer.Option(help="Checkpoint journal (JSONL
                                                  "with it resumes and ends with the same answer")]
 
 
+def progress_bar(label: str, enabled: bool):  # type: ignore[no-untyped-def]
+    """A Rich progress bar on stderr (off for --json or when stderr is not a terminal-like stream)."""
+    from contextlib import nullcontext
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    if not enabled:
+        return nullcontext(None)
+    return Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
+                    TimeElapsedColumn(), console=err_console, transient=False)
+
+
 @app.command()
 def evaluate(
     file: FileArg,
