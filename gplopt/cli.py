@@ -62,14 +62,9 @@ def validate(file: FileArg, sets: SetOpt = None, as_json: JsonOpt = False) -> No
     if as_json:
         emit_json(summary)
         return
-    t = Table(title=f"{inst.name}: valid (schema {inst.schema_version})", show_header=False)
-    for k, v in summary.items():
-        if k != "units":
-            t.add_row(k, str(v))
-    for u in summary["units"]:
-        t.add_row(f"unit {u['id']}", f"{u['type']} {u['capacity_kw']:.0f} kW at bus {u['bus']}, "
-                  f"MTTF {u['mttf_h']:g} h / MTTR {u['mttr_h']:g} h")
-    console.print(t)
+    from gplopt import cli_print
+
+    cli_print.validate(summary)
 
 
 @app.command()
@@ -219,13 +214,14 @@ def evaluate(
     spec = SequentialMonteCarlo.from_instance(inst, years=years, seed=seed, target_cov=cov,
                                               max_years=max_years, v2g=not no_v2g, solver=solver,
                                               workers=n_workers(workers), scheduler=scheduler)
-    with progress_bar("evaluate", not as_json) as bar:
-        task = bar.add_task("years", total=spec.n_cap, info="") if bar else None
+    from gplopt.cli_format import pm, progress
+
+    with progress("evaluate", not as_json) as bar:
 
         def on_progress(done: int, total: int, partial: Any) -> None:
             if bar is not None:
-                bar.update(task, completed=done, total=total,
-                           info=f"EENS {partial.eens_kwh_per_year} kWh/yr" if partial else "")
+                e = partial.eens_kwh_per_year if partial else None
+                bar.update(done, total, f"EENS {pm(e.mean, e.stderr)} kWh/yr" if e else "")
 
         res = assess(system, spec, progress=on_progress, journal=journal)
     if out is not None:
@@ -235,22 +231,9 @@ def evaluate(
     if as_json:
         emit_json({"instance": inst.name, "v2g": not no_v2g, **res.to_dict()})
         return
-    t = Table(title=f"{inst.name}: reliability ({res.years} years, stopped by {res.stopped_by})",
-              show_header=True)
-    t.add_column("metric")
-    t.add_column("mean ± s.e.")
-    t.add_column("unit")
-    for label, est, unit in (
-        ("EENS", res.eens_kwh_per_year, "kWh/yr"), ("LOLE", res.lole_h_per_year, "h/yr"),
-        ("LOLF", res.lolf_per_year, "events/yr"), ("EDNS", res.edns_kw, "kW"),
-        ("V2G energy", res.v2g_kwh_per_year, "kWh/yr"),
-        ("load reduction", res.load_reduction_kwh_per_year, "kWh/yr"),
-    ):
-        t.add_row(label, str(est), unit)
-    t.caption = (f"CoV {res.eens_kwh_per_year.cov:.3f} · OPF solves {res.opf_solves} "
-                 f"(failed hours {res.opf_failed_hours}) · certified hours {res.hours_certified} · "
-                 f"{res.seconds:.1f} s")
-    console.print(t)
+    from gplopt import cli_print
+
+    cli_print.evaluate(inst.name, res)
 
 
 # ------------------------------------------------------------------------------------------ ecc
@@ -278,12 +261,13 @@ def ecc(
     mc = SequentialMonteCarlo.from_instance(inst, years=years, seed=seed, target_cov=cov, solver=solver,
                                             workers=n_workers(workers), scheduler=scheduler)
     spec = CapacityValueSpec.from_system(system, metric=metric, resource=resource, tolerance=tolerance)
-    with progress_bar(metric, not as_json) as bar:
-        task = bar.add_task(metric, total=mc.n_cap, info="") if bar else None
+    from gplopt.cli_format import progress
+
+    with progress(metric, not as_json) as bar:
 
         def on_progress(stage: str, done: int, total: int) -> None:
             if bar is not None:
-                bar.update(task, completed=done, total=total, info=stage)
+                bar.update(done, total, stage)
 
         cv = capacity_value(system, mc, spec, progress=on_progress)
     eco = economics(system, cv)
@@ -295,23 +279,9 @@ def ecc(
                    "eens_with_kwh_per_year": d["eens_with_kwh_per_year"], "probes": d["probes"],
                    "capacity_value": d, "economics": eco.to_dict()})
         return
-    t = Table(title=f"{inst.name}: {cv.metric.upper()} of {cv.resource} ({cv.years} years)", show_header=False)
-    t.add_row(cv.metric.upper(), f"{cv.value_kw:.1f} kW  ({cv.ci_level:.0%} CI {cv.ci_low_kw:.1f}-"
-              f"{cv.ci_high_kw:.1f} kW)")
-    t.add_row("EENS without / with", f"{cv.eens_base} / {cv.eens_with} kWh/yr")
-    t.add_row("probes", ", ".join(f"{p.capacity_kw:.1f} kW ({p.rel_gap:+.2%})" for p in cv.probes))
-    t.add_row("V2G energy", f"{cv.v2g_kwh_per_year} kWh/yr")
-    t.add_row("avoided storage S_PE + S_m", f"{eco.storage_capex_annual_cny + eco.storage_om_annual_cny:,.0f} CNY/yr")
-    t.add_row("V2G payments E_V2G", f"{eco.v2g_payments_cny:,.0f} CNY/yr")
-    t.add_row("net benefit E_G", f"{eco.net_benefit_cny:,.0f} CNY/yr")
-    t.add_row("charger cost", f"{eco.charger_cost_cny:,.0f} CNY/yr")
-    t.add_row("ECC per cost", f"{eco.ecc_per_cost:.2f} kW per MCNY/yr (CI {eco.ecc_per_cost_ci[0]:.2f}-"
-              f"{eco.ecc_per_cost_ci[1]:.2f})")
-    t.add_row("cost per kW: GPL / storage",
-              f"{eco.cost_per_kw_cny:,.0f} / {eco.storage_cost_per_kw_cny:,.0f} CNY/kW/yr")
-    if cv.note:
-        t.caption = cv.note
-    console.print(t)
+    from gplopt import cli_print
+
+    cli_print.ecc(inst.name, cv, eco)
 
 
 # ------------------------------------------------------------------------------------------ paper
@@ -337,12 +307,13 @@ def paper(
     inst, _ = load(file, sets)
     out_dir = prepare_out_dir(out, force) if out is not None else None
     mc = SequentialMonteCarlo.from_instance(inst, years=years, seed=seed, scheduler=scheduler)
-    with progress_bar("paper", not as_json) as bar:
-        task = bar.add_task("points", total=18, info="") if bar else None
+    from gplopt.cli_format import progress
+
+    with progress("paper", not as_json) as bar:
 
         def on_progress(done: int, total: int) -> None:
             if bar is not None:
-                bar.update(task, completed=done, total=total, info="points")
+                bar.update(done, total, "points")
 
         res = paper_tables(inst, mc, workers=n_workers(workers), progress=on_progress, journal=journal)
     if out_dir is not None:
@@ -350,30 +321,19 @@ def paper(
         from gplopt.studies import BASE, annual_ens_and_worst_day
 
         per_year, worst = annual_ens_and_worst_day(with_overrides(inst, BASE), mc)
-        res.write(out_dir, inst, mc, {"per_year": per_year, "worst_day": worst})
+        from gplopt.provenance import record
+
+        res.write(out_dir, inst, mc, {"per_year": per_year, "worst_day": worst},
+                  record(inst, mc.seed, res.years, file.resolve().parent))
     frames = res.frames()
     if as_json:
         emit_json({"instance": inst.name, "years": res.years, "seed": res.seed,
                    "out": str(out_dir) if out_dir else None,
                    **{k: v.to_dict(orient="records") for k, v in frames.items()}})
         return
-    t4 = Table(title=f"Table 4 ({res.years} years; paper's EENS printed as 'kWh', read as MWh/yr)")
-    for c in ("strategy", "EENS MWh/yr", "paper", "benefit CNY/yr", "paper"):
-        t4.add_column(c)
-    for _, r in frames["table4"].iterrows():
-        t4.add_row(r["strategy"], f"{r['eens_kwh_per_year'] / 1000:.1f}±{r['eens_se'] / 1000:.1f}",
-                   f"{r['paper_eens']}", f"{r['economic_benefit_cny']:,.0f}", f"{r['paper_benefit_cny']:,.0f}")
-    console.print(t4)
-    for name, label in (("table5", "discharge kW"), ("table6", "SoC threshold"), ("fig6", "grade CNY/kWh")):
-        t = Table(title=name)
-        for c in (label, "ECC kW", "90% CI", "paper ECC", "ECC/cost kW/MCNY", "cost/kW CNY"):
-            t.add_column(c)
-        for _, r in frames[name].iterrows():
-            paper_ecc = r["paper_ecc_kw"]
-            shown = "" if paper_ecc is None or paper_ecc != paper_ecc else f"{paper_ecc}"
-            t.add_row(f"{r['value']:g}", f"{r['ecc_kw']:.1f}", f"{r['ci_low_kw']:.1f}-{r['ci_high_kw']:.1f}", shown,
-                      f"{r['ecc_per_cost']:.1f}", f"{r['cost_per_kw_cny']:,.0f}")
-        console.print(t)
+    from gplopt import cli_print
+
+    cli_print.paper(frames, res.years)
     if out_dir is not None:
         console.print(f"written to {out_dir}")
 
@@ -406,38 +366,30 @@ def design(
                       seed=inst.simulation.seed if seed is None else seed,
                       objective=objective or inst.design.objective, workers=n_workers(workers), time_limit_s=time_limit,
                       backend=backend, journal=str(journal) if journal else None, scheduler=scheduler)
-    with progress_bar("design", not as_json) as bar:
-        task = bar.add_task("evaluations", total=spec.budget, info="") if bar else None
+    from gplopt.cli_format import pm, progress
+
+    with progress("design", not as_json) as bar:
 
         def on_progress(done: int, total: int, inc: Any) -> None:
             if bar is not None and inc is not None:
                 d = inc.design
-                bar.update(task, completed=done, total=total,
-                           info=f"incumbent ¥{d.price_cny_per_kwh:g} n={d.n_chargers} {d.discharge_kw:g} kW "
-                                f"{d.soc_threshold:.0%}: {inc.ecc_per_cost:.1f} kW/MCNY "
-                                f"(ECC {inc.ecc_kw:.0f} kW, CI {inc.ecc_ci[0]:.0f}-{inc.ecc_ci[1]:.0f})")
+                bar.update(done, total, f"best {d.price_cny_per_kwh:g} CNY/kWh, {d.n_chargers} chargers, "
+                           f"{d.discharge_kw:g} kW, SoC {d.soc_threshold:.0%}: "
+                           f"{pm(inc.ecc_per_cost, inc.ecc_per_cost_sd)} kW/MCNY")
 
         res = optimize(inst, spec, progress=on_progress)
     if out_dir is not None:
+        from gplopt.provenance import record
+
         write_results(res, out_dir, {"instance": inst.name, "notes": inst.notes, "seed": spec.seed,
-                                     "years": spec.years})
+                                     "years": spec.years, **record(inst, spec.seed, spec.years,
+                                                                    file.resolve().parent)})
     if as_json:
         emit_json({"instance": inst.name, **res.to_dict(), "out": str(out_dir) if out_dir else None})
         return
-    b = res.best
-    t = Table(title=f"{inst.name}: best design ({len(res.evaluations)} evaluations of a "
-                    f"{res.lattice_size}-point lattice, stopped by {res.stopped_by})", show_header=False)
-    t.add_row("incentive grade", f"{b.design.price_cny_per_kwh:g} CNY/kWh")
-    t.add_row("chargers", f"{b.design.n_chargers}")
-    t.add_row("discharge rating", f"{b.design.discharge_kw:g} kW")
-    t.add_row("SoC threshold", f"{b.design.soc_threshold:.0%}")
-    t.add_row("ECC", f"{b.ecc_kw:.1f} kW (90% CI {b.ecc_ci[0]:.1f}-{b.ecc_ci[1]:.1f}), confirmed on "
-                     f"{b.years} fresh sample years")
-    t.add_row("annual cost", f"{b.annual_cost_cny:,.0f} CNY/yr")
-    t.add_row("ECC per cost", f"{b.ecc_per_cost:.1f} ± {b.ecc_per_cost_sd:.1f} kW per MCNY/yr")
-    t.add_row("net benefit E_G", f"{b.net_benefit_cny:,.0f} CNY/yr")
-    t.add_row("Pareto front (ECC vs cost)", f"{len(res.pareto)} designs")
-    console.print(t)
+    from gplopt import cli_print
+
+    cli_print.design(inst.name, res)
     if out_dir is not None:
         console.print(f"written to {out_dir}")
 
@@ -500,12 +452,13 @@ def sweep(
         from gplopt.instance import read_json
 
         scenario = PhaseScenario() if str(phases) == "default" else PhaseScenario.from_dict(read_json(phases))
-    with progress_bar("sweep", not as_json) as bar:
-        task = bar.add_task("points", total=None, info="") if bar else None
+    from gplopt.cli_format import progress
+
+    with progress("sweep", not as_json) as bar:
 
         def on_progress(done: int, total: int) -> None:
             if bar is not None:
-                bar.update(task, completed=done, total=total, info="points")
+                bar.update(done, total, "points")
 
         w = n_workers(workers)
         if tornado_mode:
@@ -519,21 +472,17 @@ def sweep(
                            journal=journal)
     if out_dir is not None:
         per_year, worst = annual_ens_and_worst_day(inst, mc)
+        from gplopt.provenance import record
+
         write_study(out_dir, kind, inst, mc, {"points": df, "per_year": per_year, "worst_day": worst},
-                    {"param": param, "param2": param2})
+                    {"param": param, "param2": param2, **record(inst, mc.seed, years, file.resolve().parent)})
     if as_json:
         emit_json({"instance": inst.name, "kind": kind, "years": years, "out": str(out_dir) if out_dir else None,
                    "points": df.to_dict(orient="records")})
         return
-    cols = [c for c in ("param", "value", "param2", "value2", "year", "phase", "metric", "at_low", "at_high",
-                        "ecc_kw", "ci_low_kw", "ci_high_kw", "ecc_per_cost", "net_benefit_cny", "eens_with_kwh")
-            if c in df.columns]
-    t = Table(title=f"{inst.name}: {kind} ({years} years per point)")
-    for c in cols:
-        t.add_column(c)
-    for _, r in df.iterrows():
-        t.add_row(*[f"{r[c]:.4g}" if isinstance(r[c], float) else str(r[c]) for c in cols])
-    console.print(t)
+    from gplopt import cli_print
+
+    cli_print.sweep(inst.name, kind, df, years)
     if out_dir is not None:
         console.print(f"written to {out_dir}")
 
@@ -561,3 +510,16 @@ def report(
                    "figures": sorted(p.name for p in out_dir.glob("*.png"))})
         return
     console.print(f"wrote {md} and {page}")
+
+
+# ------------------------------------------------------------------------------------------ logging
+@app.callback()
+def _logging(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug messages on stderr")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Warnings and errors only on stderr")] = False,
+    log_file: Annotated[Path | None, typer.Option(help="Also write every log record to this file")] = None,
+) -> None:
+    """Capacity value and design of grid-connected EV parking lots (V2G)."""
+    from gplopt.cli_format import setup_logging
+
+    setup_logging(verbose, quiet, log_file)

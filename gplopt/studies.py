@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from gplopt.capacity_value import CapacityValueSpec, capacity_value
@@ -52,6 +53,8 @@ def study_point(inst: Instance, overrides: dict[str, Any], mc: SequentialMonteCa
     led = ledger(system, cv, eco)
     return {
         "ecc_kw": cv.value_kw, "ci_low_kw": cv.ci_low_kw, "ci_high_kw": cv.ci_high_kw,
+        "ecc_se_kw": float(np.std(cv.boot_values, ddof=1)) if cv.boot_values.size > 1 else float("nan"),
+        "ecc_per_cost_se": eco.ecc_per_cost_sd, "net_benefit_se": eco.net_benefit_sd,
         "eens_without_kwh": cv.eens_base.mean, "eens_without_se": cv.eens_base.stderr,
         "eens_with_kwh": cv.eens_with.mean, "eens_with_se": cv.eens_with.stderr,
         "v2g_kwh": cv.v2g_kwh_per_year.mean, "v2g_se": cv.v2g_kwh_per_year.stderr,
@@ -92,10 +95,10 @@ class PaperResult:
         return out
 
     def write(self, out_dir: Path, inst: Instance, mc: SequentialMonteCarlo,
-              extra_frames: dict[str, pd.DataFrame] | None = None) -> None:
+              extra_frames: dict[str, pd.DataFrame] | None = None, extra: dict[str, Any] | None = None) -> None:
         write_study(out_dir, "paper", inst, replace(mc, years=self.years),
                     {**self.frames(), **(extra_frames or {})},
-                    {"paper": {k: {str(a): b for a, b in v.items()} for k, v in PAPER.items()}})
+                    {"paper": {k: {str(a): b for a, b in v.items()} for k, v in PAPER.items()}, **(extra or {})})
 
 
 def paper_tables(inst: Instance, mc: SequentialMonteCarlo, workers: int = 1,
@@ -220,10 +223,12 @@ def tornado(inst: Instance, mc: SequentialMonteCarlo, workers: int = 1,
     out = []
     for k, (path, lo, hi) in enumerate(params):
         r_lo, r_hi = rows[1 + 2 * k], rows[2 + 2 * k]
-        for metric in ("ecc_per_cost", "ecc_kw", "net_benefit_cny"):
+        for metric, se in (("ecc_per_cost", "ecc_per_cost_se"), ("ecc_kw", "ecc_se_kw"),
+                           ("net_benefit_cny", "net_benefit_se")):
             out.append({"param": path, "low": lo, "high": hi, "metric": metric, "base": base[metric],
                         "at_low": r_lo[metric], "at_high": r_hi[metric],
-                        "swing": abs(r_hi[metric] - r_lo[metric])})
+                        "swing": abs(r_hi[metric] - r_lo[metric]), "base_se": base[se], "at_low_se": r_lo[se],
+                        "at_high_se": r_hi[se]})
     return pd.DataFrame(out).sort_values(["metric", "swing"], ascending=[True, False]).reset_index(drop=True)
 
 
@@ -284,6 +289,7 @@ def phase_study(inst: Instance, scenario: PhaseScenario, mc: SequentialMonteCarl
     df.insert(0, "year", [c[0] for c in cases])
     df.insert(1, "uptake", [c[1] for c in cases])
     df.insert(2, "phase", [c[2] for c in cases])
+    df.insert(3, "n_chargers", [c[3]["gpl.n_chargers"] for c in cases])
     return df
 
 
@@ -313,7 +319,8 @@ def annual_ens_and_worst_day(inst: Instance, mc: SequentialMonteCarlo) -> tuple[
         "hour": range(24), "regular_load_kw": system.load_kw[h], "gpl_charging_kw": hi.p_load[h].sum(axis=1)
         - system.load_kw[h], "supply_kw": supply, "v2g_kw": hi.gpl_kw[h], "shed_kw": full.ens_kw[h],
         "load_reduction_kw": hi.fleet.load_reduction_kw[h] if hi.fleet else 0.0})
-    worst_day.attrs.update({"year": worst.year, "day": day})
+    worst_day.insert(0, "sample_year", worst.year)
+    worst_day.insert(1, "day_of_year", day + 1)
     return per_year, worst_day
 
 

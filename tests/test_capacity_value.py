@@ -178,7 +178,7 @@ def ecc_of(inst: Instance, overrides: dict[str, Any], years: int) -> CapacityVal
 ])
 def test_ecc_trends_on_common_random_numbers(beijing_path: Path, key: str, low: float, high: float) -> None:
     """ECC rises with the discharge rating, with the energy each PEV may give (a lower V2G floor) and with
-    the incentive grade (DESIGN 3, paper Tables 4-6). The SoC-threshold trend has its own test below.
+    the incentive grade (paper Tables 4-6). The SoC-threshold trend has its own test below.
     Same seed and years for both ends (common random numbers), 4 sample years each. Asserted:
     value(low) < value(high); each value lies in its own bootstrap CI; both values are positive and below
     the bisection's upper end."""

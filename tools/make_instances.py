@@ -93,7 +93,8 @@ def beijing() -> None:
         "bidirectional chargers at bus 27; reliability data of paper Table 3.",
         "Bus loads: Baran & Wu's P and Q shares (3,715 kW + j2,300 kvar, pf 0.85) scaled to the 13 MW peak; "
         "every bus keeps its power factor.",
-        f"Impedance scaling (DESIGN 3): Baran & Wu's R and X at 13 MW and 10 kV would give voltages far below "
+        f"Impedance scaling (a reading of the paper, docs/method.md section 6 and docs/network.md): Baran & Wu's R "
+        f"and X at 13 MW and 10 kV would give voltages far below "
         f"0.9 pu, so every branch impedance is multiplied by impedance_scale = {scale}. It is the largest factor "
         f"(to 3 decimals) that keeps the peak hour (13 MW + all 300 chargers charging) at Vmin >= 0.95 pu with "
         f"the gas turbine up and wind at zero (Vmin = {pf_up.vm_pu.min():.4f} pu) and >= 0.93 pu with no local "
@@ -110,13 +111,15 @@ def beijing() -> None:
         "available local unit then holds the voltage reference.",
         "Gas turbine reactive capability +/-1500 kvar (pf 0.8, assumed); wind and V2G at unity power factor.",
         "Wind: the paper prints Weibull 'shape 4.91, scale 2.41'; a 2.41 m/s scale would leave the turbine "
-        "below cut-in almost always, so shape k = 2.41 and scale c = 4.91 m/s are taken (DESIGN 3). Power "
+        "below cut-in almost always, so shape k = 2.41 and scale c = 4.91 m/s are taken (a reading of the paper, "
+        "docs/method.md section 6). Power "
         "curve cut-in 3, rated 12, cut-out 25 m/s (standard, assumed).",
         "Load shape: the paper's Fig. 5 is not in the text; the IEEE RTS-79 chronological model (52 weekly x "
         "7 daily x 24 hourly factors, double-peaked in winter) scaled to 13 MW; 8,760 h (a 365th day repeats "
         "the Monday of week 52).",
         "GPL: charge and discharge 3.5 kW (paper 7.2.1), efficiency 0.95, SoC threshold 90 %, V2G down to "
-        "50 % SoC (DESIGN 2 energy-limited reading), one session per charger per day, BAIC EC200 20.5 kWh, "
+        "50 % SoC (energy-limited V2G: each PEV gives at most (SoC - floor) x battery x efficiency; a reading of "
+        "the paper, docs/method.md section 3), one session per charger per day, BAIC EC200 20.5 kWh, "
         "sessions per paper Table 1.",
         "Participation: the ASSUMED Beijing curve of models/participation/beijing_assumed.json (paper Fig. 2 "
         "is not in the text). Operator reserve price 0.9 CNY/kWh (assumed) so every surveyed grade is "
@@ -128,7 +131,7 @@ def beijing() -> None:
         "Measured (80 paired sample years, seed 2021): EENS 507 MWh/yr without V2G and 466 MWh/yr with it. "
         "About 100 MWh/yr falls in transformer outages; most of the rest falls in peak hours with the "
         "transformer up, when U(0.8, 1.0) x 10 MW plus 2-3.5 MW of local generation cannot meet a 13 MW peak "
-        "(DESIGN 3 expected ~600 MWh/yr, dominated by the transformer). The paper's Table 4 (259.8 -> 223.4 "
+        "(the transformer alone is out about 17 h a year). The paper's Table 4 (259.8 -> 223.4 "
         "'kWh') is only consistent with these data read as MWh/yr; see docs/validation.md.",
     ]
     (ROOT / "instances" / "beijing.json").write_text(json.dumps(base, indent=1) + "\n")

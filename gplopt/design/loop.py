@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from gplopt.design.advice import Bound, bounds_hit, comparison
 from gplopt.design.evaluate import Evaluation, evaluate_design
 from gplopt.design.journal import Journal, eval_key
 from gplopt.design.space import Design, DesignSpace
@@ -85,6 +86,10 @@ class DesignResult:
     lattice_size: int
     objective: str
     trace: list[dict[str, Any]] = field(default_factory=list)
+    bounds: list[Bound] = field(default_factory=list)        # best design's variables on a range edge
+    comparison: dict[str, Any] = field(default_factory=dict)  # cost per kW: GPL vs conventional storage
+    dropped: tuple[str, ...] = ()                             # grid values the instance cannot offer
+    budget_note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         b = self.best
@@ -92,7 +97,10 @@ class DesignResult:
             "best": {**b.design.to_dict(), "ecc_kw": b.ecc_kw, "annual_cost_cny": b.annual_cost_cny,
                      "ecc_per_cost": b.ecc_per_cost, "net_benefit_cny": b.net_benefit_cny,
                      "ci_low": b.ecc_ci[0], "ci_high": b.ecc_ci[1],
-                     "ecc_per_cost_sd": b.ecc_per_cost_sd, "years": b.years, "first_year": b.first_year},
+                     "ecc_per_cost_sd": b.ecc_per_cost_sd, "ecc_se_kw": ecc_se_kw(b), "years": b.years,
+                     "first_year": b.first_year, "at_bound": [x.name for x in self.bounds]},
+            "bounds": [asdict(x) for x in self.bounds], "comparison": self.comparison,
+            "grid_values_dropped": list(self.dropped), "budget_note": self.budget_note,
             "objective": self.objective, "posterior_mean": self.posterior_mean,
             "pareto": [{**e.design.to_dict(), "ecc_kw": e.ecc_kw, "annual_cost_cny": e.annual_cost_cny}
                        for e in self.pareto],
@@ -100,6 +108,11 @@ class DesignResult:
             "stopped_by": self.stopped_by, "seconds": self.seconds, "resumed": self.resumed,
             "lattice_size": self.lattice_size, "trace": self.trace,
         }
+
+
+def ecc_se_kw(e: Evaluation) -> float:
+    """Standard error of an evaluation's ECC: the bootstrap spread of ECC per cost times the (fixed) cost."""
+    return e.ecc_per_cost_sd * e.annual_cost_cny / 1e6
 
 
 def _task(args: tuple[Instance, Design, SequentialMonteCarlo]) -> Evaluation:
@@ -235,11 +248,22 @@ def optimize(inst: Instance, spec: DesignSpec, progress: Progress | None = None,
     finally:
         if ex is not None:
             ex.shutdown(wait=True, cancel_futures=True)
+    best = confirm[k_best]
     return DesignResult(
-        best=confirm[k_best], best_search=latest[best_i], posterior_mean=float(pm[obs.index(best_i)]),
+        best=best, best_search=latest[best_i], posterior_mean=float(pm[obs.index(best_i)]),
         confirmations=confirm, evaluations=evals, pareto=pareto_front(evals), stopped_by=stopped_by,
         seconds=time.perf_counter() - t0, resumed=journal.resumed, lattice_size=len(lattice),
-        objective=spec.objective, trace=trace)
+        objective=spec.objective, trace=trace, bounds=bounds_hit(space, best.design, inst),
+        comparison=comparison(inst, best.ecc_kw, best.annual_cost_cny), dropped=space.dropped,
+        budget_note=budget_note(spec, evals, spent, len(confirm)))
+
+
+def budget_note(spec: DesignSpec, evals: list[Evaluation], spent: float, confirmations: int) -> str:
+    """One line: how the budget was spent (a re-pick doubles a design's years and counts as that many)."""
+    repicks = sum(1 for e in evals if e.years > spec.years)
+    return (f"budget {spec.budget} = evaluations of {spec.years} sample years each; used {spent:g} in "
+            f"{len(evals)} evaluations ({repicks} re-picks with 2-{MAX_YEARS_FACTOR}x the years, counted "
+            f"pro rata), then the top {confirmations} confirmed on {spec.confirm_years} fresh years (not counted)")
 
 
 def _optuna_study(space: DesignSpace, spec: DesignSpec) -> Any:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gplopt.errors import InstanceError
 from gplopt.instance import Grid, Instance
 
 NAMES = ("price_cny_per_kwh", "n_chargers", "discharge_kw", "soc_threshold")
@@ -49,13 +50,33 @@ class DesignSpace:
     chargers: tuple[int, ...]
     discharge: tuple[float, ...]
     thresholds: tuple[float, ...]
+    max_discharge_kw: float | None = None   # the charger type's largest rating
+    dropped: tuple[str, ...] = ()           # grid values left out because the instance cannot offer them
 
     @classmethod
     def from_instance(cls, inst: Instance) -> DesignSpace:
+        """The lattice, adapted to the instance: discharge ratings above the charger type's largest rating,
+        SoC thresholds at or below the V2G floor and charger counts below 1 are left out (and listed in
+        ``dropped``); an axis left empty is an error naming the grid."""
         d = inst.design
-        return cls(prices=tuple(float(p) for p in d.incentive_grades),
-                   chargers=tuple(grid_values(d.n_chargers, integer=True)),  # type: ignore[arg-type]
-                   discharge=tuple(grid_values(d.discharge_kw)), thresholds=tuple(grid_values(d.soc_threshold)))
+        cap = _charger_max_kw(inst)
+        floor = inst.gpl.v2g_min_soc if inst.gpl is not None else None
+        rules = (("design.n_chargers", grid_values(d.n_chargers, integer=True), lambda v: v >= 1, ">= 1"),
+                 ("design.discharge_kw", grid_values(d.discharge_kw),
+                  lambda v: cap is None or v <= cap + 1e-9, f"<= the charger's largest rating ({cap:g} kW)"
+                  if cap is not None else ""),
+                 ("design.soc_threshold", grid_values(d.soc_threshold),
+                  lambda v: floor is None or v > floor, f"> gpl.v2g_min_soc ({floor:g})" if floor is not None
+                  else ""))
+        axes, dropped = [], []
+        for path, vals, ok, rule in rules:
+            kept = [v for v in vals if ok(v)]
+            dropped += [f"{path}={v:g} (must be {rule})" for v in vals if not ok(v)]
+            if not kept:
+                raise InstanceError(path, f"at least one value {rule}", vals)
+            axes.append(tuple(kept))
+        return cls(prices=tuple(float(p) for p in d.incentive_grades), chargers=axes[0],  # type: ignore[arg-type]
+                   discharge=axes[1], thresholds=axes[2], max_discharge_kw=cap, dropped=tuple(dropped))
 
     @property
     def axes(self) -> tuple[tuple[float, ...], ...]:
@@ -81,3 +102,16 @@ class DesignSpace:
     def contains(self, d: Design) -> bool:
         return (d.price_cny_per_kwh in self.prices and d.n_chargers in self.chargers
                 and d.discharge_kw in self.discharge and d.soc_threshold in self.thresholds)
+
+
+def _charger_max_kw(inst: Instance) -> float | None:
+    """The largest rating the instance's charger type is offered in (None: no GPL or no ratings listed)."""
+    from gplopt.library import load_model
+
+    if inst.gpl is None:
+        return None
+    try:
+        ratings = load_model("chargers", inst.gpl.charger_type, "gpl.charger_type").get("ratings_kw")
+    except InstanceError:
+        return None     # a model beside the instance: build_system checks it with the instance's folder
+    return float(max(ratings)) if ratings else None

@@ -1,0 +1,203 @@
+"""Terminal output conventions shared by every command (documented in docs/quickstart.md):
+
+- one uncertainty convention: ``value ± standard error`` (s.e. of the Monte Carlo estimate; for ECC and the
+  figures derived from it, the bootstrap standard deviation over sample years), stated in every table title;
+- numbers with thousands separators and no e-notation, units in column headers, tables that fit 80 columns;
+- progress: a bar on a terminal; otherwise periodic plain log lines (elapsed, done/total, current best);
+- Python ``logging`` under the ``gplopt`` logger (``--verbose``, ``--quiet``, ``--log-file``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+SE = "± = standard error"
+Z90 = 1.6448536269514722       # a 90 % two-sided normal interval is ± 1.645 s.e.
+log = logging.getLogger("gplopt")
+console = Console()
+err_console = Console(stderr=True)
+
+
+# ------------------------------------------------------------------------------------------ numbers
+def num(x: Any, digits: int | None = None) -> str:
+    """A number for people: thousands separators, no e-notation, 3-4 significant figures unless told."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return str(x)
+    if isinstance(x, float) and math.isinf(x):
+        return "∞" if x > 0 else "-∞"
+    if isinstance(x, int) and digits is None:
+        return f"{x:,d}"
+    if digits is None:
+        a = abs(x)
+        digits = 0 if a >= 100 or float(x).is_integer() else 1 if a >= 10 else 2 if a >= 1 else 3
+        text = f"{x:,.{digits}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return f"{x:,.{digits}f}"
+
+
+def pm(mean: float, se: float | None, scale: float = 1.0) -> str:
+    """``mean ± se`` rounded so the s.e. keeps two significant figures (``466,000 ± 11,000``)."""
+    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+        return "–"
+    m = mean * scale
+    if se is None or not math.isfinite(se) or se <= 0:
+        return num(m)
+    s = se * scale
+    exp = int(math.floor(math.log10(s))) - 1      # keep two significant figures of the s.e.
+    if exp >= 0:
+        q = 10.0 ** exp
+        return f"{round(m / q) * q:,.0f} ± {round(s / q) * q:,.0f}"
+    return f"{m:,.{-exp}f} ± {s:,.{-exp}f}"
+
+
+def se_from_ci(lo: float, hi: float, level: float = 0.90) -> float:
+    """A standard error from a two-sided interval (results written before s.e. columns existed)."""
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    return (hi - lo) / (2 * z)
+
+
+def row_se(r: Any, se_key: str, lo_key: str, hi_key: str) -> float:
+    """A row's s.e. column, or one derived from its 90 % interval when the column is absent or empty."""
+    v = r.get(se_key) if hasattr(r, "get") else None
+    if v is not None and isinstance(v, int | float) and math.isfinite(v):
+        return float(v)
+    lo, hi = r.get(lo_key), r.get(hi_key)
+    return se_from_ci(float(lo), float(hi)) if lo is not None and hi is not None else float("nan")
+
+
+# ------------------------------------------------------------------------------------------ tables
+def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]], caption: str | None = None,
+          header: bool = True) -> Any:
+    """A compact table (no inner rules; numeric columns right-aligned) with its title above and its caption
+    below as paragraphs (a Rich title or caption would wrap to the table's width)."""
+    from rich.console import Group
+    from rich.text import Text
+
+    t = Table(show_header=header, box=box.SIMPLE_HEAD if header else None, pad_edge=False)
+    for k, c in enumerate(columns):
+        numeric = header and bool(rows) and all(_numeric(r[k]) or r[k] in ("", "–") for r in rows)
+        t.add_column(c, justify="right" if numeric else "left", overflow="fold",
+                     min_width=max(len(r[k]) for r in rows) if numeric else None,   # numbers never wrap
+                     style="bold" if not header and k == 0 else None)
+    for r in rows:
+        t.add_row(*r)
+    parts: list[Any] = [Text(title, style="bold"), t] + ([Text(caption, style="dim")] if caption else [])
+    return Group(*parts)
+
+
+def _numeric(cell: str) -> bool:
+    s = cell.replace(",", "").replace("±", "").replace(" ", "").replace("%", "").lstrip("+-–")
+    return bool(s) and s.replace(".", "", 2).isdigit()
+
+
+def show(*items: Any) -> None:
+    for it in items:
+        console.print(it)
+        if not isinstance(it, str):
+            console.print()
+
+
+# ------------------------------------------------------------------------------------------ logging
+def setup_logging(verbose: bool = False, quiet: bool = False, log_file: Path | None = None) -> None:
+    """The ``gplopt`` logger: INFO to stderr (DEBUG with --verbose, WARNING with --quiet), and every record
+    at DEBUG to --log-file when given."""
+    log.handlers.clear()
+    log.setLevel(logging.DEBUG)
+    log.propagate = False
+    h = logging.StreamHandler(sys.stderr)
+    h.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
+    h.setFormatter(logging.Formatter("%(message)s"))
+    log.addHandler(h)
+    if log_file is not None:
+        try:
+            fh = logging.FileHandler(log_file, encoding="utf-8")
+        except OSError as exc:
+            from gplopt.errors import InstanceError
+
+            raise InstanceError("--log-file", f"a writable file ({exc.strerror})", str(log_file)) from None
+        fh.setLevel(logging.DEBUG)
+        fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(fh)
+
+
+# ------------------------------------------------------------------------------------------ progress
+class Reporter:
+    """Progress of a long run: a Rich bar on a terminal, else a plain log line every ``interval`` seconds
+    (also while one long step runs) and at the end: ``design: 12/40 done, 00:03:10 elapsed, best: ...``."""
+
+    def __init__(self, label: str, bar: Any, interval: float) -> None:
+        self.label, self.bar, self.interval = label, bar, interval
+        self.t0 = time.monotonic()
+        self.last = -math.inf
+        self.task = bar.add_task(label, total=None, info="") if bar is not None else None
+        self.state: tuple[int, int | None, str] = (0, None, "")
+
+    def update(self, done: int, total: int | None, info: str = "") -> None:
+        self.state = (done, total, info)
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, total=total, info=info)
+            log.debug("%s", self._line())
+            return
+        now = time.monotonic()
+        if now - self.last >= self.interval or (total is not None and done >= total):
+            self._emit(now)
+
+    def _emit(self, now: float) -> None:
+        self.last = now
+        log.info("%s", self._line())
+
+    def heartbeat(self, stop: threading.Event) -> None:
+        """Between updates (a long evaluation), repeat the last state every ``interval`` seconds."""
+        while not stop.wait(max(self.interval, 1.0)):
+            now = time.monotonic()
+            if now - self.last >= self.interval:
+                self._emit(now)
+
+    def _line(self) -> str:
+        done, total, info = self.state
+        el = int(time.monotonic() - self.t0)
+        of = f"/{total}" if total else ""
+        return (f"{self.label}: {done}{of} done, {el // 3600:02d}:{el // 60 % 60:02d}:{el % 60:02d} elapsed"
+                + (f", {info}" if info else ""))
+
+
+@contextmanager
+def progress(label: str, enabled: bool = True) -> Iterator[Reporter | None]:
+    """A Reporter (None when disabled, e.g. for --json). The interval of the plain lines is
+    ``$GPLOPT_PROGRESS_SECONDS`` (default 30 s)."""
+    if not enabled:
+        yield None
+        return
+    interval = float(os.environ.get("GPLOPT_PROGRESS_SECONDS", "30"))
+    if not err_console.is_terminal:
+        rep, stop = Reporter(label, None, interval), threading.Event()
+        beat = threading.Thread(target=rep.heartbeat, args=(stop,), daemon=True)
+        beat.start()
+        try:
+            yield rep
+        finally:
+            stop.set()
+            beat.join()
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn(f"[bold]{label}"), BarColumn(bar_width=20), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TextColumn("{task.fields[info]}"), console=err_console) as bar:
+        yield Reporter(label, bar, interval)
