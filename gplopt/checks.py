@@ -204,6 +204,14 @@ def check_gpl(inst: Instance, base_dir: Path | None = None) -> None:
     for key in ("capital_fixed_cny", "capital_per_kw_cny", "life_years", "discount_rate"):
         if not isinstance(ch.get(key), int | float) or ch[key] < 0:
             raise InstanceError(f"models/chargers/{g.charger_type}.{key}", "a number >= 0", ch.get(key))
+    if g.battery_wear is not None:
+        wear = load_model("costs", g.battery_wear, "gpl.battery_wear", base_dir)
+        for key in ("battery_price_per_kwh", "cycle_life_cycles", "cycle_life_dod"):
+            v = wear.get(key)
+            if not isinstance(v, int | float) or isinstance(v, bool) or not 0 < v < 1e9 or \
+                    (key == "cycle_life_dod" and v > 1):
+                rule = "in (0, 1]" if key == "cycle_life_dod" else "a number in (0, 1e9)"
+                raise InstanceError(f"models/costs/{g.battery_wear}.{key}", rule, v)
 
 
 def check_participation_curve(curve: dict[str, Any], path: str) -> None:
