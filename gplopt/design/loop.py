@@ -26,7 +26,8 @@ from gplopt.reliability import SequentialMonteCarlo
 
 BACKENDS = ("gp", "random", "grid", "optuna")
 MAX_YEARS_FACTOR = 4           # a design re-picked gets at most 4 x the base sample years
-CONFIRM_FIRST_YEAR = 100_000   # fresh sample years for the confirmation, never used by the search
+CONFIRM_FIRST_YEAR = 100_000   # fresh sample years to choose among the top designs, never used by the search
+REPORT_FIRST_YEAR = 200_000    # a second fresh set: the chosen design's reported value (no winner's curse)
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,9 @@ class DesignSpec:
 
 @dataclass
 class DesignResult:
-    best: Evaluation               # confirmed on fresh sample years
+    best: Evaluation               # the chosen design re-evaluated on a second fresh set: the reported value
     best_search: Evaluation        # the same design's search evaluation
+    selection: Evaluation          # the same design on the confirmation years it was chosen on (biased upward)
     posterior_mean: float
     confirmations: list[Evaluation]
     evaluations: list[Evaluation]
@@ -93,6 +95,9 @@ class DesignResult:
                      "ecc_per_cost": b.ecc_per_cost, "net_benefit_cny": b.net_benefit_cny,
                      "ci_low": b.ecc_ci[0], "ci_high": b.ecc_ci[1],
                      "ecc_per_cost_sd": b.ecc_per_cost_sd, "years": b.years, "first_year": b.first_year},
+            "selection": {"ecc_kw": self.selection.ecc_kw, "ecc_per_cost": self.selection.ecc_per_cost,
+                          "net_benefit_cny": self.selection.net_benefit_cny,
+                          "first_year": self.selection.first_year, "years": self.selection.years},
             "objective": self.objective, "posterior_mean": self.posterior_mean,
             "pareto": [{**e.design.to_dict(), "ecc_kw": e.ecc_kw, "annual_cost_cny": e.annual_cost_cny}
                        for e in self.pareto],
@@ -232,11 +237,15 @@ def optimize(inst: Instance, spec: DesignSpec, progress: Progress | None = None,
         confirm = run_batch([(lattice[i], CONFIRM_FIRST_YEAR, spec.confirm_years) for i in top])
         k_best = int(np.argmax([c.objective(objective)[0] for c in confirm]))
         best_i = top[k_best]
+        # the maximum of noisy values overstates the chosen design's value (winner's curse): report it on
+        # sample years that played no part in choosing it
+        final = run_batch([(lattice[best_i], REPORT_FIRST_YEAR, spec.confirm_years)])[0]
     finally:
         if ex is not None:
             ex.shutdown(wait=True, cancel_futures=True)
     return DesignResult(
-        best=confirm[k_best], best_search=latest[best_i], posterior_mean=float(pm[obs.index(best_i)]),
+        best=final, best_search=latest[best_i], selection=confirm[k_best],
+        posterior_mean=float(pm[obs.index(best_i)]),
         confirmations=confirm, evaluations=evals, pareto=pareto_front(evals), stopped_by=stopped_by,
         seconds=time.perf_counter() - t0, resumed=journal.resumed, lattice_size=len(lattice),
         objective=spec.objective, trace=trace)
