@@ -230,6 +230,8 @@ def check_gpl(inst: Instance, base_dir: Path | None = None) -> None:
     for key in ("capital_fixed_cny", "capital_per_kw_cny", "life_years", "discount_rate"):
         if not isinstance(ch.get(key), int | float) or ch[key] < 0:
             raise InstanceError(f"models/chargers/{g.charger_type}.{key}", "a number >= 0", ch.get(key))
+    if g.battery_wear is not None:   # the model's fields are checked by its schema as it loads
+        load_model("costs", g.battery_wear, "gpl.battery_wear", base_dir)
 
 
 def check_participation_curve(curve: dict[str, Any], path: str) -> None:

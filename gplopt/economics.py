@@ -4,7 +4,11 @@
   ``P_st = ECC`` and ``E_st = ECC x storage_hours``.
 - V2G payments (eq. 5-4): ``E_V2G = price x V2G energy``; load-reduction payments likewise.
 - Paper's net benefit ``E_G = S_PE + S_m - E_V2G``.
-- Annual cost of the GPL as virtual storage: annualized charger cost + V2G + load-reduction payments.
+- Annual cost of the GPL as virtual storage: annualized charger cost + V2G + load-reduction payments + the
+  owners' battery wear from V2G throughput (zero unless the lot names a ``battery_wear`` model).
+- Break-even storage duration: E_G grows linearly with the avoided storage's energy (``storage_hours``), so
+  ``E_G(h) = ECC (C_P / L + h (C_E / L + C_m)) - E_V2G`` is zero at
+  ``h* = (E_V2G / ECC - C_P / L) / (C_E / L + C_m)`` (0 when E_G > 0 at any duration; None when ECC = 0).
 - ECC-per-cost = ECC / annual cost (reported in kW per million CNY/yr).
 
 Standard errors: payments carry the simulation's; ECC-derived figures carry the bootstrap spread of ECC.
@@ -42,6 +46,9 @@ class Economics:
     net_benefit_sd: float
     cost_per_kw_cny: float                 # GPL annual cost per kW of ECC
     storage_cost_per_kw_cny: float         # avoided storage's annual cost per kW
+    battery_wear_cny: float = 0.0          # owners' battery wear from V2G throughput
+    battery_wear_stderr_cny: float = 0.0
+    break_even_storage_hours: float | None = None  # storage duration at which E_G = 0 (None: ECC = 0)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,13 +63,24 @@ def storage_annual_cost(system: System, ecc_kw: np.ndarray | float) -> tuple[Any
     return capex, e.storage_om_cny_per_kwh_year * energy
 
 
+def break_even_storage_hours(system: System, ecc_kw: float, v2g_payments: float) -> float | None:
+    """The avoided storage's duration at which the paper's net benefit E_G is zero (see the module text)."""
+    if not ecc_kw > 0:
+        return None
+    e = system.instance.economics
+    per_hour = e.storage_energy_cost_cny_per_kwh / e.storage_life_years + e.storage_om_cny_per_kwh_year
+    fixed = e.storage_power_cost_cny_per_kw / e.storage_life_years
+    return max(0.0, (v2g_payments / ecc_kw - fixed) / per_hour) if per_hour > 0 else None
+
+
 def economics(system: System, cv: CapacityValueResult) -> Economics:
     f = system.fleet
     price = f.price if f is not None else 0.0
     chargers = f.n_chargers * f.charger_cost_cny_per_year if f is not None else 0.0
     v2g = cv.v2g_kwh_per_year.scaled(price)
     lr = cv.load_reduction_kwh_per_year.scaled(price)
-    cost = chargers + v2g.mean + lr.mean
+    wear = cv.v2g_kwh_per_year.scaled(f.wear_cost_per_kwh if f is not None else 0.0)
+    cost = chargers + v2g.mean + lr.mean + wear.mean
     capex, om = storage_annual_cost(system, cv.value_kw)
     boot = cv.boot_values if cv.boot_values.size else np.array([cv.value_kw])
     b_capex, b_om = storage_annual_cost(system, boot)
@@ -85,7 +103,9 @@ def economics(system: System, cv: CapacityValueResult) -> Economics:
         ecc_per_cost_sd=float(np.std(per_cost_boot, ddof=1)) if boot.size > 1 and cost > 0 else 0.0,
         net_benefit_sd=float(np.hypot(np.std(net_boot, ddof=1) if boot.size > 1 else 0.0, v2g.stderr)),
         cost_per_kw_cny=cost / ecc if ecc > 0 else float("inf"),
-        storage_cost_per_kw_cny=float((capex + om) / ecc) if ecc > 0 else float("nan"))
+        storage_cost_per_kw_cny=float((capex + om) / ecc) if ecc > 0 else float("nan"),
+        battery_wear_cny=wear.mean, battery_wear_stderr_cny=wear.stderr,
+        break_even_storage_hours=break_even_storage_hours(system, ecc, v2g.mean))
 
 
 @dataclass(frozen=True)
@@ -115,7 +135,8 @@ def ledger(system: System, cv: CapacityValueResult, eco: Economics) -> Ledger:
     lr_owners = owners_n * (f.rate_lr if f is not None else 0.0)
     income = eco.v2g_payments_cny + eco.load_reduction_payments_cny
     owners = {"v2g_income": eco.v2g_payments_cny, "load_reduction_income": eco.load_reduction_payments_cny,
-              "total": income, "participating_owners": lr_owners, "v2g_owners": v2g_owners,
+              "battery_wear": -eco.battery_wear_cny, "total": income, "net": income - eco.battery_wear_cny,
+              "participating_owners": lr_owners, "v2g_owners": v2g_owners,
               "income_per_participating_owner": income / lr_owners if lr_owners else 0.0,
               "v2g_income_per_v2g_owner": eco.v2g_payments_cny / v2g_owners if v2g_owners else 0.0}
     return Ledger(utility=utility, operator=operator, owners=owners)

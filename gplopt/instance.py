@@ -210,6 +210,9 @@ class GPL(Block):
     participation: str = F("beijing_assumed", description="Participation curve name in models/participation")
     charger_type: str = F("bidirectional_ac", description="Charger cost model name in models/chargers")
     v2g_enabled: bool = F(True, description="Whether the operator offers V2G at all")
+    battery_wear: str | None = F(None, description="Battery wear cost model name in models/costs (cost per kWh "
+                                 "of V2G throughput, borne by owners; counted in ECC per cost and the owners' "
+                                 "ledger); null = no wear cost (the GPL paper's economics)")
 
 
 class Incentive(Block):

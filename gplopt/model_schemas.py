@@ -88,13 +88,33 @@ class ParticipationModel(ModelFile):
 
 
 class CostsModel(ModelFile):
-    """``models/costs/<name>.json``: storage cost data, named by ``economics.costs_model`` (for reference: the
-    instance's ``economics`` block holds the numbers the economics use)."""
+    """``models/costs/<name>.json``: cost data of one of two kinds. Storage cost data, named by
+    ``economics.costs_model`` (for reference: the instance's ``economics`` block holds the numbers the economics
+    use): the four ``*_cost``/``life``/``om`` fields. Or battery wear from V2G throughput, named by
+    ``gpl.battery_wear``: ``battery_price_per_kwh``, ``cycle_life_cycles``, ``cycle_life_dod``."""
 
-    power_cost_cny_per_kw: float = F(unit="CNY/kW", description="Storage power cost C^P; >= 0", ge=0)
-    energy_cost_cny_per_kwh: float = F(unit="CNY/kWh", description="Storage energy cost C^E; >= 0", ge=0)
-    life_years: float = F(unit="yr", description="Storage life; > 0", gt=0)
-    om_cny_per_kwh_year: float = F(unit="CNY/kWh/yr", description="Storage O&M C^m; >= 0", ge=0)
+    power_cost_cny_per_kw: float | None = F(None, unit="CNY/kW", description="Storage power cost C^P; >= 0",
+                                            ge=0)
+    energy_cost_cny_per_kwh: float | None = F(None, unit="CNY/kWh", description="Storage energy cost C^E; >= 0",
+                                              ge=0)
+    life_years: float | None = F(None, unit="yr", description="Storage life; > 0", gt=0)
+    om_cny_per_kwh_year: float | None = F(None, unit="CNY/kWh/yr", description="Storage O&M C^m; >= 0", ge=0)
+    battery_price_per_kwh: float | None = F(None, unit="CNY/kWh", description="Battery replacement price per "
+                                            "kWh of capacity; > 0", gt=0)
+    cycle_life_cycles: float | None = F(None, description="Equivalent full cycles to end of life at "
+                                        "cycle_life_dod; > 0", gt=0)
+    cycle_life_dod: float | None = F(None, description="Depth of discharge of the cycle-life figure; in (0, 1]",
+                                     gt=0, le=1)
+    formula: str = F("", description="How the numbers are used, in words")
+
+    @model_validator(mode="after")
+    def _one_complete_kind(self) -> CostsModel:
+        storage = (self.power_cost_cny_per_kw, self.energy_cost_cny_per_kwh, self.life_years,
+                   self.om_cny_per_kwh_year)
+        wear = (self.battery_price_per_kwh, self.cycle_life_cycles, self.cycle_life_dod)
+        if not (all(v is not None for v in storage) or all(v is not None for v in wear)):
+            raise ValueError("either all four storage cost fields or all three battery wear fields")
+        return self
 
 
 class MttfMttr(Block):

@@ -123,6 +123,13 @@ def participation_rates(curve: dict[str, Any], price: float) -> tuple[float, flo
     return out[0], out[1]
 
 
+def wear_cost_per_kwh(model: dict[str, Any], eta: float) -> float:
+    """Battery wear per kWh of V2G delivered: price / (cycles x depth of discharge), divided by efficiency
+    (linear throughput ageing; see models/costs/battery_wear_nmc.json)."""
+    per_kwh_cycled = model["battery_price_per_kwh"] / (model["cycle_life_cycles"] * model["cycle_life_dod"])
+    return float(per_kwh_cycled / eta)
+
+
 def charger_annual_cost(model: dict[str, Any], rating_kw: float) -> float:
     """Annualized cost of one charger (CNY/yr): capital x CRF + O&M as a fraction of capital."""
     capital = model["capital_fixed_cny"] + model["capital_per_kw_cny"] * rating_kw
@@ -215,6 +222,7 @@ class Fleet:
     v2g_dispatched: bool           # eq. 4-10 and the instance's v2g_enabled
     price: float                   # CNY/kWh paid for V2G and load-reduction energy
     charger_cost_cny_per_year: float  # per charger
+    wear_cost_per_kwh: float = 0.0  # owners' battery wear per kWh of V2G delivered to the grid
 
     @property
     def sessions_per_day(self) -> int:
@@ -322,7 +330,9 @@ def build_fleet(inst: Instance, network: Network, base_dir: Path | None = None) 
         sessions_per_charger_per_day=g.sessions_per_charger_per_day, soc_ini=tg(s.soc_ini),
         arrival=tg(s.arrival_h), departure=tg(s.departure_h), rate_v2g=rv, rate_lr=rl,
         v2g_dispatched=g.v2g_enabled and price > inst.incentive.operator_reserve_price_cny_per_kwh,
-        price=price, charger_cost_cny_per_year=charger_annual_cost(chargers, max(g.charge_kw, dis)))
+        price=price, charger_cost_cny_per_year=charger_annual_cost(chargers, max(g.charge_kw, dis)),
+        wear_cost_per_kwh=0.0 if g.battery_wear is None else wear_cost_per_kwh(
+            load_model("costs", g.battery_wear, "gpl.battery_wear", base_dir), g.efficiency))
 
 
 def build_system(inst: Instance, base_dir: Path | None = None) -> System:

@@ -97,9 +97,43 @@ def test_recommendation_inside_bounds(small_inst: Any, backend: str, seed: int) 
     spent = sum(e.years / 10 for e in res.evaluations)
     assert 14 <= spent < 14 + MAX_YEARS_FACTOR and res.stopped_by == "budget"
     assert all(e.years <= MAX_YEARS_FACTOR * 10 for e in res.evaluations)
-    assert res.best.first_year == 100_000 and res.best.years == 20   # confirmed on fresh years
+    assert res.selection.first_year == 100_000 and res.selection.years == 20   # chosen on fresh years
+    assert res.best.first_year == 200_000 and res.best.years == 20   # reported on a second fresh set
+    assert res.best.design == res.selection.design
     assert res.best.design in {e.design for e in res.evaluations}
     assert all(v <= 1 for v in space.encode([res.best.design])[0])
+
+
+class Repeated(Synthetic):
+    """The synthetic objective with noise drawn afresh for each repeat (independent runs of the loop)."""
+
+    def __init__(self, space: DesignSpace, noise: float, repeat: int) -> None:
+        super().__init__(space, noise)
+        self.repeat = repeat
+
+    def __call__(self, d: Design, first_year: int, years: int) -> Evaluation:
+        ev = super().__call__(d, first_year, years)
+        sd = self.noise * np.sqrt(10 / years)
+        rng = np.random.default_rng([self.repeat, self.space.lattice().index(d), first_year, years])
+        v = self.true(d) + sd * rng.normal()
+        return Evaluation(**{**ev.__dict__, "ecc_kw": v, "ecc_per_cost": v, "ecc_ci": (v - 1, v + 1)})
+
+
+def test_reported_best_is_free_of_the_winners_curse(small_inst: Any) -> None:
+    """Choosing the best of three noisy confirmations overstates the winner; the value reported comes from a
+    second fresh set of years, so its error is centred on zero. Noise is large here so the bias is plain."""
+    space = DesignSpace.from_instance(small_inst)
+    sel_err, rep_err = [], []
+    for rep in range(40):
+        ev = Repeated(space, noise=6.0, repeat=rep)
+        res = optimize(small_inst, DesignSpec(budget=8, seed=rep, backend="random"), evaluator=ev)
+        truth = ev.true(res.best.design)
+        sel_err.append(res.selection.ecc_per_cost - truth)
+        rep_err.append(res.best.ecc_per_cost - truth)
+    sel, rep_ = np.array(sel_err), np.array(rep_err)
+    se = 6.0 * np.sqrt(10 / 20) / np.sqrt(sel.size)          # the known noise sd of one 20-year evaluation
+    assert sel.mean() > 2 * se                                  # the selection value is biased upward
+    assert abs(rep_.mean()) < 3 * se                            # the reported value is not
 
 
 def test_gp_finds_the_synthetic_optimum(small_inst: Any) -> None:
@@ -150,15 +184,15 @@ def test_journal_replay_is_identical_and_fast(tiny_journal: tuple[Path, Any, Any
     recs = _journal_lines(path)
     assert recs[0]["kind"] == "run"
     n_eval = sum(r["kind"] == "eval" for r in recs)
-    assert n_eval == len(first.evaluations) + len(first.confirmations) == 3
+    assert n_eval == len(first.evaluations) + len(first.confirmations) + 1 == 4   # + the reporting run
     spec = DesignSpec(budget=2, years=2, seed=11, confirm_top=1, confirm_years=2, journal=str(path))
     t0 = time.perf_counter()
     again = optimize(inst, spec)
     again_s = time.perf_counter() - t0
-    assert again.resumed == 3                       # every evaluation was read back from the journal
+    assert again.resumed == 4                       # every evaluation was read back from the journal
     assert _without_seconds(again.to_dict()) | {"resumed": 0} == _without_seconds(first.to_dict()) | {"resumed": 0}
     assert again_s < first_s / 3
-    assert sum(r["kind"] == "eval" for r in _journal_lines(path)) == 3   # nothing was re-run or re-appended
+    assert sum(r["kind"] == "eval" for r in _journal_lines(path)) == 4   # nothing was re-run or re-appended
 
 
 def test_resumed_counts_only_evaluations_read_back(tiny_journal: tuple[Path, Any, Any, float]) -> None:
@@ -174,7 +208,7 @@ def test_torn_last_line_is_ignored(tiny_journal: tuple[Path, Any, Any, float], t
     torn.write_text(text + text.splitlines()[-1][: 40], encoding="utf-8")   # a kill mid-write
     spec = DesignSpec(budget=2, years=2, seed=11, confirm_top=1, confirm_years=2, journal=str(torn))
     again = optimize(inst, spec)
-    assert again.resumed == 3
+    assert again.resumed == 4   # 2 searches, 1 confirmation, 1 reporting run
     assert again.best == first.best
 
 

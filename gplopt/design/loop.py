@@ -27,7 +27,8 @@ from gplopt.reliability import SequentialMonteCarlo
 
 BACKENDS = ("gp", "random", "grid", "optuna")
 MAX_YEARS_FACTOR = 4           # a design re-picked gets at most 4 x the base sample years
-CONFIRM_FIRST_YEAR = 100_000   # fresh sample years for the confirmation, never used by the search
+CONFIRM_FIRST_YEAR = 100_000   # fresh sample years to choose among the top designs, never used by the search
+REPORT_FIRST_YEAR = 200_000    # a second fresh set: the chosen design's reported value (no winner's curse)
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,9 @@ class DesignSpec:
 
 @dataclass
 class DesignResult:
-    best: Evaluation               # confirmed on fresh sample years
+    best: Evaluation               # the chosen design re-evaluated on a second fresh set: the reported value
     best_search: Evaluation        # the same design's search evaluation
+    selection: Evaluation          # the same design on the confirmation years it was chosen on (biased upward)
     posterior_mean: float
     confirmations: list[Evaluation]
     evaluations: list[Evaluation]
@@ -101,6 +103,9 @@ class DesignResult:
                      "first_year": b.first_year, "at_bound": [x.name for x in self.bounds]},
             "bounds": [asdict(x) for x in self.bounds], "comparison": self.comparison,
             "grid_values_dropped": list(self.dropped), "budget_note": self.budget_note,
+            "selection": {"ecc_kw": self.selection.ecc_kw, "ecc_per_cost": self.selection.ecc_per_cost,
+                          "net_benefit_cny": self.selection.net_benefit_cny,
+                          "first_year": self.selection.first_year, "years": self.selection.years},
             "objective": self.objective, "posterior_mean": self.posterior_mean,
             "pareto": [{**e.design.to_dict(), "ecc_kw": e.ecc_kw, "annual_cost_cny": e.annual_cost_cny}
                        for e in self.pareto],
@@ -245,12 +250,16 @@ def optimize(inst: Instance, spec: DesignSpec, progress: Progress | None = None,
         confirm = run_batch([(lattice[i], CONFIRM_FIRST_YEAR, spec.confirm_years) for i in top])
         k_best = int(np.argmax([c.objective(objective)[0] for c in confirm]))
         best_i = top[k_best]
+        # the maximum of noisy values overstates the chosen design's value (winner's curse): report it on
+        # sample years that played no part in choosing it
+        final = run_batch([(lattice[best_i], REPORT_FIRST_YEAR, spec.confirm_years)])[0]
     finally:
         if ex is not None:
             ex.shutdown(wait=True, cancel_futures=True)
-    best = confirm[k_best]
+    best = final
     return DesignResult(
-        best=best, best_search=latest[best_i], posterior_mean=float(pm[obs.index(best_i)]),
+        best=final, best_search=latest[best_i], selection=confirm[k_best],
+        posterior_mean=float(pm[obs.index(best_i)]),
         confirmations=confirm, evaluations=evals, pareto=pareto_front(evals), stopped_by=stopped_by,
         seconds=time.perf_counter() - t0, resumed=journal.resumed, lattice_size=len(lattice),
         objective=spec.objective, trace=trace, bounds=bounds_hit(space, best.design, inst),
@@ -263,7 +272,8 @@ def budget_note(spec: DesignSpec, evals: list[Evaluation], spent: float, confirm
     repicks = sum(1 for e in evals if e.years > spec.years)
     return (f"budget {spec.budget} = evaluations of {spec.years} sample years each; used {spent:g} in "
             f"{len(evals)} evaluations ({repicks} re-picks with 2-{MAX_YEARS_FACTOR}x the years, counted "
-            f"pro rata), then the top {confirmations} confirmed on {spec.confirm_years} fresh years (not counted)")
+            f"pro rata), then the top {confirmations} confirmed on {spec.confirm_years} fresh years and the chosen one "
+            f"re-evaluated on {spec.confirm_years} more (its reported value; not counted)")
 
 
 def _optuna_study(space: DesignSpace, spec: DesignSpec) -> Any:
