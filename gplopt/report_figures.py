@@ -98,6 +98,8 @@ def ledger(row: pd.Series, where: str) -> Any:
              ("operator", "charging margin", row.get("operator_charging_margin", 0.0)),
              ("EV owners", "V2G income", row.get("owners_v2g_income", 0.0)),
              ("EV owners", "load-reduction income", row.get("owners_load_reduction_income", 0.0))]
+    if row.get("owners_battery_wear", 0.0):   # only when the lot names a battery wear model
+        flows.append(("EV owners", "battery wear", row.get("owners_battery_wear", 0.0)))
     colors = {"utility": "tab:blue", "operator": "tab:orange", "EV owners": "tab:green"}
     fig, ax = plt.subplots(figsize=(7.2, 3.9))
     vals = [float(v) for _, _, v in flows]
