@@ -11,7 +11,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from gplopt.errors import GploptError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Capacity value and design of grid-connected EV parking lots (V2G).")
@@ -25,21 +24,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output o
 
 
 def emit_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, indent=1, default=_json_default) + "\n")
+    """Strict JSON on stdout: a non-finite number is written as null with a ``<key>_null_reason`` beside it."""
+    from gplopt.strict_json import dumps
 
-
-def _json_default(o: Any) -> Any:
-    import numpy as np
-
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if hasattr(o, "to_dict"):
-        return o.to_dict()
-    raise TypeError(type(o).__name__)
+    sys.stdout.write(dumps(obj) + "\n")
 
 
 def load(file: Path, sets: list[str] | None):  # type: ignore[no-untyped-def]
@@ -136,26 +124,11 @@ def powerflow(
 
 
 def main() -> None:
-    """Entry point: expected errors become one line on stderr and exit code 2, never a traceback."""
-    try:
-        app(standalone_mode=False)
-    except GploptError as exc:
-        from rich.markup import escape
+    """Entry point: expected and usage errors become one line on stderr and exit code 2, Ctrl-C one line and
+    exit code 130; never a traceback (gplopt/cli_errors.py)."""
+    from gplopt.cli_errors import run
 
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        err_console.print("interrupted")
-        sys.exit(130)
-    except Exception as exc:  # click usage errors and aborts
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(2)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(130)
-        raise
+    sys.exit(run(app))
 
 
 # ------------------------------------------------------------------------------------------ evaluate
