@@ -11,7 +11,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Capacity value and design of grid-connected EV parking lots (V2G).")
 console = Console()
