@@ -34,7 +34,7 @@ def run(app: Any, argv: list[str] | None = None) -> int:
     from gplopt.cli_options import install_checks
 
     args = list(sys.argv[1:] if argv is None else argv)
-    group = typer.main.get_command(app)
+    group: Any = typer.main.get_command(app)
     install_checks(group)
     try:
         rv = group.main(args=args, prog_name="gplopt", standalone_mode=False)

@@ -5,6 +5,10 @@ study points), never by who computes it, so the executor never changes a result.
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any, TypeVar
@@ -20,6 +24,58 @@ def pin_threads() -> None:
     """One math-library thread per worker process (set before workers start; inherited by them)."""
     for v in THREAD_VARS:
         os.environ[v] = "1"
+
+
+def _worker_init(initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
+    """Workers ignore Ctrl-C: the terminal sends SIGINT to the whole process group, and only the main process
+    must react (say what was saved, shut the pool down). A worker would otherwise print a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop_worker)
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _stop_worker(signum: int, frame: Any) -> None:
+    """SIGTERM from the pool's owner: release this process's named semaphores (Pyomo makes one at import) so the
+    resource tracker has nothing to warn about, then leave at once."""
+    from multiprocessing import util
+
+    util._run_finalizers(0)  # type: ignore[attr-defined]
+    os._exit(0)
+
+
+class QuietProcessPool(ProcessPoolExecutor):
+    """A process pool whose workers ignore SIGINT from birth, and that stops them at once when it is shut down
+    while an exception (Ctrl-C, an error) is propagating, instead of waiting for the tasks in flight."""
+
+    def _spawn_process(self) -> None:  # type: ignore[override]
+        # SIGINT ignored in the parent while a worker starts, so the child inherits SIG_IGN before Python runs
+        # (a Ctrl-C in that instant is not lost: the main process still gets it from the next one).
+        if threading.current_thread() is not threading.main_thread():
+            super()._spawn_process()  # type: ignore[misc]
+            return
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            super()._spawn_process()  # type: ignore[misc]
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if sys.exc_info()[0] is None:
+            super().shutdown(wait=wait, cancel_futures=cancel_futures)
+            return
+        processes = list((getattr(self, "_processes", None) or {}).values())
+        manager = getattr(self, "_executor_manager_thread", None)
+        super().shutdown(wait=False, cancel_futures=True)
+        for p in processes:
+            if p.is_alive():
+                p.terminate()
+        for p in processes:
+            p.join(timeout=5)
+            if p.is_alive():
+                p.kill()
+        if manager is not None:
+            manager.join(timeout=5)
 
 
 class InlineExecutor(Executor):
@@ -79,5 +135,5 @@ def make_executor(workers: int | None, initializer: Callable[..., None] | None =
     import multiprocessing as mp
 
     pin_threads()
-    return ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn"), initializer=initializer,
-                               initargs=initargs)
+    return QuietProcessPool(max_workers=n, mp_context=mp.get_context("spawn"), initializer=_worker_init,
+                            initargs=(initializer, initargs))
