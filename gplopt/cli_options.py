@@ -8,12 +8,12 @@ later under one of these names gets the same rule."""
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gplopt.errors import InstanceError
+from gplopt.parallel import probe_scheduler
 
 MAX_YEARS = 100_000          # the instance file's cap on simulation.max_years (gplopt/checks.py)
 MAX_WORKERS = 256
@@ -58,21 +58,6 @@ RANGES: dict[str, Range] = {
     "time_limit": Range(0.0, MAX_TIME_LIMIT_S, low_open=True),
 }
 
-ADDRESS = re.compile(r"^(?:(?P<scheme>tcp|tls)://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-_]+):(?P<port>\d{1,5})/?$")
-
-
-def parse_scheduler(value: str) -> tuple[str, int] | None:
-    """``None`` for ``local``; ``(host, port)`` for a Dask address; InstanceError for anything else."""
-    if value == "local":
-        return None
-    m = ADDRESS.match(value)
-    port = int(m.group("port")) if m else 0
-    if m is None or not 1 <= port <= 65535:
-        raise InstanceError("--scheduler", "'local' or a Dask scheduler address tcp://HOST:PORT (port 1-65535)",
-                            value)
-    return m.group("host").strip("[]"), port
-
-
 def check_range(name: str, option: str, value: Any) -> Any:
     if value is None or isinstance(value, bool):
         return value
@@ -92,6 +77,13 @@ def check_file(option: str, value: Path | None) -> Path | None:
         raise InstanceError(option, "an existing file", f"{value} (not found)")
     if not p.is_file():
         raise InstanceError(option, "an existing regular file", f"{value} (not a regular file)")
+    return value
+
+
+def check_scheduler(value: str | None) -> str | None:
+    """Checked before anything is loaded: a bad address exits 2 at once, an unreachable one within seconds."""
+    if value is not None:
+        probe_scheduler(value)
     return value
 
 
@@ -126,4 +118,4 @@ def install_checks(group: Any) -> None:
             elif param.name == "file":
                 _chain(param, lambda v, lab=label: check_file(lab, v))
             elif param.name == "scheduler":
-                _chain(param, lambda v: (parse_scheduler(v), v)[1] if v is not None else v)
+                _chain(param, check_scheduler)
