@@ -81,6 +81,7 @@ def powerflow(
 ) -> None:
     """AC power flow of one hour with all units up (conventional at rating, wind calm, grid as slack)."""
     from gplopt.errors import InstanceError
+    from gplopt.network.limits import describe, violations
     from gplopt.network.snapshot import peak_hour, snapshot
 
     inst, system = load(file, sets)
@@ -95,6 +96,7 @@ def powerflow(
             raise InstanceError("--hour", f"in [0, {system.hours - 1}]", h)
     snap = snapshot(system, h, gpl_charging=not no_gpl)
     r, net = snap.result, system.network
+    broken = violations(system, snap)
     vm = r.vm_pu[0]
     rated = [(int(net.branch_ids[j]), float(r.branch_kva[0, j] / (net.rating_pu[j] * net.base_kva)))
              for j in range(net.n_bus) if j != net.root and net.rating_pu[j] < float("inf")]
@@ -107,7 +109,7 @@ def powerflow(
         "substation_p_kw": float(r.slack_p_kw[0]), "substation_q_kvar": float(r.slack_q_kvar[0]),
         "substation_mva": float(r.slack_kva[0] / 1000.0),
         "max_branch_loading": max((x for _, x in rated), default=None),
-        "within_limits": bool(r.within_limits(net)[0]), "converged": bool(r.converged[0]),
+        "within_limits": not broken, "violations": broken, "converged": bool(r.converged[0]),
         "voltage_limits_pu": [net.vmin, net.vmax],
         "vm_pu": {int(b): float(v) for b, v in zip(net.bus_ids, vm, strict=True)},
     }
@@ -119,6 +121,8 @@ def powerflow(
               "substation_mva", "max_branch_loading", "within_limits"):
         v = out[k]
         t.add_row(k, f"{v:.4f}" if isinstance(v, float) else str(v))
+    for v in broken:
+        t.add_row("violation", describe(v))
     console.print(t)
 
 
