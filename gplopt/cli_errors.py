@@ -14,6 +14,7 @@ from gplopt.errors import GploptError
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+_BUILT: dict[int, tuple[Any, Any]] = {}
 
 
 def say(line: str) -> None:
@@ -34,8 +35,12 @@ def run(app: Any, argv: list[str] | None = None) -> int:
     from gplopt.cli_options import install_checks
 
     args = list(sys.argv[1:] if argv is None else argv)
-    group: Any = typer.main.get_command(app)
-    install_checks(group)
+    built = _BUILT.get(id(app))
+    if built is None or built[0] is not app:      # Typer builds the Click tree anew on every call: once is enough
+        group: Any = typer.main.get_command(app)
+        install_checks(group)
+        _BUILT[id(app)] = built = (app, group)
+    group = built[1]
     try:
         rv = group.main(args=args, prog_name="gplopt", standalone_mode=False)
     except GploptError as exc:

@@ -8,11 +8,12 @@ later under one of these names gets the same rule."""
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gplopt.errors import InstanceError
+from gplopt.errors import GploptError, InstanceError
 from gplopt.parallel import probe_scheduler
 
 MAX_YEARS = 100_000          # the instance file's cap on simulation.max_years (gplopt/checks.py)
@@ -80,6 +81,25 @@ def check_file(option: str, value: Path | None) -> Path | None:
     return value
 
 
+def check_out(value: Path | None, is_dir: bool) -> Path | None:
+    """``--out`` before any work: not a dangling symlink, not under a file, and (for a result directory) not a
+    file. gplopt/io.py checks again when it writes (the file system may change meanwhile)."""
+    if value is None:
+        return value
+    p = Path(value)
+    if p.is_symlink() and not p.exists():
+        raise GploptError(f"--out {p}: must be a directory or a new path, got a dangling symlink to "
+                          f"{os.readlink(p)}")
+    if is_dir and p.exists() and not p.is_dir():
+        raise GploptError(f"--out {p}: must be a directory, got an existing file")
+    for parent in p.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise GploptError(f"--out {p}: must be a directory, got a path under an existing file ({parent})")
+            break
+    return value
+
+
 def check_scheduler(value: str | None) -> str | None:
     """Checked before anything is loaded: a bad address exits 2 at once, an unreachable one within seconds."""
     if value is not None:
@@ -113,9 +133,12 @@ def install_checks(group: Any) -> None:
             label = param_label(param)
             if param.name in RANGES:
                 _chain(param, lambda v, n=param.name, lab=label: check_range(n, lab, v))
-                if param.help and RANGES[param.name].rule not in param.help:
-                    param.help = f"{param.help} [{RANGES[param.name].rule}]"
+                allowed = f"(allowed: {RANGES[param.name].rule.removeprefix('in ')})"
+                if param.help and allowed not in param.help:   # no '[in ...' in help: Rich would read a tag
+                    param.help = f"{param.help} {allowed}"
             elif param.name == "file":
                 _chain(param, lambda v, lab=label: check_file(lab, v))
+            elif param.name == "out":
+                _chain(param, lambda v, d=(command.name != "schema"): check_out(v, d))
             elif param.name == "scheduler":
                 _chain(param, check_scheduler)

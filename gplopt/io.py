@@ -34,7 +34,7 @@ def write_bytes_atomic(path: str | Path, data: bytes, option: str = "--out") -> 
     p = Path(path)
     if p.is_symlink():
         if not p.exists():
-            raise GploptError(f"{option} {p}: must not be a dangling symlink, got a link to {os.readlink(p)}")
+            raise GploptError(f"{option} {p}: must be a file or a new path, got a dangling symlink to {os.readlink(p)}")
         p = p.resolve()            # replace the file the link points to, not the link
     ensure_dir(p.parent, option)
     if p.is_dir():
