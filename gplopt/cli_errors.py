@@ -18,8 +18,10 @@ _BUILT: dict[int, tuple[Any, Any]] = {}
 
 
 def say(line: str) -> None:
-    """One line on stderr (newlines inside a message are folded, so a message is always exactly one line)."""
+    """Exactly one line on stderr: newlines inside a message are folded, and characters that would break or
+    hide the line (control characters, U+2028, ...) written as escapes, e.g. ``\x1e``."""
     text = " ".join(line.split("\n")).rstrip()
+    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
     try:
         sys.stderr.write(text + "\n")
         sys.stderr.flush()
