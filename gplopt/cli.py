@@ -129,9 +129,9 @@ def powerflow(
 def main() -> None:
     """Entry point: expected and usage errors become one line on stderr and exit code 2, Ctrl-C one line and
     exit code 130; never a traceback (gplopt/cli_errors.py)."""
-    from gplopt.cli_errors import run
+    from gplopt.cli_errors import exit_process, run
 
-    sys.exit(run(app))
+    exit_process(run(app))
 
 
 # ------------------------------------------------------------------------------------------ evaluate

@@ -29,6 +29,14 @@ def say(line: str) -> None:
         pass
 
 
+def exit_process(code: int) -> None:
+    """``sys.exit(code)`` for the console script; after Ctrl-C a second one must not print a traceback from
+    the interpreter's shutdown (joining threads, atexit handlers)."""
+    if code == EXIT_INTERRUPTED:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)
+
+
 def run(app: Any, argv: list[str] | None = None) -> int:
     """Run the Typer ``app`` on ``argv`` (default ``sys.argv[1:]``) and return the process exit code."""
     import typer
@@ -127,7 +135,6 @@ def _value(exc: Any) -> Any:
 # ------------------------------------------------------------------------------------------ Ctrl-C
 def interrupted(group: Any, args: list[str]) -> int:
     """One line: what was saved (a journal to pass back, or nothing) and how to resume; exit code 130."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)       # a second Ctrl-C must not print a traceback now
     name = next((a for a in args if not a.startswith("-")), "")
     command = getattr(group, "commands", {}).get(name)
     takes_journal = command is not None and any(p.name == "journal" for p in command.params)
@@ -135,6 +142,9 @@ def interrupted(group: Any, args: list[str]) -> int:
     if journal is not None and Path(journal).is_file():
         say(f"interrupted: finished work is saved in the journal {journal}; run the same command again "
             f"(with --journal {journal}) to resume where it stopped")
+    elif journal is not None:
+        say(f"interrupted: nothing was saved yet (the journal {journal} was not started); run the same command "
+            "again to start over")
     elif takes_journal:
         say(f"interrupted: nothing was saved (no --journal; result files are written only at the end); "
             f"rerun 'gplopt {name}' with --journal FILE to make the run resumable")

@@ -37,6 +37,7 @@ def run_main(*args: Any, limit_s: float = 30.0) -> Outcome:
         raise Hang(f"gplopt {' '.join(argv)} ran longer than {limit_s} s")
 
     old_argv, old_handler = sys.argv, signal.signal(signal.SIGALRM, on_alarm)
+    old_sigint = signal.getsignal(signal.SIGINT)
     sys.argv = ["gplopt", *argv]
     code: int | None = None
     t0 = time.perf_counter()
@@ -49,6 +50,7 @@ def run_main(*args: Any, limit_s: float = 30.0) -> Outcome:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old_handler)
+        signal.signal(signal.SIGINT, old_sigint)
         sys.argv = old_argv
     return Outcome(code, out.getvalue(), err.getvalue(), time.perf_counter() - t0)
 

@@ -80,15 +80,22 @@ def _model_libraries(base: Path) -> dict[str, Path]:
 
 
 def _files(base: Path) -> dict[str, Path]:
-    files = {name: ROOT / "instances" / f"{name}.json" for name in ("ieee33", "rbts", "beijing")}
+    """Every path the fuzz may name is a copy under ``base``: ``schema --out FILE`` or ``--force`` may write
+    over any of them (an early version overwrote instances/beijing.json with the schema)."""
+    files: dict[str, Path] = {}
+    for name in ("ieee33", "rbts", "beijing"):
+        files[name] = base / "instances" / f"{name}.json"
+        files[name].parent.mkdir(exist_ok=True)
+        shutil.copyfile(ROOT / "instances" / f"{name}.json", files[name])
     files["dir"] = base
     files["missing"] = base / "nosuch.json"
     for name, content in (("broken", b'{"name": "x",,}'), ("list", b"[1, 2]"), ("empty", b""),
                           ("binary", b"\xff\xfe\x00\x01"), ("deep", b"[" * 50 + b"]" * 50)):
         (base / f"{name}.json").write_bytes(content)
         files[name] = base / f"{name}.json"
-    files["results"] = ROOT / "docs" / "results" / "tornado"
-    files["results_paper"] = ROOT / "docs" / "results" / "paper"
+    for name in ("tornado", "paper"):
+        files[f"results_{name}"] = base / "results" / name
+        shutil.copytree(ROOT / "docs" / "results" / name, files[f"results_{name}"])
     dangling = base / "dangling"
     dangling.symlink_to(base / "nowhere")
     files["dangling"] = dangling
@@ -115,7 +122,10 @@ WORDS = st.sampled_from(["peak", "ecc", "efc", "elcc", "gpl", "substation", "hyd
 
 @st.composite
 def values(draw: Any, files: dict[str, Path]) -> str:
-    kind = draw(st.sampled_from(["number", "word", "text", "file"]))
+    kind = draw(st.sampled_from(["plausible", "plausible", "number", "word", "text", "file"]))
+    if kind == "plausible":                  # values an option accepts, so that more cases get past parsing
+        return str(draw(st.sampled_from(["1", "2", "3", "7", "0.05", "0.5", "peak", "ecc", "gpl", "gp",
+                                         "gpl.discharge_kw", "2,3", "gpl.discharge_kw=2.5", "default"])))
     if kind == "number":
         return str(draw(NUMBERS))
     if kind == "word":
@@ -130,10 +140,12 @@ def command_lines(draw: Any, files: dict[str, Path]) -> list[str]:
     cmd = draw(st.one_of(st.sampled_from(COMMANDS), st.sampled_from(COMMANDS), st.sampled_from(COMMANDS),
                          TEXT, st.just("--help")))
     argv = [cmd]
-    if draw(st.integers(0, 9)) > 0:        # usually a positional FILE / RESULT_DIR
-        argv.append(str(files[draw(st.sampled_from(sorted(files)))]))
-    for _ in range(draw(st.integers(0, 6))):
-        what = draw(st.sampled_from(["option", "option", "option", "bogus", "token"]))
+    if draw(st.integers(0, 9)) > 0:        # usually a positional FILE / RESULT_DIR, often a valid one
+        valid = ["ieee33", "rbts", "beijing", "results_tornado", "results_paper"]
+        pick = draw(st.one_of(st.sampled_from(valid), st.sampled_from(sorted(files))))
+        argv.append(str(files[pick]))
+    for _ in range(draw(st.integers(0, 5))):
+        what = draw(st.sampled_from(["option"] * 6 + ["bogus", "token"]))
         known = OPTIONS.get(cmd, [])
         if what == "option" and known:
             opt, is_flag = draw(st.sampled_from(known))
@@ -146,7 +158,8 @@ def command_lines(draw: Any, files: dict[str, Path]) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------ the property
-def check_case(argv: list[str], models: Path | None) -> None:
+def check_case(argv: list[str], models: Path | None, record: bool = True) -> None:
+    note = event if record else (lambda _: None)
     saved = os.environ.get("GPLOPT_MODELS")
     if models is None:
         os.environ.pop("GPLOPT_MODELS", None)
@@ -156,7 +169,7 @@ def check_case(argv: list[str], models: Path | None) -> None:
         res = run_main(*argv, limit_s=30.0)
     except Reached:
         STATS["reached_engine"] += 1
-        event("outcome: validated, engine reached")
+        note("outcome: validated, engine reached")
         return
     except Hang as exc:
         raise AssertionError(f"hang: {exc}") from None
@@ -171,10 +184,10 @@ def check_case(argv: list[str], models: Path | None) -> None:
         lines = res.err.splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: ") and ": must be " in lines[0], (argv, res.err)
         STATS["exit2"] += 1
-        event("outcome: exit 2")
+        note("outcome: exit 2")
     else:
         STATS["exit0"] += 1
-        event("outcome: exit 0")
+        note("outcome: exit 0")
         if "--json" in argv and "--help" not in argv and res.out.strip():
             strict_json(res.out)
 
@@ -187,6 +200,8 @@ def _run(disk: dict[str, Any], monkeypatch: pytest.MonkeyPatch, data: Any) -> No
 
     for module, name in ENGINES:
         monkeypatch.setattr(importlib.import_module(module), name, reached)
+    for name in ("ieee33", "rbts", "beijing"):       # a previous case may have written over a copy
+        shutil.copyfile(ROOT / "instances" / f"{name}.json", disk["files"][name])
     work = disk["work"]
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
@@ -223,10 +238,13 @@ def test_fuzz_reaches_every_outcome(disk: dict[str, Any], monkeypatch: pytest.Mo
     monkeypatch.chdir(disk["files"]["dir"])
     before = dict(STATS)
     f = disk["files"]
-    check_case(["validate", str(f["ieee33"]), "--json"], None)
-    check_case(["evaluate", str(f["ieee33"]), "--years", "2", "--workers", "1"], None)
-    check_case(["evaluate", str(f["ieee33"]), "--years", "0"], None)
-    check_case(["validate", str(f["beijing"])], disk["models"]["negative_battery"])
-    assert STATS["exit0"] == before["exit0"] + 1
+    check_case(["validate", str(f["ieee33"]), "--json"], None, record=False)
+    check_case(["schema", "--out", str(f["rbts"])], None, record=False)  # writes over the copy, not the project
+    check_case(["validate", str(f["rbts"])], None, record=False)
+    check_case(["evaluate", str(f["ieee33"]), "--years", "2", "--workers", "1"], None, record=False)
+    check_case(["evaluate", str(f["ieee33"]), "--years", "0"], None, record=False)
+    check_case(["validate", str(f["beijing"])], disk["models"]["negative_battery"], record=False)
+    assert STATS["exit0"] == before["exit0"] + 2
     assert STATS["reached_engine"] == before["reached_engine"] + 1
-    assert STATS["exit2"] == before["exit2"] + 2
+    assert STATS["exit2"] == before["exit2"] + 3
+    assert ROOT not in f["rbts"].parents and json.loads((ROOT / "instances" / "rbts.json").read_text())["name"]
