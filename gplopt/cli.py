@@ -121,8 +121,10 @@ def powerflow(
               "substation_mva", "max_branch_loading", "within_limits"):
         v = out[k]
         t.add_row(k, f"{v:.4f}" if isinstance(v, float) else str(v))
+    from rich.markup import escape
+
     for v in broken:
-        t.add_row("violation", describe(v))
+        t.add_row("violation", escape(describe(v)))
     console.print(t)
 
 
