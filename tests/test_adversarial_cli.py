@@ -230,8 +230,8 @@ def test_a_server_that_is_not_dask_fails_within_the_handshake_timeout() -> None:
 
     threading.Thread(target=serve, daemon=True).start()
     try:
-        res = run_main("evaluate", IEEE33, "--years", "2", "--workers", "1", "--scheduler",
-                       f"tcp://127.0.0.1:{port}")
+        res = run_main("evaluate", IEEE33, "--years", "2", "--workers", "1", "--json",   # --json: no progress bar
+                       "--scheduler", f"tcp://127.0.0.1:{port}")
     finally:
         srv.close()
     assert_one_line_error(res, "--scheduler", "a reachable Dask scheduler")
