@@ -85,8 +85,12 @@ def usage_line(exc: Any) -> str:
         return f"{name}: must be given{what}, got nothing"
     if isinstance(exc, cx.BadParameter):
         return f"{_param_label(exc)}: must be {_rule(exc)}, got {_value(exc)!r}"
-    if isinstance(exc, cx.BadOptionUsage) and "requires an argument" in msg:
-        return f"{exc.option_name}: must be followed by a value, got nothing"
+    if isinstance(exc, cx.BadOptionUsage):
+        if "requires an argument" in msg:
+            return f"{exc.option_name}: must be followed by a value, got nothing"
+        if "does not take a value" in msg:
+            return f"{exc.option_name}: must be a flag without a value, got a value"
+        return f"{exc.option_name}: must be used as --help says, got {msg!r}"
     m = re.match(r"No such command '(.*)'", msg)
     if m:
         names = ", ".join(sorted(exc.ctx.command.commands)) if exc.ctx is not None else "a gplopt command"

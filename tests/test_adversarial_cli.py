@@ -39,6 +39,7 @@ RESULT_DIR = ROOT / "docs" / "results" / "tornado"
     (["evaluate", IEEE33, "--years", "abc"], ["--years", "a valid integer", "'abc'"]),
     (["evaluate", IEEE33, "--cov", "lots"], ["--cov", "a valid number", "'lots'"]),
     (["evaluate", IEEE33, "--years"], ["--years", "followed by a value", "nothing"]),
+    (["validate", IEEE33, "--json=yes"], ["--json", "a flag without a value"]),
     (["frob", IEEE33], ["COMMAND", "one of design, ecc, evaluate", "'frob'"]),
     (["validate"], ["FILE", "must be given", "got nothing"]),
     (["validate", IEEE33, "extra.json"], ["arguments", "'extra.json'"]),
