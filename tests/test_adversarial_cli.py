@@ -303,3 +303,36 @@ def test_powerflow_within_limits_has_no_violations() -> None:
     res = run_main("powerflow", IEEE33, "--json")
     out = strict_json(res.out)
     assert res.code == 0 and out["within_limits"] is True and out["violations"] == []
+
+
+def test_interrupt_message_names_what_was_saved(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from gplopt.cli_errors import EXIT_INTERRUPTED, interrupted
+
+    group: Any = typer.main.get_command(app)
+    journal = tmp_path / "j.jsonl"
+    journal.write_text('{"run": {}}\n')
+    cases = [(["evaluate", "x.json", f"--journal={journal}"], f"saved in the journal {journal}"),
+             (["design", "x.json", "--journal", str(tmp_path / "new.jsonl")], "was not started"),
+             (["sweep", "x.json", "--tornado"], "rerun 'gplopt sweep' with --journal FILE"),
+             (["ecc", "x.json"], "'gplopt ecc' keeps no journal")]
+    for args, needle in cases:
+        assert interrupted(group, args) == EXIT_INTERRUPTED
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("interrupted: ") and needle in err, (args, err)
+
+
+def test_pool_shut_down_during_an_exception_stops_its_workers_at_once() -> None:
+    from gplopt.parallel import make_executor
+
+    ex = make_executor(2)
+    futures = [ex.submit(time.sleep, 60) for _ in range(4)]
+    time.sleep(0.5)
+    processes = list(ex._processes.values())  # type: ignore[attr-defined]
+    t0 = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        try:
+            raise KeyboardInterrupt
+        finally:
+            ex.shutdown(wait=True, cancel_futures=True)
+    assert time.monotonic() - t0 < 10 and not any(p.is_alive() for p in processes)
+    assert all(f.cancelled() or f.done() for f in futures)
