@@ -129,6 +129,8 @@ def param_label(param: Any) -> str:
 def install_checks(group: Any) -> None:
     """Attach the rules above to every command's Click parameters (idempotent per built command tree)."""
     for command in getattr(group, "commands", {}).values():
+        if getattr(command, "commands", None):      # a sub-group (e.g. ``gplopt import ...``): its commands too
+            install_checks(command)
         for param in command.params:
             label = param_label(param)
             if param.name in RANGES:
