@@ -11,7 +11,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from gplopt.errors import GploptError
 from gplopt.importers.cli import import_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -27,21 +26,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output o
 
 
 def emit_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, indent=1, default=_json_default) + "\n")
+    """Strict JSON on stdout: a non-finite number is written as null with a ``<key>_null_reason`` beside it."""
+    from gplopt.strict_json import dumps
 
-
-def _json_default(o: Any) -> Any:
-    import numpy as np
-
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if hasattr(o, "to_dict"):
-        return o.to_dict()
-    raise TypeError(type(o).__name__)
+    sys.stdout.write(dumps(obj) + "\n")
 
 
 def load(file: Path, sets: list[str] | None):  # type: ignore[no-untyped-def]
@@ -91,6 +79,7 @@ def powerflow(
 ) -> None:
     """AC power flow of one hour with all units up (conventional at rating, wind calm, grid as slack)."""
     from gplopt.errors import InstanceError
+    from gplopt.network.limits import describe, violations
     from gplopt.network.snapshot import peak_hour, snapshot
 
     inst, system = load(file, sets)
@@ -105,6 +94,7 @@ def powerflow(
             raise InstanceError("--hour", f"in [0, {system.hours - 1}]", h)
     snap = snapshot(system, h, gpl_charging=not no_gpl)
     r, net = snap.result, system.network
+    broken = violations(system, snap)
     vm = r.vm_pu[0]
     rated = [(int(net.branch_ids[j]), float(r.branch_kva[0, j] / (net.rating_pu[j] * net.base_kva)))
              for j in range(net.n_bus) if j != net.root and net.rating_pu[j] < float("inf")]
@@ -117,7 +107,7 @@ def powerflow(
         "substation_p_kw": float(r.slack_p_kw[0]), "substation_q_kvar": float(r.slack_q_kvar[0]),
         "substation_mva": float(r.slack_kva[0] / 1000.0),
         "max_branch_loading": max((x for _, x in rated), default=None),
-        "within_limits": bool(r.within_limits(net)[0]), "converged": bool(r.converged[0]),
+        "within_limits": not broken, "violations": broken, "converged": bool(r.converged[0]),
         "voltage_limits_pu": [net.vmin, net.vmax],
         "vm_pu": {int(b): float(v) for b, v in zip(net.bus_ids, vm, strict=True)},
     }
@@ -129,30 +119,19 @@ def powerflow(
               "substation_mva", "max_branch_loading", "within_limits"):
         v = out[k]
         t.add_row(k, f"{v:.4f}" if isinstance(v, float) else str(v))
+    from rich.markup import escape
+
+    for v in broken:
+        t.add_row("violation", escape(describe(v)))
     console.print(t)
 
 
 def main() -> None:
-    """Entry point: expected errors become one line on stderr and exit code 2, never a traceback."""
-    try:
-        app(standalone_mode=False)
-    except GploptError as exc:
-        from rich.markup import escape
+    """Entry point: expected and usage errors become one line on stderr and exit code 2, Ctrl-C one line and
+    exit code 130; never a traceback (gplopt/cli_errors.py)."""
+    from gplopt.cli_errors import exit_process, run
 
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        err_console.print("interrupted")
-        sys.exit(130)
-    except Exception as exc:  # click usage errors and aborts
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(2)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(130)
-        raise
+    exit_process(run(app))
 
 
 # ------------------------------------------------------------------------------------------ evaluate

@@ -5,11 +5,16 @@ study points), never by who computes it, so the executor never changes a result.
 from __future__ import annotations
 
 import os
+import re
+import signal
+import socket
+import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
-from gplopt.errors import GploptError
+from gplopt.errors import GploptError, InstanceError
 
 T = TypeVar("T")
 
@@ -22,6 +27,58 @@ def pin_threads() -> None:
         os.environ[v] = "1"
 
 
+def _worker_init(initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
+    """Workers ignore Ctrl-C: the terminal sends SIGINT to the whole process group, and only the main process
+    must react (say what was saved, shut the pool down). A worker would otherwise print a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop_worker)
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _stop_worker(signum: int, frame: Any) -> None:
+    """SIGTERM from the pool's owner: release this process's named semaphores (Pyomo makes one at import) so the
+    resource tracker has nothing to warn about, then leave at once."""
+    from multiprocessing import util
+
+    util._run_finalizers(0)  # type: ignore[attr-defined]
+    os._exit(0)
+
+
+class QuietProcessPool(ProcessPoolExecutor):
+    """A process pool whose workers ignore SIGINT from birth, and that stops them at once when it is shut down
+    while an exception (Ctrl-C, an error) is propagating, instead of waiting for the tasks in flight."""
+
+    def _spawn_process(self) -> None:  # type: ignore[override]
+        # SIGINT ignored in the parent while a worker starts, so the child inherits SIG_IGN before Python runs
+        # (a Ctrl-C in that instant is not lost: the main process still gets it from the next one).
+        if threading.current_thread() is not threading.main_thread():
+            super()._spawn_process()  # type: ignore[misc]
+            return
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            super()._spawn_process()  # type: ignore[misc]
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if sys.exc_info()[0] is None:
+            super().shutdown(wait=wait, cancel_futures=cancel_futures)
+            return
+        processes = list((getattr(self, "_processes", None) or {}).values())
+        manager = getattr(self, "_executor_manager_thread", None)
+        super().shutdown(wait=False, cancel_futures=True)
+        for p in processes:
+            if p.is_alive():
+                p.terminate()
+        for p in processes:
+            p.join(timeout=5)
+            if p.is_alive():
+                p.kill()
+        if manager is not None:
+            manager.join(timeout=5)
+
+
 class InlineExecutor(Executor):
     """Runs each task at submit time in this process (workers = 1)."""
 
@@ -32,6 +89,63 @@ class InlineExecutor(Executor):
         except BaseException as exc:
             fut.set_exception(exc)
         return fut
+
+
+ADDRESS = re.compile(r"^(?:(?P<scheme>tcp|tls)://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-_]+):(?P<port>\d{1,5})/?$")
+CONNECT_TIMEOUT_S = 3.0      # a TCP connection to the scheduler (refused: at once; unroutable: this long)
+HANDSHAKE_TIMEOUT_S = 10.0   # the whole Dask client handshake
+
+
+def parse_scheduler(value: str) -> tuple[str, int] | None:
+    """``None`` for ``local``; ``(host, port)`` for a Dask address; InstanceError for anything else."""
+    m = ADDRESS.match(value) if isinstance(value, str) else None
+    if value == "local":
+        return None
+    port = int(m.group("port")) if m else 0
+    if m is None or not 1 <= port <= 65535:
+        raise InstanceError("--scheduler", "'local' or a Dask scheduler address tcp://HOST:PORT (port 1-65535)",
+                            value)
+    return m.group("host").strip("[]"), port
+
+
+def probe_scheduler(value: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
+    """Fail in seconds, not after Dask's 30 s retry loop: a refused connection fails at once, an unroutable
+    address after ``timeout``. Only opens (and closes) one TCP connection to the given address."""
+    where = parse_scheduler(value)
+    if where is None:
+        return
+    try:
+        with socket.create_connection(where, timeout=timeout):
+            pass
+    except OSError as exc:
+        reason = f"no answer within {timeout:g} s" if isinstance(exc, TimeoutError) else (
+            exc.strerror or type(exc).__name__)
+        raise GploptError(f"--scheduler {value}: must be a reachable Dask scheduler, got {reason}") from None
+
+
+def _connect(client_cls: Any, scheduler: str) -> Any:
+    """A Dask client for ``scheduler``, or GploptError within HANDSHAKE_TIMEOUT_S: a server that is not a
+    Dask scheduler (it once made Dask try to allocate 3 EiB from garbage bytes) fails in seconds, not after
+    Dask's own retry loop (the attempt is left to finish in a daemon thread)."""
+    import dask
+
+    probe_scheduler(scheduler)
+    box: dict[str, Any] = {}
+
+    def attempt() -> None:
+        try:
+            with dask.config.set({"distributed.comm.timeouts.connect": f"{CONNECT_TIMEOUT_S:g}s"}):
+                box["client"] = client_cls(scheduler, timeout=HANDSHAKE_TIMEOUT_S)
+        except Exception as exc:   # anything but a Dask scheduler answering: refused, garbage, timeouts
+            box["error"] = exc
+
+    t = threading.Thread(target=attempt, name="gplopt-dask-connect", daemon=True)
+    t.start()
+    t.join(HANDSHAKE_TIMEOUT_S)
+    if "client" in box:
+        return box["client"]
+    reason = box.get("error") or f"no Dask handshake within {HANDSHAKE_TIMEOUT_S:g} s"
+    raise GploptError(f"--scheduler {scheduler}: must be a reachable Dask scheduler, got {reason}")
 
 
 class DaskExecutor(Executor):
@@ -50,10 +164,7 @@ class DaskExecutor(Executor):
                                         dashboard_address=None)
             self.client = Client(self.cluster)
         else:
-            try:
-                self.client = Client(scheduler, timeout=30)
-            except OSError as exc:
-                raise GploptError(f"--scheduler {scheduler}: must be a reachable Dask scheduler, got {exc}") from None
+            self.client = _connect(Client, scheduler)
         self.inner = self.client.get_executor(pure=False)
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
@@ -79,5 +190,5 @@ def make_executor(workers: int | None, initializer: Callable[..., None] | None =
     import multiprocessing as mp
 
     pin_threads()
-    return ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn"), initializer=initializer,
-                               initargs=initargs)
+    return QuietProcessPool(max_workers=n, mp_context=mp.get_context("spawn"), initializer=_worker_init,
+                            initargs=(initializer, initargs))
