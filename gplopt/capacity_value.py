@@ -29,7 +29,7 @@ from gplopt.metrics import MeanEstimate, stopping_year
 from gplopt.network.opf import SheddingOPF
 from gplopt.parallel import make_executor
 from gplopt.reliability import SequentialMonteCarlo
-from gplopt.sampling import UNIT, History, Sessions, sample_year, stream, two_state_hourly, unit_key
+from gplopt.sampling import UNIT, History, Sessions, sample_year, unit_key, unit_up
 from gplopt.system import System, Units
 
 Metric = Literal["ecc", "efc", "elcc"]
@@ -291,8 +291,8 @@ def _first_pass(setup: _Setup, yy: int) -> _Year:
     if spec.metric == "efc":
         ref_up = np.ones(days.size * 24, bool)
     else:
-        full_up = two_state_hourly(stream(mc.seed, yy, UNIT, unit_key(REFERENCE_ID)), spec.ref_mttf_h,
-                                   spec.ref_mttr_h, system.hours)
+        full_up = unit_up(mc.seed, UNIT, unit_key(REFERENCE_ID), yy, spec.ref_mttf_h, spec.ref_mttr_h,
+                          system.hours)
         ref_up = full_up[hours]
     return _Year(base_ens=rb.ens_kwh, with_ens=rw.ens_kwh if rw else 0.0, days=days, hist=hb,
                  ref_up=ref_up, base_ens_h=rb.ens_kw[hours],

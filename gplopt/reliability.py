@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from gplopt import hl1
 from gplopt.adequacy import YearResult, evaluate_year
 from gplopt.errors import InstanceError
 from gplopt.instance import Instance
@@ -165,6 +166,8 @@ def _opf() -> SheddingOPF | None:
 def _run_years(years: list[int]) -> list[YearResult]:
     system: System = _WORKER["system"]
     spec: SequentialMonteCarlo = _WORKER["spec"]
+    if hl1.eligible(system):
+        return hl1.hl1_years(system, spec.seed, years)
     out = []
     for y in years:
         hist = sample_year(system, spec.seed, y)
