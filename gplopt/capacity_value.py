@@ -24,7 +24,7 @@ from typing import Any, Literal
 import numpy as np
 
 from gplopt.adequacy import day_hours, evaluate_year
-from gplopt.errors import GploptError, InstanceError
+from gplopt.errors import InstanceError
 from gplopt.metrics import MeanEstimate, stopping_year
 from gplopt.network.opf import SheddingOPF
 from gplopt.parallel import make_executor

@@ -14,8 +14,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from gplopt.adequacy import evaluate_year
-from gplopt.capacity_value import (CapacityValueResult, CapacityValueSpec, Probe, Progress, _cached_opf,
-                                   _solve_monotone, drop_row)
+from gplopt.capacity_value import (
+    CapacityValueResult,
+    CapacityValueSpec,
+    Probe,
+    Progress,
+    _cached_opf,
+    _solve_monotone,
+    drop_row,
+)
 from gplopt.errors import GploptError
 from gplopt.metrics import MeanEstimate, stopping_year
 from gplopt.parallel import make_executor
