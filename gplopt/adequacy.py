@@ -273,7 +273,8 @@ def _evaluate_year(system: System, hist: History, opf: SheddingOPF | None, *, v2
     hours_n = hi.hours.size
     if net.copper_plate:
         ens_by_bus = np.maximum(hi.shortfall, 0.0)[:, None]
-        normal, screened, certified, solves, failed = hi.shortfall <= TOL_KW, 0, 0, 0, []
+        failed: list[int] = []
+        normal, screened, certified, solves = hi.shortfall <= TOL_KW, 0, 0, 0
     else:
         ens_by_bus, normal, screened, certified, solves, failed = _network_ens(
             system, hi, opf, use_certificate, known_normal, known_result)
