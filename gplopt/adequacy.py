@@ -182,7 +182,10 @@ def certificate(system: System, hi: HourInputs, lim: HourLimits, hours: np.ndarr
         return np.zeros(0, bool), np.zeros((0, net.n_bus))
     p = hi.p_load[hours]
     short = np.maximum(hi.shortfall[hours], 0.0)
-    shed = greedy_shed(system, p, short)
+    shed = np.zeros_like(p)
+    pos = short > 0                    # hours with nothing to shed keep shed = 0 (what greedy_shed gives them)
+    if pos.any():
+        shed[pos] = greedy_shed(system, p[pos], short[pos])
     served_p = p - shed
     served_q = served_p * net.q_over_p[None, :]
     gen_p = np.zeros_like(p)

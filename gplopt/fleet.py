@@ -42,7 +42,9 @@ class FleetYear:
 
 def _overlap(t0: np.ndarray, t1: np.ndarray, h: int) -> np.ndarray:
     """Fraction of hour [h, h+1) inside [t0, t1]."""
-    return np.clip(np.minimum(t1, h + 1.0) - np.maximum(t0, h), 0.0, 1.0)
+    x = np.minimum(t1, h + 1.0)
+    x -= np.maximum(t0, h)
+    return np.clip(x, 0.0, 1.0, out=x)
 
 
 def simulate_fleet(fleet: Fleet, sessions: Sessions, charger_up: np.ndarray, margin_kw: np.ndarray,
