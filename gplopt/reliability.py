@@ -23,6 +23,7 @@ from gplopt.metrics import MeanEstimate, stopping_year
 from gplopt.network.opf import SheddingOPF
 from gplopt.parallel import make_executor
 from gplopt.sampling import sample_year
+from gplopt.streams import VERSION as STREAMS_VERSION
 from gplopt.system import System
 
 
@@ -257,4 +258,4 @@ def _run_info(system: System, spec: SequentialMonteCarlo) -> dict[str, Any]:
     # can extend a run), the executor never matters
     keep = {k: v for k, v in spec.__dict__.items() if k in ("seed", "v2g", "solver", "use_certificate",
                                                               "first_year")}
-    return {"instance_sha256": inst.hexdigest()[:16], **keep}
+    return {"instance_sha256": inst.hexdigest()[:16], "streams": STREAMS_VERSION, **keep}

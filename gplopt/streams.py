@@ -21,6 +21,7 @@ from functools import lru_cache
 import numpy as np
 
 OVERFLOW = 1 << 20   # purpose offset of the overflow streams
+VERSION = 2          # of the sampling scheme: journals of another version are not resumed
 
 
 @lru_cache(maxsize=1 << 16)
