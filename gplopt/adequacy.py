@@ -18,15 +18,17 @@ Islanded hours (substation down) take the largest available local unit's bus as 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gplopt.fleet import FleetYear, simulate_fleet
-from gplopt.network.opf import SheddingOPF
 from gplopt.network.powerflow import lindistflow, lindistflow_feasible, run_powerflow, subtree_matrix
 from gplopt.sampling import History
 from gplopt.system import System, bus_loads_kw
+
+if TYPE_CHECKING:
+    from gplopt.network.opf import SheddingOPF
 
 TOL_KW = 1e-6
 

@@ -19,18 +19,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from gplopt.adequacy import day_hours, evaluate_year
 from gplopt.errors import InstanceError
 from gplopt.metrics import MeanEstimate, stopping_year
-from gplopt.network.opf import SheddingOPF
 from gplopt.parallel import make_executor
 from gplopt.reliability import SequentialMonteCarlo
 from gplopt.sampling import UNIT, History, Sessions, sample_year, unit_key, unit_up
 from gplopt.system import System, Units
+
+if TYPE_CHECKING:
+    from gplopt.network.opf import SheddingOPF
 
 Metric = Literal["ecc", "efc", "elcc"]
 REFERENCE_ID = "ecc_reference"
@@ -168,6 +170,8 @@ class _Year:
 def _opf(system: System, units: Units, solver: str) -> SheddingOPF | None:
     if system.network.copper_plate:
         return None
+    from gplopt.network.opf import SheddingOPF  # Pyomo is imported only when a network needs it
+
     f = system.fleet
     return SheddingOPF(system.network, units, f.bus if f else None, solver)
 

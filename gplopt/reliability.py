@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,11 +20,13 @@ from gplopt.adequacy import YearResult, evaluate_year
 from gplopt.errors import InstanceError
 from gplopt.instance import Instance
 from gplopt.metrics import MeanEstimate, stopping_year
-from gplopt.network.opf import SheddingOPF
 from gplopt.parallel import make_executor
 from gplopt.sampling import sample_year
 from gplopt.streams import VERSION as STREAMS_VERSION
 from gplopt.system import System
+
+if TYPE_CHECKING:
+    from gplopt.network.opf import SheddingOPF
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,8 @@ def _opf() -> SheddingOPF | None:
     if system.network.copper_plate:
         return None
     if _WORKER.get("opf") is None:
+        from gplopt.network.opf import SheddingOPF  # Pyomo is imported only when a network needs it
+
         fleet = system.fleet
         _WORKER["opf"] = SheddingOPF(system.network, system.units, fleet.bus if fleet else None,
                                      _WORKER["spec"].solver)
