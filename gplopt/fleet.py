@@ -68,28 +68,38 @@ def simulate_fleet(fleet: Fleet, sessions: Sessions, charger_up: np.ndarray, mar
     out = {k: np.zeros((days, 24)) for k in ("ch", "v2g", "lr", "def", "need")}
     min_soc = np.inf
     identity = np.array_equal(sessions.charger, np.arange(sessions.charger.size))
+    arr, dep = sessions.arrival.reshape(-1), sessions.departure.reshape(-1)
+    soc_f = soc.reshape(-1)                      # a view: updates reach ``soc``
+    want = np.zeros_like(soc)
     for h in range(24):
-        present = _overlap(sessions.arrival, sessions.departure, h)
-        if not present.any():
+        here = (arr < h + 1.0) & (dep > h)      # present in the hour (overlap > 0)
+        if not here.any():
             out["need"][:, h] = -margin[:, h]
             continue
-        working = present * (charger_up[:, h, :] if identity else charger_up[:, h, sessions.charger])
-        want = np.minimum(fleet.charge_kw * working, np.maximum(target - soc, 0.0) * e_kwh / eta)
+        up_h = charger_up[:, h, :] if identity else charger_up[:, h, sessions.charger]
+        # only PEVs present and below the threshold wish to charge; every other wish is exactly 0
+        c = np.flatnonzero(here & (soc_f < target))
+        want.fill(0.0)
+        want_f = want.reshape(-1)
+        working_c = _overlap(arr[c], dep[c], h) * up_h.reshape(-1)[c]
+        want_f[c] = np.minimum(fleet.charge_kw * working_c, np.maximum(target - soc_f[c], 0.0) * e_kwh / eta)
         want_sum = want.sum(axis=1)
         need = want_sum - margin[:, h]
         rows = np.flatnonzero(need > 0)
         soc_rows = soc[rows]
-        soc = soc + (want * eta) / e_kwh           # every day: no discharge, charging is the wish
+        soc_f[c] = soc_f[c] + (want_f[c] * eta) / e_kwh    # no discharge: charging is the wish
         out["ch"][:, h] = want_sum
         if rows.size:
-            t = _Tight(want[rows], working[rows], soc_rows, reached[rows] & v2g_ok[rows], lr_ok[rows], need[rows])
+            working = _overlap(sessions.arrival[rows], sessions.departure[rows], h) * up_h[rows]
+            t = _Tight(want[rows], working, soc_rows, reached[rows] & v2g_ok[rows], lr_ok[rows], need[rows])
             charge, dis, give, cut_def, cut_lr, need[rows] = _dispatch(fleet, t)
             soc[rows] = soc_rows + (charge * eta - dis / eta) / e_kwh
+            reached[rows] |= soc[rows] >= target - EPS
             out["ch"][rows, h] = charge.sum(axis=1)
             out["v2g"][rows, h], out["lr"][rows, h], out["def"][rows, h] = give, cut_lr, cut_def
             if give.any():
                 min_soc = min(min_soc, float(soc[rows][dis > 0].min()))
-        reached |= soc >= target - EPS
+        reached.reshape(-1)[c] |= soc_f[c] >= target - EPS
         out["need"][:, h] = need
     flat = {k: np.concatenate([v.reshape(-1), np.zeros(hours - days * 24)]) for k, v in out.items()}
     if hours > days * 24:
