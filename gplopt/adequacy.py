@@ -2,13 +2,14 @@
 
 1. Copper plate: supply (units' available power) against regular load plus GPL charging, with the GPL's
    sequential load reduction and energy-limited V2G (:mod:`gplopt.fleet`) -> shortfall ``D`` per hour.
-2. Screen: hours with ``D <= 0`` while the substation is up go through the batched AC power flow (local
-   units at their available output, the substation as slack). Within voltage, branch and substation limits
-   -> ENS = 0.
-3. Certificate: every other hour is tried at the point that sheds exactly ``max(D, 0)`` in merit order of
-   value of lost load (lowest first, in proportion to load within a class) with every source at its limit.
-   If that point satisfies the OPF's own LinDistFlow constraints, it is optimal for the OPF (no feasible
-   point sheds less than the copper-plate shortfall), so ENS = max(D, 0) without solving.
+2. Certificate: every hour is tried at the point that sheds exactly ``max(D, 0)`` in merit order of value of
+   lost load (lowest first, in proportion to load within a class) with every source at its limit. If that
+   point satisfies the OPF's own LinDistFlow constraints, it is optimal for the OPF (no feasible point sheds
+   less than the copper-plate shortfall), so ENS = max(D, 0) without solving.
+3. Screen: hours the certificate could not decide with ``D <= 0`` while the substation is up go through the
+   batched AC power flow (local units at their available output, the substation as slack). Within voltage,
+   branch and substation limits -> ENS = 0. (An hour with ``D <= 0`` has ENS 0 if it passes either test, so
+   the order does not change any ENS; the cheap LinDistFlow check goes first.)
 4. The remaining hours go to the shedding OPF (:class:`gplopt.network.opf.SheddingOPF`).
 
 Islanded hours (substation down) take the largest available local unit's bus as voltage reference.
@@ -17,15 +18,17 @@ Islanded hours (substation down) take the largest available local unit's bus as 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gplopt.fleet import FleetYear, simulate_fleet
-from gplopt.network.opf import SheddingOPF
 from gplopt.network.powerflow import lindistflow, lindistflow_feasible, run_powerflow, subtree_matrix
 from gplopt.sampling import History
 from gplopt.system import System, system_bus_loads
+
+if TYPE_CHECKING:
+    from gplopt.network.opf import SheddingOPF
 
 TOL_KW = 1e-6
 
@@ -181,7 +184,10 @@ def certificate(system: System, hi: HourInputs, lim: HourLimits, hours: np.ndarr
         return np.zeros(0, bool), np.zeros((0, net.n_bus))
     p = hi.p_load[hours]
     short = np.maximum(hi.shortfall[hours], 0.0)
-    shed = greedy_shed(system, p, short)
+    shed = np.zeros_like(p)
+    pos = short > 0                    # hours with nothing to shed keep shed = 0 (what greedy_shed gives them)
+    if pos.any():
+        shed[pos] = greedy_shed(system, p[pos], short[pos])
     served_p = p - shed
     served_q = served_p * net.q_over_p[None, :]
     gen_p = np.zeros_like(p)
@@ -270,49 +276,13 @@ def _evaluate_year(system: System, hist: History, opf: SheddingOPF | None, *, v2
     net = system.network
     hi = hour_inputs(system, hist, v2g=v2g, days=days)
     hours_n = hi.hours.size
-    ens_by_bus = np.zeros((hours_n, net.n_bus))
-    screened = certified = 0
-    failed: list[int] = []
-    solves = 0
     if net.copper_plate:
-        short = np.maximum(hi.shortfall, 0.0)
-        ens_by_bus[:, 0] = short
+        ens_by_bus = np.maximum(hi.shortfall, 0.0)[:, None]
+        failed: list[int] = []
+        normal, screened, certified, solves = hi.shortfall <= TOL_KW, 0, 0, 0
     else:
-        lim = source_limits(system, hi)
-        t = subtree_matrix(net)
-        ok_cand = (hi.shortfall <= TOL_KW) & hi.grid_up
-        normal = np.zeros(hours_n, bool)
-        reused = np.zeros(hours_n, bool)
-        if known_result is not None and system.fleet is not None:
-            reused = (np.abs(hi.p_load[:, system.fleet.bus] - known_result[0]) <= 1e-9) & \
-                (np.abs(hi.gpl_kw - known_result[1]) <= 1e-9)
-            ens_by_bus[reused] = known_result[2][reused]
-        if known_normal is not None and system.fleet is not None:
-            same = np.abs(hi.p_load[:, system.fleet.bus] - known_normal[0]) <= 1e-9
-            normal = ok_cand & same & known_normal[1]
-        cand = np.flatnonzero(ok_cand & ~normal & ~reused)
-        if cand.size:
-            normal[cand] = screen(system, hi, cand)
-        screened = int(normal.sum())
-        rest = np.flatnonzero(~normal & ~reused)
-        if use_certificate:
-            passed, shed = certificate(system, hi, lim, rest, t)
-            ens_by_bus[rest[passed]] = shed[passed]
-            certified = int(passed.sum())
-            rest = rest[~passed]
-        if rest.size and opf is None:
-            raise RuntimeError("hours need the shedding OPF but no OPF was given")
-        for h in rest:
-            assert opf is not None
-            res = opf.solve(hi.p_load[h], hi.q_load[h], lim.pmax[:, h], lim.pmin[:, h], lim.qmax[:, h],
-                            float(hi.gpl_kw[h]), int(hi.ref_bus[h]))
-            solves += 1
-            if res.ok:
-                ens_by_bus[h] = res.shed_kw
-            else:  # never zero: count the whole load of the hour and report the hour
-                failed.append(int(h))
-                ens_by_bus[h] = hi.p_load[h]
-    normal_mask = normal if not net.copper_plate else hi.shortfall <= TOL_KW
+        ens_by_bus, normal, screened, certified, solves, failed = _network_ens(
+            system, hi, opf, use_certificate, known_normal, known_result)
     ens = ens_by_bus.sum(axis=1)
     ens[ens < TOL_KW] = 0.0
     lol = ens > 0
@@ -327,10 +297,60 @@ def _evaluate_year(system: System, hist: History, opf: SheddingOPF | None, *, v2
         hours_screened=screened, hours_certified=certified, opf_solves=solves, opf_failed=len(failed),
         peak_shortfall_kw=float(max(hi.shortfall.max(), 0.0)),
         min_soc_seen=fy.min_soc_seen if fy else float("nan"), ens_kw=ens,
-        failed_hours=[int(hi.hours[h]) for h in failed], hours=hi.hours, normal=normal_mask,
+        failed_hours=[int(hi.hours[h]) for h in failed], hours=hi.hours, normal=normal,
         gpl_bus_load_kw=hi.p_load[:, system.fleet.bus] if system.fleet is not None else np.zeros(hours_n),
         charging_kw=fy.charging_kw if fy else np.zeros(0), v2g_kw=hi.gpl_kw, ens_by_bus_kw=ens_by_bus,
         short_days=np.unique(hi.hours[(ens > 0) | (hi.shortfall > TOL_KW)] // 24))
+
+
+def _network_ens(system: System, hi: HourInputs, opf: SheddingOPF | None, use_certificate: bool,
+                 known_normal: tuple[np.ndarray, np.ndarray] | None,
+                 known_result: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+                 ) -> tuple[np.ndarray, np.ndarray, int, int, int, list[int]]:
+    """(ENS by hour and bus, screened-normal mask, screened, certified, OPF solves, failed hours).
+
+    With the certificate on, it is tried first on every hour left: an hour with no copper-plate shortfall and
+    the substation up gets ENS 0 if it passes the AC screen *or* the certificate (which sheds nothing there), so
+    the cheap certificate goes first and only the hours it cannot decide pay for the AC power flow. The ENS of
+    every hour is the same in either order."""
+    net = system.network
+    n = hi.hours.size
+    ens_by_bus = np.zeros((n, net.n_bus))
+    lim = source_limits(system, hi)
+    ok_cand = (hi.shortfall <= TOL_KW) & hi.grid_up
+    normal = np.zeros(n, bool)
+    reused = np.zeros(n, bool)
+    if known_result is not None and system.fleet is not None:
+        reused = (np.abs(hi.p_load[:, system.fleet.bus] - known_result[0]) <= 1e-9) & \
+            (np.abs(hi.gpl_kw - known_result[1]) <= 1e-9)
+        ens_by_bus[reused] = known_result[2][reused]
+    if known_normal is not None and system.fleet is not None:
+        same = np.abs(hi.p_load[:, system.fleet.bus] - known_normal[0]) <= 1e-9
+        normal = ok_cand & same & known_normal[1]
+    rest = np.flatnonzero(~normal & ~reused)
+    certified = 0
+    if use_certificate:
+        passed, shed = certificate(system, hi, lim, rest, subtree_matrix(net))
+        ens_by_bus[rest[passed]] = shed[passed]
+        certified = int(passed.sum())
+        rest = rest[~passed]
+    cand = rest[ok_cand[rest]]
+    if cand.size:
+        normal[cand] = screen(system, hi, cand)
+    rest = rest[~normal[rest]]
+    if rest.size and opf is None:
+        raise RuntimeError("hours need the shedding OPF but no OPF was given")
+    failed: list[int] = []
+    for h in rest:
+        assert opf is not None
+        res = opf.solve(hi.p_load[h], hi.q_load[h], lim.pmax[:, h], lim.pmin[:, h], lim.qmax[:, h],
+                        float(hi.gpl_kw[h]), int(hi.ref_bus[h]))
+        if res.ok:
+            ens_by_bus[h] = res.shed_kw
+        else:  # never zero: count the whole load of the hour and report the hour
+            failed.append(int(h))
+            ens_by_bus[h] = hi.p_load[h]
+    return ens_by_bus, normal, int(normal.sum()), certified, int(rest.size), failed
 
 
 def screen(system: System, hi: HourInputs, hours: np.ndarray) -> np.ndarray:

@@ -19,18 +19,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from gplopt.adequacy import day_hours, evaluate_year
-from gplopt.errors import GploptError, InstanceError
+from gplopt.errors import InstanceError
 from gplopt.metrics import MeanEstimate, stopping_year
-from gplopt.network.opf import SheddingOPF
 from gplopt.parallel import make_executor
 from gplopt.reliability import SequentialMonteCarlo
-from gplopt.sampling import UNIT, History, Sessions, sample_year, stream, two_state_hourly, unit_key
+from gplopt.sampling import UNIT, History, Sessions, sample_year, unit_key, unit_up
 from gplopt.system import System, Units
+
+if TYPE_CHECKING:
+    from gplopt.network.opf import SheddingOPF
 
 Metric = Literal["ecc", "efc", "elcc"]
 REFERENCE_ID = "ecc_reference"
@@ -170,6 +172,8 @@ class _Year:
 def _opf(system: System, units: Units, solver: str) -> SheddingOPF | None:
     if system.network.copper_plate:
         return None
+    from gplopt.network.opf import SheddingOPF  # Pyomo is imported only when a network needs it
+
     f = system.fleet
     return SheddingOPF(system.network, units, f.bus if f else None, solver)
 
@@ -185,7 +189,9 @@ def capacity_value(system: System, mc: SequentialMonteCarlo | None = None,
     mc = mc or SequentialMonteCarlo.from_instance(system.instance)
     spec = spec or CapacityValueSpec.from_system(system)
     if spec.metric == "elcc":
-        return _elcc(system, mc, spec, progress, t0)
+        from gplopt.elcc import elcc
+
+        return elcc(system, mc, spec, progress, t0)
     # the two systems
     if spec.resource == "gpl":
         if system.fleet is None or system.fleet.n_chargers == 0:
@@ -293,8 +299,8 @@ def _first_pass(setup: _Setup, yy: int) -> _Year:
     if spec.metric == "efc":
         ref_up = np.ones(days.size * 24, bool)
     else:
-        full_up = two_state_hourly(stream(mc.seed, yy, UNIT, unit_key(REFERENCE_ID)), spec.ref_mttf_h,
-                                   spec.ref_mttr_h, system.hours)
+        full_up = unit_up(mc.seed, UNIT, unit_key(REFERENCE_ID), yy, spec.ref_mttf_h, spec.ref_mttr_h,
+                          system.hours)
         ref_up = full_up[hours]
     return _Year(base_ens=rb.ens_kwh, with_ens=rw.ens_kwh if rw else 0.0, days=days, hist=hb,
                  ref_up=ref_up, base_ens_h=rb.ens_kw[hours],
@@ -436,80 +442,3 @@ def _solve_monotone(caps: np.ndarray, eens: np.ndarray, target: float, tail_slop
     j = int(below[0])
     c0, c1, e0, e1 = caps[j - 1], caps[j], eens[j - 1], eens[j]
     return float(c0 + (e0 - target) / (e0 - e1) * (c1 - c0)) if e0 > e1 else float(c1)
-
-
-def _elcc(system: System, mc: SequentialMonteCarlo, spec: CapacityValueSpec, progress: Progress | None,
-          t0: float) -> CapacityValueResult:
-    """ELCC: constant load added to the system with the resource until EENS returns to the base. Extra load
-    can make any day short, so each probe re-simulates full years (same seeds)."""
-    base_spec = replace(mc, v2g=False) if spec.resource == "gpl" else mc
-    base_sys = system if spec.resource == "gpl" else system.replace(units=system.units.without(spec.resource))
-    opf_base = _opf(base_sys, base_sys.units, mc.solver)
-    opf = _opf(system, system.units, mc.solver)
-    n = mc.years if mc.years is not None else mc.max_years
-    base = []
-    for y in range(mc.first_year, mc.first_year + n):
-        hist = sample_year(system, mc.seed, y)
-        if spec.resource != "gpl":
-            hist = drop_row(hist, system.units.ids.index(spec.resource))
-        base.append(evaluate_year(base_sys, hist, opf_base, v2g=base_spec.v2g).ens_kwh)
-        if mc.years is None:
-            d = stopping_year(base, mc.target_cov, mc.min_years, mc.max_years)
-            if d is not None:
-                n = d[0]
-                break
-    base_arr = np.array(base[:n])
-    tgt = float(base_arr.mean())
-
-    def per_year_at(dl: float) -> np.ndarray:
-        sys_l = system.replace(load_kw=system.load_kw + dl)
-        return np.array([evaluate_year(sys_l, sample_year(system, mc.seed, y), opf, v2g=mc.v2g).ens_kwh
-                         for y in range(mc.first_year, mc.first_year + n)])
-
-    curve: dict[float, np.ndarray] = {}
-    probes: list[Probe] = []
-
-    def probe(c: float) -> float:
-        curve[c] = per_year_at(c)
-        e = MeanEstimate.of(curve[c])
-        gap = (tgt - e.mean) / tgt if tgt > 0 else 0.0
-        probes.append(Probe(capacity_kw=c, eens_kwh_per_year=e, rel_gap=float(-gap)))
-        if progress:
-            progress("probes", len(probes), spec.max_probes)
-        return float(gap)   # > 0: still more reliable than the base, add more load
-
-    lo, hi = 0.0, spec.capacity_max_kw
-    value, converged, note = 0.0, False, ""
-    if probe(0.0) <= 0:
-        note = "EENS with the resource >= without: ELCC 0"
-        converged = True
-    elif probe(hi) > 0:
-        note = f"ELCC exceeds capacity_max_kw ({hi:g} kW)"
-        value = lo = hi
-    else:
-        while len(probes) < spec.max_probes:
-            mid = 0.5 * (lo + hi)
-            gap = probe(mid)
-            lo, hi = (mid, hi) if gap > 0 else (lo, mid)
-            if abs(gap) <= spec.tolerance or hi - lo < 1e-3:
-                value, converged = mid, True
-                break
-    # bootstrap: EENS(load) is non-decreasing; solve on negated curve
-    caps = np.array(sorted(curve))
-    mat = np.array([curve[c] for c in caps])
-    rng = np.random.default_rng(np.random.SeedSequence(mc.seed, spawn_key=(2**31 - 1, 98)))
-    idx = rng.integers(0, n, size=(spec.n_boot, n))
-    boot = np.array([_solve_monotone(caps, -np.maximum.accumulate(mat[:, i].mean(axis=1)),
-                                     -base_arr[i].mean()) for i in idx]) if value > 0 else np.zeros(1)
-    a = (1 - spec.ci_level) / 2
-    if not converged and not note:
-        note = f"not converged in {spec.max_probes} probes"
-    if n < 2:
-        raise GploptError("--years: must be >= 2 for a capacity value, got 1")
-    return CapacityValueResult(
-        metric="elcc", resource=spec.resource, value_kw=float(value), lower_kw=lo, upper_kw=hi,
-        ci_low_kw=float(np.quantile(boot, a)), ci_high_kw=float(np.quantile(boot, 1 - a)),
-        ci_level=spec.ci_level, eens_base=MeanEstimate.of(base_arr), eens_with=MeanEstimate.of(curve[0.0]),
-        probes=probes, years=n, converged=converged, note=note, v2g_kwh_per_year=MeanEstimate(0.0, 0.0),
-        load_reduction_kwh_per_year=MeanEstimate(0.0, 0.0), seconds=time.perf_counter() - t0,
-        evaluated_day_fraction=1.0, boot_values=boot)

@@ -42,17 +42,23 @@ class FleetYear:
 
 def _overlap(t0: np.ndarray, t1: np.ndarray, h: int) -> np.ndarray:
     """Fraction of hour [h, h+1) inside [t0, t1]."""
-    return np.clip(np.minimum(t1, h + 1.0) - np.maximum(t0, h), 0.0, 1.0)
+    x = np.minimum(t1, h + 1.0)
+    x -= np.maximum(t0, h)
+    return np.clip(x, 0.0, 1.0, out=x)
 
 
 def simulate_fleet(fleet: Fleet, sessions: Sessions, charger_up: np.ndarray, margin_kw: np.ndarray,
                    *, v2g: bool = True) -> FleetYear:
-    """``margin_kw``: (H,) supply minus regular load, without the GPL."""
+    """``margin_kw``: (H,) supply minus regular load, without the GPL.
+
+    Steps 2-3 only act on the days whose need is positive in the hour ("tight" days): elsewhere nothing is
+    curtailed and nothing discharged, so charging is the wish and the SoC moves by it alone (the same numbers
+    as running every step on every day, computed on the tight rows only)."""
     days = sessions.arrival.shape[0]
     hours = margin_kw.size
     margin = margin_kw[: days * 24].reshape(days, 24)
     e_kwh, eta = fleet.battery_kwh, fleet.eta
-    target, floor = fleet.soc_threshold, fleet.v2g_min_soc
+    target = fleet.soc_threshold
     soc = sessions.soc_ini.copy()
     reached = soc >= target - EPS
     v2g_ok = sessions.willingness < fleet.rate_v2g
@@ -61,34 +67,39 @@ def simulate_fleet(fleet: Fleet, sessions: Sessions, charger_up: np.ndarray, mar
     lr_ok = sessions.willingness < fleet.rate_lr
     out = {k: np.zeros((days, 24)) for k in ("ch", "v2g", "lr", "def", "need")}
     min_soc = np.inf
+    identity = np.array_equal(sessions.charger, np.arange(sessions.charger.size))
+    arr, dep = sessions.arrival.reshape(-1), sessions.departure.reshape(-1)
+    soc_f = soc.reshape(-1)                      # a view: updates reach ``soc``
+    want = np.zeros_like(soc)
     for h in range(24):
-        present = _overlap(sessions.arrival, sessions.departure, h)
-        if not present.any():
+        here = (arr < h + 1.0) & (dep > h)      # present in the hour (overlap > 0)
+        if not here.any():
             out["need"][:, h] = -margin[:, h]
             continue
-        working = present * charger_up[:, h, sessions.charger]
-        want = np.minimum(fleet.charge_kw * working, np.maximum(target - soc, 0.0) * e_kwh / eta)
-        deferrable = want * (reached & v2g_ok)           # recharge after V2G
-        reducible = want * (~(reached & v2g_ok) & lr_ok)  # willing owners' charging
-        need = want.sum(axis=1) - margin[:, h]
-        cut_def = np.clip(need, 0.0, deferrable.sum(axis=1))
-        need -= cut_def
-        cut_lr = np.clip(need, 0.0, reducible.sum(axis=1))
-        need -= cut_lr
-        charge = want - deferrable * _share(cut_def, deferrable) - reducible * _share(cut_lr, reducible)
-        can = working * (reached & v2g_ok) * (soc > floor + EPS)
-        avail = np.minimum(fleet.discharge_kw * can, np.maximum(soc - floor, 0.0) * e_kwh * eta)
-        give = np.clip(need, 0.0, avail.sum(axis=1))
-        need -= give
-        dis = avail * _share(give, avail)
-        soc = soc + (charge * eta - dis / eta) / e_kwh
-        reached |= soc >= target - EPS
-        if give.any():
-            min_soc = min(min_soc, float(soc[dis > 0].min()))
-        out["ch"][:, h] = charge.sum(axis=1)
-        out["v2g"][:, h] = give
-        out["lr"][:, h] = cut_lr
-        out["def"][:, h] = cut_def
+        up_h = charger_up[:, h, :] if identity else charger_up[:, h, sessions.charger]
+        # only PEVs present and below the threshold wish to charge; every other wish is exactly 0
+        c = np.flatnonzero(here & (soc_f < target))
+        want.fill(0.0)
+        want_f = want.reshape(-1)
+        working_c = _overlap(arr[c], dep[c], h) * up_h.reshape(-1)[c]
+        want_f[c] = np.minimum(fleet.charge_kw * working_c, np.maximum(target - soc_f[c], 0.0) * e_kwh / eta)
+        want_sum = want.sum(axis=1)
+        need = want_sum - margin[:, h]
+        rows = np.flatnonzero(need > 0)
+        soc_rows = soc[rows]
+        soc_f[c] = soc_f[c] + (want_f[c] * eta) / e_kwh    # no discharge: charging is the wish
+        out["ch"][:, h] = want_sum
+        if rows.size:
+            working = _overlap(sessions.arrival[rows], sessions.departure[rows], h) * up_h[rows]
+            t = _Tight(want[rows], working, soc_rows, reached[rows] & v2g_ok[rows], lr_ok[rows], need[rows])
+            charge, dis, give, cut_def, cut_lr, need[rows] = _dispatch(fleet, t)
+            soc[rows] = soc_rows + (charge * eta - dis / eta) / e_kwh
+            reached[rows] |= soc[rows] >= target - EPS
+            out["ch"][rows, h] = charge.sum(axis=1)
+            out["v2g"][rows, h], out["lr"][rows, h], out["def"][rows, h] = give, cut_lr, cut_def
+            if give.any():
+                min_soc = min(min_soc, float(soc[rows][dis > 0].min()))
+        reached.reshape(-1)[c] |= soc_f[c] >= target - EPS
         out["need"][:, h] = need
     flat = {k: np.concatenate([v.reshape(-1), np.zeros(hours - days * 24)]) for k, v in out.items()}
     if hours > days * 24:
@@ -96,6 +107,35 @@ def simulate_fleet(fleet: Fleet, sessions: Sessions, charger_up: np.ndarray, mar
     return FleetYear(charging_kw=flat["ch"], v2g_kw=flat["v2g"], load_reduction_kw=flat["lr"],
                      deferred_kw=flat["def"], need_kw=flat["need"],
                      min_soc_seen=min_soc if np.isfinite(min_soc) else float("nan"))
+
+
+@dataclass(frozen=True)
+class _Tight:
+    """The rows (days) of one hour whose need is positive."""
+    want: np.ndarray
+    working: np.ndarray
+    soc: np.ndarray
+    v2g: np.ndarray                # reached the threshold and willing (and V2G dispatched)
+    lr_ok: np.ndarray
+    need: np.ndarray
+
+
+def _dispatch(fleet: Fleet, t: _Tight) -> tuple[np.ndarray, ...]:
+    """Steps 2-3 on the tight rows: (charge, discharge per PEV, V2G, load reduction, deferred, need left)."""
+    floor = fleet.v2g_min_soc
+    deferrable = t.want * t.v2g                      # recharge after V2G
+    reducible = t.want * (~t.v2g & t.lr_ok)          # willing owners' charging
+    need = t.need
+    cut_def = np.clip(need, 0.0, deferrable.sum(axis=1))
+    need = need - cut_def
+    cut_lr = np.clip(need, 0.0, reducible.sum(axis=1))
+    need = need - cut_lr
+    charge = t.want - deferrable * _share(cut_def, deferrable) - reducible * _share(cut_lr, reducible)
+    can = t.working * t.v2g * (t.soc > floor + EPS)
+    avail = np.minimum(fleet.discharge_kw * can, np.maximum(t.soc - floor, 0.0) * fleet.battery_kwh * fleet.eta)
+    give = np.clip(need, 0.0, avail.sum(axis=1))
+    need = need - give
+    return charge, avail * _share(give, avail), give, cut_def, cut_lr, need
 
 
 def _share(amount: np.ndarray, parts: np.ndarray) -> np.ndarray:

@@ -11,18 +11,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gplopt import hl1
 from gplopt.adequacy import YearResult, evaluate_year
 from gplopt.errors import InstanceError
 from gplopt.instance import Instance
 from gplopt.metrics import MeanEstimate, stopping_year
-from gplopt.network.opf import SheddingOPF
 from gplopt.parallel import make_executor
 from gplopt.sampling import sample_year
+from gplopt.streams import VERSION as STREAMS_VERSION
 from gplopt.system import System
+
+if TYPE_CHECKING:
+    from gplopt.network.opf import SheddingOPF
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,8 @@ def _opf() -> SheddingOPF | None:
     if system.network.copper_plate:
         return None
     if _WORKER.get("opf") is None:
+        from gplopt.network.opf import SheddingOPF  # Pyomo is imported only when a network needs it
+
         fleet = system.fleet
         _WORKER["opf"] = SheddingOPF(system.network, system.units, fleet.bus if fleet else None,
                                      _WORKER["spec"].solver)
@@ -171,6 +177,8 @@ def _opf() -> SheddingOPF | None:
 def _run_years(years: list[int]) -> list[YearResult]:
     system: System = _WORKER["system"]
     spec: SequentialMonteCarlo = _WORKER["spec"]
+    if hl1.eligible(system):
+        return hl1.hl1_years(system, spec.seed, years)
     out = []
     for y in years:
         hist = sample_year(system, spec.seed, y)
@@ -257,4 +265,5 @@ def _run_info(system: System, spec: SequentialMonteCarlo) -> dict[str, Any]:
     # per-year results depend on the System and these only; the year count and the stopping rule may differ
     # (a journal can extend a run), the executor never matters
     keep = {k: v for k, v in spec.__dict__.items() if k in ("v2g", "solver", "use_certificate", "first_year")}
+    keep["streams"] = STREAMS_VERSION   # a journal of another sampling scheme is another run
     return run_identity(system.instance, spec.seed, keep, system=system)

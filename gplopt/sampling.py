@@ -1,69 +1,62 @@
-"""The only module that draws random numbers: one ``History`` per sample year.
+"""The only module that draws random numbers (through :mod:`gplopt.streams`): one ``History`` per sample year.
 
-Every stream is ``SeedSequence(seed, spawn_key=(year, purpose, key))``: a unit's stream is keyed by a stable
-hash of its id, a charger's by its index, and a charger's PEV sessions by the same index. So a result depends
-only on (instance, seed), never on worker count or batch size; adding a charger adds streams without shifting
-any other draw; and a higher incentive grade only moves the participation *threshold* that each session's
-single uniform draw is compared with, so participants at a higher grade are a superset.
+Every uniform is a fixed function of (seed, purpose, component, year, index) (counter-based Philox streams,
+see :mod:`gplopt.streams` and docs/method.md section 1). A unit's component is a stable hash of its id; chargers
+are drawn in fixed blocks of ``CHARGER_BLOCK`` (component = block index), each charger owning a fixed slice of
+its block's draws. So a result depends only on (instance, seed), never on worker count or batch size; adding a
+unit or a charger shifts no other draw; and a higher incentive grade only moves the participation *threshold*
+that each session's single uniform draw is compared with, so participants at a higher grade are a superset.
 """
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from gplopt.streams import chronology_budget, chronology_up, down_intervals, overflow_rng, uniforms
 from gplopt.system import Fleet, System, Units
 
 UNIT, WIND, GRID, CHARGER, SESSION = 0, 1, 2, 3, 4
-
-
-def stream(seed: int, year: int, purpose: int, key: int = 0) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(year, purpose, key)))
+CHARGER_BLOCK = 64
 
 
 def unit_key(unit_id: str) -> int:
     return zlib.crc32(unit_id.encode("utf-8"))
 
 
-def two_state_hourly(rng: np.random.Generator, mttf: float, mttr: float, hours: int) -> np.ndarray:
-    """Up (True) / down chronology sampled at each hour's midpoint, from exponential up and down durations,
-    starting in the stationary state (so every hour has the exact forced outage rate)."""
-    up = np.ones(hours, bool)
-    p_up = mttf / (mttf + mttr)
-    state_up = rng.random() < p_up
-    t = 0.0
-    n_guess = int(2 * hours / (mttf + mttr)) + 8
-    while t < hours:
-        # draw alternating durations in blocks; the first duration of either state is exponential
-        # (memoryless residual), so the start is stationary.
-        means = np.empty(n_guess)
-        means[0::2] = mttf if state_up else mttr
-        means[1::2] = mttr if state_up else mttf
-        d = rng.exponential(means)
-        ends = t + np.cumsum(d)
-        starts = np.concatenate(([t], ends[:-1]))
-        down = slice(1, None, 2) if state_up else slice(0, None, 2)
-        for s, e in zip(starts[down], ends[down], strict=True):
-            if s >= hours:
-                break
-            lo, hi = int(np.ceil(s - 0.5)), int(np.floor(e - 0.5))
-            if hi >= lo:
-                up[max(lo, 0): min(hi, hours - 1) + 1] = False
-        t = float(ends[-1])
-        if n_guess % 2 == 1:
-            state_up = not state_up
-    return up
+def _overflow(seed: int, purpose: int, component: int, year0: int) -> Callable[[int], np.random.Generator]:
+    return lambda row: overflow_rng(seed, purpose, component, year0 + row)
 
 
-def truncnorm(rng: np.random.Generator, mean: float, std: float, lo: np.ndarray | float,
-              hi: np.ndarray | float, size: int) -> np.ndarray:
-    """Truncated Gaussian by inverse CDF (one uniform per draw; ``lo`` may vary per draw)."""
+def unit_up(seed: int, purpose: int, key: int, year: int, mttf: float, mttr: float, hours: int) -> np.ndarray:
+    """(hours,) up/down chronology of one two-state component in one sample year."""
+    k = chronology_budget(mttf, mttr, hours)
+    return chronology_up(uniforms(seed, purpose, key, year, 1, k), mttf, mttr, hours,
+                         _overflow(seed, purpose, key, year))[0]
+
+
+def unit_outages(seed: int, key: int, year0: int, n_years: int, mttf: float, mttr: float,
+                 hours: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Down intervals (year offset, h0, h1) of unit ``key`` in years ``year0 .. year0 + n_years - 1``: the
+    same chronologies as :func:`unit_up` year by year, drawn in one bulk call."""
+    k = chronology_budget(mttf, mttr, hours)
+    return down_intervals(uniforms(seed, UNIT, key, year0, n_years, k), mttf, mttr, hours,
+                          _overflow(seed, UNIT, key, year0))
+
+
+def _per_year(n: int) -> int:
+    return 4 * -(-n // 4)
+
+
+def truncnorm(u: np.ndarray, mean: float, std: float, lo: np.ndarray | float,
+              hi: np.ndarray | float) -> np.ndarray:
+    """Truncated Gaussian by inverse CDF of the uniforms ``u`` (``lo`` may vary per draw)."""
     a = ndtr((np.asarray(lo, float) - mean) / std)
     b = ndtr((np.asarray(hi, float) - mean) / std)
-    u = rng.random(size)
     x = mean + std * ndtri(a + u * (b - a))
     return np.clip(x, lo, hi)
 
@@ -100,48 +93,57 @@ def sample_units(units: Units, seed: int, year: int, hours: int,
     avail = np.zeros((units.n, hours))
     for i in range(units.n):
         key = unit_key(units.ids[i])
-        up[i] = two_state_hourly(stream(seed, year, UNIT, key), float(units.mttf_h[i]),
-                                 float(units.mttr_h[i]), hours)
+        up[i] = unit_up(seed, UNIT, key, year, float(units.mttf_h[i]), float(units.mttr_h[i]), hours)
         factor: np.ndarray | float = 1.0
         if units.kind[i] == "wind":
             k, c, cin, rated, cout = units.wind[i]
-            speed = c * stream(seed, year, WIND, key).weibull(k, hours)
+            u = uniforms(seed, WIND, key, year, 1, _per_year(hours), hours)[0]
+            speed = c * (-np.log1p(-u)) ** (1.0 / k)          # Weibull(k, c) by inverse CDF
             factor = wind_power_fraction(speed, cin, rated, cout)
         elif units.kind[i] == "external_grid":
             lo, hi = float(units.avail_low[i]), float(units.avail_high[i])
-            factor = stream(seed, year, GRID, key).uniform(lo, hi, hours) if hi > lo else lo
+            factor = lo + (hi - lo) * uniforms(seed, GRID, key, year, 1, _per_year(hours), hours)[0] \
+                if hi > lo else lo
         if profiles and units.ids[i] in profiles:   # a profiled unit: its series scales available power
             factor = factor * profiles[units.ids[i]][:hours]
         avail[i] = units.capacity_kw[i] * factor * up[i]
     return up, avail
 
 
+def _charger_blocks(fleet: Fleet, seed: int, year: int, purpose: int, per_charger: int) -> np.ndarray:
+    """(n_chargers, per_charger) uniforms: charger k owns slice k % CHARGER_BLOCK of block k // CHARGER_BLOCK."""
+    n = fleet.n_chargers
+    out = []
+    for b in range(0, n, CHARGER_BLOCK):
+        m = min(CHARGER_BLOCK, n - b)
+        out.append(uniforms(seed, purpose, b // CHARGER_BLOCK, year, 1, CHARGER_BLOCK * per_charger,
+                            m * per_charger)[0].reshape(m, per_charger))
+    return np.concatenate(out)
+
+
 def sample_fleet(fleet: Fleet, seed: int, year: int, hours: int) -> tuple[np.ndarray, Sessions]:
+    """Charger chronologies and PEV sessions of one year, drawn in bulk over all chargers."""
     days = hours // 24
     n, spd = fleet.n_chargers, fleet.sessions_per_day
-    charger_up = np.ones((days, 24, n), bool)
-    arr = np.empty((days, n * spd))
-    dep = np.empty((days, n * spd))
-    soc = np.empty((days, n * spd))
-    will = np.empty((days, n * spd))
+    mttf, mttr = fleet.charger_mttf_h, fleet.charger_mttr_h
+    k = chronology_budget(mttf, mttr, days * 24)
+    up = chronology_up(_charger_blocks(fleet, seed, year, CHARGER, k), mttf, mttr, days * 24,
+                       lambda row: overflow_rng(seed, CHARGER, row, year))
+    charger_up = np.ascontiguousarray(up.reshape(n, days, 24).transpose(1, 2, 0))
+    m = days * spd
+    u = _charger_blocks(fleet, seed, year, SESSION, 4 * m).reshape(n, 4, m)
     sm, ss, slo, shi = fleet.soc_ini
     am, asd, alo, ahi = fleet.arrival
     dm, dsd, dlo, dhi = fleet.departure
-    for k in range(n):
-        up = two_state_hourly(stream(seed, year, CHARGER, k), fleet.charger_mttf_h, fleet.charger_mttr_h,
-                              days * 24)
-        charger_up[:, :, k] = up.reshape(days, 24)
-        rng = stream(seed, year, SESSION, k)
-        m = days * spd
-        cols = slice(k * spd, (k + 1) * spd)
-        a = truncnorm(rng, am, asd, alo, ahi, m)
-        d = truncnorm(rng, dm, dsd, np.maximum(dlo, a), dhi, m)
-        arr[:, cols] = a.reshape(days, spd)
-        dep[:, cols] = d.reshape(days, spd)
-        soc[:, cols] = truncnorm(rng, sm, ss, slo, shi, m).reshape(days, spd)
-        will[:, cols] = rng.random(m).reshape(days, spd)
-    charger = np.repeat(np.arange(n), spd)
-    return charger_up, Sessions(arrival=arr, departure=dep, soc_ini=soc, willingness=will, charger=charger)
+    a = truncnorm(u[:, 0], am, asd, alo, ahi)
+    d = truncnorm(u[:, 1], dm, dsd, np.maximum(dlo, a), dhi)
+
+    def lay(x: np.ndarray) -> np.ndarray:   # (n, days * spd) -> (days, n * spd), charger-major columns
+        return np.ascontiguousarray(x.reshape(n, days, spd).transpose(1, 0, 2).reshape(days, n * spd))
+
+    sessions = Sessions(arrival=lay(a), departure=lay(d), soc_ini=lay(truncnorm(u[:, 2], sm, ss, slo, shi)),
+                        willingness=lay(u[:, 3]), charger=np.repeat(np.arange(n), spd))
+    return charger_up, sessions
 
 
 def sample_year(system: System, seed: int, year: int) -> History:

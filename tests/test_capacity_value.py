@@ -29,7 +29,7 @@ from gplopt.instance import Instance, instance_from_data, load_instance, with_ov
 from gplopt.metrics import MeanEstimate
 from gplopt.network.opf import SheddingOPF
 from gplopt.reliability import SequentialMonteCarlo, assess
-from gplopt.sampling import UNIT, sample_year, stream, two_state_hourly, unit_key
+from gplopt.sampling import UNIT, sample_year, unit_key, unit_up
 from gplopt.system import System, build_system
 
 LOAD_KW = 1000.0
@@ -135,8 +135,7 @@ def full_year_probe_eens(system: System, mc: SequentialMonteCarlo, capacity_kw: 
     opf = SheddingOPF(system.network, units, system.fleet.bus, mc.solver)
     out = []
     for y in range(mc.n_cap):
-        rng = stream(mc.seed, y, UNIT, unit_key(REFERENCE_ID))
-        up = two_state_hourly(rng, spec.ref_mttf_h, spec.ref_mttr_h, system.hours)
+        up = unit_up(mc.seed, UNIT, unit_key(REFERENCE_ID), y, spec.ref_mttf_h, spec.ref_mttr_h, system.hours)
         hist = with_row(sample_year(system, mc.seed, y), up, capacity_kw * up)
         out.append(evaluate_year(sys_r, hist, opf, v2g=False).ens_kwh)
     return float(np.mean(out))

@@ -1,0 +1,92 @@
+"""Event-based evaluation of copper-plate systems of two-state units (HL-I), many sample years at once.
+
+On one bus with only two-state units (no wind, no substation availability draw, no GPL), the available
+capacity is ``total - outaged`` and changes only where a unit fails or is repaired. So instead of building a
+(units x hours) array per year, the years' down intervals (:func:`gplopt.sampling.unit_outages`, the same
+chronologies as ``sample_year`` draws year by year) are merged into one sorted list of capacity events; the
+outaged capacity is constant between events. Only the segments whose outage exceeds ``total - peak load``
+can be short, and only their hours are looked at, with the same arithmetic as
+:func:`gplopt.adequacy.evaluate_year` (``load - available``, shortfalls below ``TOL_KW`` count as none). The
+per-hour ENS is therefore the same number; per-year sums may differ from the dense path in the last bits
+(summation order).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gplopt.adequacy import TOL_KW, YearResult
+from gplopt.sampling import unit_key, unit_outages
+from gplopt.system import System
+
+TWO_STATE = ("conventional", "reserve")
+
+
+def eligible(system: System) -> bool:
+    """True when the event-based path gives the dense path's answer: one bus, only two-state units whose
+    available power is their capacity while up, and no chargers."""
+    units = system.units
+    return (system.network.copper_plate and all(k in TWO_STATE for k in units.kind)
+            and (system.fleet is None or system.fleet.n_chargers == 0)
+            and not system.unit_profile and system.bus_load_kw is None)
+
+
+def _events(system: System, seed: int, year0: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted global hours (year offset x H + hour) and the outaged capacity from each to the next."""
+    u, hours = system.units, system.hours
+    times, deltas = [np.array([0, n * hours], np.int64)], [np.zeros(2)]
+    for i in range(u.n):
+        row, h0, h1 = unit_outages(seed, unit_key(u.ids[i]), year0, n, float(u.mttf_h[i]), float(u.mttr_h[i]),
+                                   hours)
+        cap = float(u.capacity_kw[i])
+        times += [row * hours + h0, row * hours + h1]
+        deltas += [np.full(h0.size, cap), np.full(h0.size, -cap)]
+    t = np.concatenate(times)
+    order = np.argsort(t, kind="stable")
+    return t[order], np.cumsum(np.concatenate(deltas)[order])
+
+
+def hl1_years(system: System, seed: int, years: list[int]) -> list[YearResult]:
+    """YearResults of ``years`` (any order); consecutive runs of years are drawn in one bulk call each."""
+    out: dict[int, YearResult] = {}
+    ys = sorted(set(years))
+    start = 0
+    for k in range(1, len(ys) + 1):
+        if k == len(ys) or ys[k] != ys[k - 1] + 1:
+            for r in _run(system, seed, ys[start], k - start):
+                out[r.year] = r
+            start = k
+    return [out[y] for y in years]
+
+
+def _run(system: System, seed: int, year0: int, n: int) -> list[YearResult]:
+    hours, load = system.hours, system.load_kw
+    total = float(system.units.capacity_kw.sum())
+    t, level = _events(system, seed, year0, n)
+    length = np.diff(t)
+    seg = np.flatnonzero((length > 0) & (level[:-1] > total - float(load.max()) - 1e-3))
+    # every hour of the risky segments, in increasing global hour
+    lengths = length[seg]
+    g = np.repeat(t[seg] - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
+    avail = total - np.repeat(level[seg], lengths)
+    year, h = np.divmod(g, hours)
+    short = -(avail - load[h])                   # as adequacy: shortfall = -(supply - load)
+    ens = np.maximum(short, 0.0)
+    ens[ens < TOL_KW] = 0.0
+    lol = ens > 0
+    gl = g[lol]
+    starts = (gl % hours == 0) | (np.diff(gl, prepend=-2) != 1)
+    ens_y = np.bincount(year, ens, minlength=n)
+    bus_y = np.bincount(year, np.maximum(short, 0.0), minlength=n)   # as adequacy's ENS by bus (not zeroed)
+    lol_y = np.bincount(year[lol], minlength=n)
+    ev_y = np.bincount(year[lol][starts], minlength=n)
+    peak = np.zeros(n)
+    np.maximum.at(peak, year, short)
+    e, ei, eb, e2 = np.zeros(0), np.zeros(0, int), np.zeros(0, bool), np.zeros((0, 0))   # shared, read-only
+    return [YearResult(year=year0 + k, ens_kwh=float(ens_y[k]), lol_hours=int(lol_y[k]), lol_events=int(ev_y[k]),
+                       ens_by_bus_kwh=bus_y[k:k + 1], v2g_kwh=0.0, load_reduction_kwh=0.0, deferred_kwh=0.0,
+                       charging_kwh=0.0, hours_screened=0, hours_certified=0, opf_solves=0, opf_failed=0,
+                       peak_shortfall_kw=float(peak[k]), min_soc_seen=float("nan"), ens_kw=e, failed_hours=[],
+                       hours=ei, short_days=ei, normal=eb, gpl_bus_load_kw=e, charging_kw=e, v2g_kw=e,
+                       ens_by_bus_kw=e2)
+            for k in range(n)]
