@@ -359,6 +359,9 @@ def _bisect(setup: _Setup, years: list[_Year], base: np.ndarray, target: np.ndar
             if gap <= spec.tolerance:
                 value, converged = c, True
                 break
+            if not np.isfinite(gap):   # EENS with the resource is 0 on these years: no Newton step exists
+                value, converged, note = _zero_target(probe, c, hi, spec.max_probes - len(probes))
+                break
             if slopes[c] <= 0:
                 note = "no hour left where the reference unit helps: capacity value unbounded"
                 value = hi
@@ -410,6 +413,21 @@ def _bisect(setup: _Setup, years: list[_Year], base: np.ndarray, target: np.ndar
         load_reduction_kwh_per_year=MeanEstimate.of([x.lr for x in years]),
         seconds=time.perf_counter() - t0, evaluated_day_fraction=evaluated, boot_values=boot,
         charging_kwh_per_year=MeanEstimate.of([x.charging for x in years]))
+
+
+def _zero_target(probe: Callable[[float], float], lo: float, hi: float, budget: int) -> tuple[float, bool, str]:
+    """The smallest capacity with zero EENS, by bisection, when the target EENS is 0 on the sample years."""
+    if budget < 1 or probe(hi) > 0:
+        return hi, False, (f"EENS with the resource is 0 on these sample years but not with {hi:g} kW of the "
+                           "reference unit: run more years or raise ecc_reference.capacity_max_kw")
+    a, b = lo, hi
+    for _ in range(budget - 1):
+        if b - a <= 1e-3 * max(hi, 1.0):
+            break
+        m = 0.5 * (a + b)
+        a, b = (m, b) if probe(m) > 0 else (a, m)
+    return b, True, ("EENS with the resource is 0 on these sample years: ECC is the smallest capacity that also "
+                     "gives EENS 0 (resolve it with more years)")
 
 
 def _bootstrap(curve: dict[float, np.ndarray], target: np.ndarray, spec: CapacityValueSpec,

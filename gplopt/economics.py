@@ -89,6 +89,8 @@ def economics(system: System, cv: CapacityValueResult) -> Economics:
     a = (1 - cv.ci_level) / 2
 
     def ci(x: np.ndarray) -> tuple[float, float]:
+        if not np.isfinite(x).all():   # e.g. ECC per cost of a resource with no cost: +inf, no interval
+            return float(np.min(x)), float(np.max(x))
         return float(np.quantile(x, a)), float(np.quantile(x, 1 - a))
 
     ecc = cv.value_kw

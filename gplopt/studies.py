@@ -6,7 +6,6 @@ paired (common random numbers); points run in parallel across workers without ch
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gplopt import strict_json
 from gplopt.capacity_value import CapacityValueSpec, capacity_value
 from gplopt.economics import economics, ledger
 from gplopt.instance import Instance, with_overrides
@@ -342,14 +342,4 @@ def write_study(out_dir: Path, kind: str, inst: Instance, mc: SequentialMonteCar
     meta = {"kind": kind, "instance": inst.name, "notes": inst.notes, "seed": mc.seed, "years": mc.years,
             "first_year": mc.first_year, **(extra or {})}
     body = {**meta, **{k: v.to_dict(orient="records") for k, v in frames.items()}}
-    write_text_atomic(out_dir / "result.json", json.dumps(body, indent=1, default=_jsonable))
-
-
-def _jsonable(o: Any) -> Any:
-    import numpy as np
-
-    if isinstance(o, np.integer | np.bool_):
-        return o.item()
-    if isinstance(o, np.floating):
-        return float(o)
-    return str(o)
+    write_text_atomic(out_dir / "result.json", strict_json.dumps(body))   # NaN -> null with a reason

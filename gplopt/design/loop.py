@@ -295,10 +295,10 @@ def _trial_design(trial: Any, space: DesignSpace) -> Design:
 
 
 def write_results(res: DesignResult, out_dir: Path, extra: dict[str, Any] | None = None) -> None:
-    import json
 
     import pandas as pd
 
+    from gplopt import strict_json
     from gplopt.io import write_text_atomic
 
     rows = [{**e.design.to_dict(), **{k: v for k, v in e.to_dict().items() if k != "design"}}
@@ -307,5 +307,5 @@ def write_results(res: DesignResult, out_dir: Path, extra: dict[str, Any] | None
     write_text_atomic(out_dir / "pareto.csv", pd.DataFrame(
         [{**e.design.to_dict(), "ecc_kw": e.ecc_kw, "annual_cost_cny": e.annual_cost_cny} for e in res.pareto]
     ).to_csv(index=False))
-    write_text_atomic(out_dir / "result.json", json.dumps({"kind": "design", **res.to_dict(), **(extra or {})},
-                                                          indent=1))
+    write_text_atomic(out_dir / "result.json",    # strict JSON: NaN -> null with a reason
+                      strict_json.dumps({"kind": "design", **res.to_dict(), **(extra or {})}))
