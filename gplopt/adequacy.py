@@ -22,15 +22,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gplopt.certificate import TOL_KW, certificate
 from gplopt.fleet import FleetYear, simulate_fleet
-from gplopt.network.powerflow import lindistflow, lindistflow_feasible, run_powerflow, subtree_matrix
+from gplopt.network.powerflow import run_powerflow, subtree_matrix
 from gplopt.sampling import History
 from gplopt.system import System, system_bus_loads
 
 if TYPE_CHECKING:
     from gplopt.network.opf import SheddingOPF
 
-TOL_KW = 1e-6
 
 
 @dataclass
@@ -157,83 +157,6 @@ def source_limits(system: System, hi: HourInputs) -> HourLimits:
         elif units.kind[i] == "wind":
             qmax[i] = np.where(hi.unit_avail[i] > 0, units.q_max_kvar[i], 0.0)
     return HourLimits(pmax=pmax, pmin=pmin, qmax=qmax)
-
-
-def greedy_shed(system: System, p_load: np.ndarray, amount: np.ndarray) -> np.ndarray:
-    """(n, B) shedding of ``amount`` (n,) kW from the lowest value-of-lost-load buses first, in proportion
-    to load within a class."""
-    voll = system.network.voll
-    shed = np.zeros_like(p_load)
-    left = amount.astype(float).copy()
-    for v in np.unique(voll):
-        cls = voll == v
-        cls_load = p_load[:, cls].sum(axis=1)
-        take = np.minimum(left, cls_load)
-        frac = np.divide(take, cls_load, out=np.zeros_like(take), where=cls_load > 0)
-        shed[:, cls] = p_load[:, cls] * frac[:, None]
-        left -= take
-    return shed
-
-
-def certificate(system: System, hi: HourInputs, lim: HourLimits, hours: np.ndarray,
-                t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For ``hours``: (passed (n,) bool, shed (n, B) kW) at the greedy point with every source at its limit."""
-    net, units = system.network, system.units
-    n = hours.size
-    if n == 0:
-        return np.zeros(0, bool), np.zeros((0, net.n_bus))
-    p = hi.p_load[hours]
-    short = np.maximum(hi.shortfall[hours], 0.0)
-    shed = np.zeros_like(p)
-    pos = short > 0                    # hours with nothing to shed keep shed = 0 (what greedy_shed gives them)
-    if pos.any():
-        shed[pos] = greedy_shed(system, p[pos], short[pos])
-    served_p = p - shed
-    served_q = served_p * net.q_over_p[None, :]
-    gen_p = np.zeros_like(p)
-    gen_q = np.zeros_like(p)
-    pmax = lim.pmax[:, hours]
-    grid = np.array([units.kind[i] == "external_grid" for i in range(units.n)], bool)
-    local_p = pmax[~grid]
-    total_served = served_p.sum(axis=1)
-    gpl = hi.gpl_kw[hours]
-    local_total = local_p.sum(axis=0) + gpl
-    grid_up = hi.grid_up[hours]
-    # local sources at their limit; the grid balances while up; in an island with surplus, scale down
-    scale = np.where(grid_up, 1.0, np.divide(total_served, local_total, out=np.zeros(n),
-                                             where=local_total > 0))
-    scale = np.minimum(scale, 1.0)
-    for r, i in enumerate(np.flatnonzero(~grid)):
-        gen_p[:, units.bus[i]] += local_p[r] * scale
-    if system.fleet is not None:
-        gen_p[:, system.fleet.bus] += gpl * scale
-    ok = np.ones(n, bool)
-    if grid.any():
-        gi = int(np.flatnonzero(grid)[0])
-        grid_p = total_served - gen_p.sum(axis=1)
-        ok &= np.where(grid_up, (grid_p <= pmax[gi] + TOL_KW) & (grid_p >= -pmax[gi] - TOL_KW), True)
-        gen_p[:, units.bus[gi]] += np.where(grid_up, grid_p, 0.0)
-        q_grid_cap = np.where(grid_up, units.q_max_kvar[gi], 0.0)
-    else:
-        q_grid_cap = np.zeros(n)
-    ok &= np.abs(gen_p.sum(axis=1) - total_served) <= 1e-6 * np.maximum(1.0, total_served)
-    # reactive: the grid supplies it while up (within its capability); in an island, local units in
-    # proportion to their capability
-    qcap = lim.qmax[:, hours]
-    q_need = served_q.sum(axis=1)
-    q_local_cap = qcap[~grid].sum(axis=0)
-    from_grid = np.minimum(q_need, q_grid_cap)
-    rest = q_need - from_grid
-    ok &= rest <= q_local_cap + TOL_KW
-    if grid.any():
-        gen_q[:, units.bus[int(np.flatnonzero(grid)[0])]] += from_grid
-    qshare = np.divide(rest, q_local_cap, out=np.zeros(n), where=q_local_cap > 0)
-    for r, i in enumerate(np.flatnonzero(~grid)):
-        gen_q[:, units.bus[i]] += qcap[~grid][r] * qshare
-    base = net.base_kva
-    pt = lindistflow(net, (served_p - gen_p) / base, (served_q - gen_q) / base, hi.ref_bus[hours], t)
-    ok &= lindistflow_feasible(net, pt)
-    return ok, shed
 
 
 _BLAS: Any = None

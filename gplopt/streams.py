@@ -120,3 +120,15 @@ def chronology_up(u: np.ndarray, mttf: float, mttr: float, hours: int,
     up = np.ones((u.shape[0], hours), bool)
     up.reshape(-1)[interval_positions(r, h0, h1, hours)] = False
     return up
+
+
+def chronology_up_by_hour(u: np.ndarray, mttf: float, mttr: float, hours: int,
+                          rows_rng: Callable[[int], np.random.Generator]) -> np.ndarray:
+    """(hours, rows) bool: :func:`chronology_up` transposed, built in that layout (the down hours are set in
+    place, so no (rows, hours) array is built and copied)."""
+    r, h0, h1 = down_intervals(u, mttf, mttr, hours, rows_rng=rows_rng)
+    n = u.shape[0]
+    up = np.ones((hours, n), bool)
+    hrs = interval_positions(np.zeros_like(h0), h0, h1, 0)
+    up.reshape(-1)[hrs * n + np.repeat(r, h1 - h0)] = False
+    return up
