@@ -109,9 +109,10 @@ def _list_index(items: list[Any], key: str | int, where: str, walked: str) -> in
 def set_path(data: dict[str, Any], path: str, value: Any) -> None:
     """Set ``value`` at ``path`` in raw instance data, merging into schema defaults on the way."""
     from gplopt.instance import Instance
+    from gplopt.migrate import override_path
 
-    keys = split_path(path)
     where = f"--set {path}"
+    keys = split_path(override_path(data, path))
     node: Any = data
     cands: list[type[BaseModel]] = [Instance]   # the models the current node (or list item) may be
     walked = ""
