@@ -73,6 +73,8 @@ def _pick(models: list[type[BaseModel]], node: Any) -> type[BaseModel] | None:
 
 
 def _child(model: type[BaseModel] | None, key: str) -> list[type[BaseModel]]:
+    if key == "gpl" and model is not None and "gpls" in model.model_fields:   # the 1.0 shorthand: one lot
+        key = "gpls"
     field = model.model_fields.get(key) if model is not None else None
     return _models_in(field.annotation) if field is not None else []
 
