@@ -296,7 +296,7 @@ def phase_study(inst: Instance, scenario: PhaseScenario, mc: SequentialMonteCarl
 # ------------------------------------------------------------------------------------------ for reports
 def annual_ens_and_worst_day(inst: Instance, mc: SequentialMonteCarlo) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-year ENS of the case, and the hourly story of its worst day (the day with the most ENS)."""
-    from gplopt.adequacy import evaluate_year, hour_inputs
+    from gplopt.adequacy import evaluate_year, hour_inputs, lot_buses
     from gplopt.network.opf import SheddingOPF
     from gplopt.sampling import sample_year
 
