@@ -156,7 +156,11 @@ def combine_fleet_years(fys: list[FleetYear]) -> FleetYear | None:
     if len(fys) <= 1:
         return fys[0] if fys else None
     mins = [f.min_soc_seen for f in fys if np.isfinite(f.min_soc_seen)]
-    return FleetYear(charging_kw=sum(f.charging_kw for f in fys), v2g_kw=sum(f.v2g_kw for f in fys),
-                     load_reduction_kw=sum(f.load_reduction_kw for f in fys),
-                     deferred_kw=sum(f.deferred_kw for f in fys), need_kw=fys[-1].need_kw,
+
+    def total(name: str) -> np.ndarray:
+        return np.sum([getattr(f, name) for f in fys], axis=0)
+
+    return FleetYear(charging_kw=total("charging_kw"), v2g_kw=total("v2g_kw"),
+                     load_reduction_kw=total("load_reduction_kw"), deferred_kw=total("deferred_kw"),
+                     need_kw=fys[-1].need_kw,
                      min_soc_seen=min(mins) if mins else float("nan"))
