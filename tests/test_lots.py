@@ -228,3 +228,19 @@ def test_joint_ecc_of_lots_behind_one_tight_branch_is_not_the_sum() -> None:
     # branch, so each adds ~nothing to the other, while the two together are worth several kW
     assert cv["gpls"].value_kw > cv["a"].value_kw + cv["b"].value_kw + 3 * se
     assert cv["gpls"].value_kw > 3 * _se(cv["gpls"])
+
+
+def test_design_refuses_several_lots_with_a_clear_error() -> None:
+    from gplopt.design.loop import DesignSpec, optimize
+
+    with pytest.raises(InstanceError, match=r"^gpls: must be exactly one lot for design.*got '2 lots'"):
+        optimize(load_instance(TWO), DesignSpec(budget=1, years=2))
+
+
+def test_evaluate_json_reports_v2g_by_lot(run_cli: Any) -> None:
+    res = run_cli("evaluate", str(TWO), "--years", "1", "--seed", "3", "--json")
+    assert res.returncode == 0, res.stderr
+    d = json.loads(res.stdout)
+    by_lot = {k: v["v2g_kwh_per_year"]["mean"] for k, v in d["by_lot"].items()}
+    assert list(by_lot) == ["north", "east"] and all(v > 0 for v in by_lot.values())
+    assert sum(by_lot.values()) == pytest.approx(d["v2g_kwh_per_year"]["mean"], rel=1e-12)
