@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gplopt.certificate import TOL_KW, certificate
-from gplopt.fleet import FleetYear, simulate_fleet
+from gplopt.fleet import FleetYear, combine_fleet_years, simulate_fleet
 from gplopt.network.powerflow import run_powerflow, subtree_matrix
 from gplopt.sampling import History
 from gplopt.system import System, system_bus_loads
@@ -56,9 +56,10 @@ class YearResult:
     hours: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, int))
     short_days: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, int))
     normal: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, bool))
-    gpl_bus_load_kw: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+    gpl_bus_load_kw: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))  # (H, lots)
     charging_kw: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
-    v2g_kw: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+    v2g_kw: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))  # (H, lots) scheduled V2G
+    v2g_kwh_by_lot: np.ndarray = field(default_factory=lambda: np.zeros(0))   # (lots,)
     ens_by_bus_kw: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
 
 
@@ -69,11 +70,13 @@ class HourInputs:
     q_load: np.ndarray
     unit_avail: np.ndarray         # (U, H)
     grid_up: np.ndarray            # (H,) bool: substation in service (False if none)
-    gpl_kw: np.ndarray             # (H,) V2G scheduled by the copper-plate rule
+    gpl_kw: np.ndarray             # (H,) V2G scheduled by the copper-plate rule, all lots
+    lot_kw: np.ndarray             # (L, H) the same per lot (the OPF's bound on each lot's column)
     shortfall: np.ndarray          # (H,) D = demand - supply (> 0 short)
     ref_bus: np.ndarray            # (H,) voltage reference bus index
-    fleet: FleetYear | None
+    fleet: FleetYear | None        # all lots together
     hours: np.ndarray              # (H,) which hours of the year these are
+    lots: tuple[FleetYear | None, ...] = ()   # per lot
 
 
 def day_hours(days: np.ndarray) -> np.ndarray:
@@ -89,21 +92,9 @@ def hour_inputs(system: System, hist: History, *, v2g: bool = True,
     load = system.load_kw if days is None else system.load_kw[idx]
     margin = avail.sum(axis=0) - load
     p, _ = system_bus_loads(system, None if days is None else idx)
-    fy = None
-    gpl = np.zeros(idx.size)
-    if system.fleet is not None and hist.sessions is not None and hist.charger_up is not None:
-        sess, cup = hist.sessions, hist.charger_up
-        if days is not None:
-            sess = type(sess)(arrival=sess.arrival[days], departure=sess.departure[days],
-                              soc_ini=sess.soc_ini[days], willingness=sess.willingness[days],
-                              charger=sess.charger)
-            cup = cup[days]
-        fy = simulate_fleet(system.fleet, sess, cup, margin, v2g=v2g)
-        p[:, system.fleet.bus] += fy.charging_kw
-        gpl = fy.v2g_kw
-        shortfall = fy.need_kw
-    else:
-        shortfall = -margin
+    fys, shortfall = lots_year(system, hist, margin, p, v2g=v2g, days=days)
+    lot_kw = np.array([np.zeros(idx.size) if fy is None else fy.v2g_kw for fy in fys]).reshape(len(fys), idx.size)
+    gpl = lot_kw.sum(axis=0)
     grid_idx = [i for i in range(units.n) if units.kind[i] == "external_grid"]
     unit_up = hist.unit_up[:, idx] if days is not None else hist.unit_up
     grid_up = unit_up[grid_idx[0]] if grid_idx else np.zeros(idx.size, bool)
@@ -112,7 +103,26 @@ def hour_inputs(system: System, hist: History, *, v2g: bool = True,
         ref = island_reference(system, unit_up, grid_up)
     q = p if net.copper_plate else p * net.q_over_p[None, :]
     return HourInputs(p_load=p, q_load=q, unit_avail=avail, grid_up=grid_up,
-                      gpl_kw=gpl, shortfall=shortfall, ref_bus=ref, fleet=fy, hours=idx)
+                      gpl_kw=gpl, lot_kw=lot_kw, shortfall=shortfall, ref_bus=ref,
+                      fleet=combine_fleet_years([f for f in fys if f is not None]), hours=idx, lots=fys)
+
+
+def lots_year(system: System, hist: History, margin: np.ndarray, p: np.ndarray, *, v2g: bool,
+              days: np.ndarray | None) -> tuple[tuple[FleetYear | None, ...], np.ndarray]:
+    """Each lot through the year on the copper plate, in lot order: lot k sees the margin left after lots
+    before it (their charging, load reduction and V2G), so with one lot this is the single-GPL rule. Adds each
+    lot's charging to ``p`` at its bus. Returns (per-lot results, the shortfall after all lots)."""
+    fys: list[FleetYear | None] = []
+    for fleet, draws in zip(system.lots, hist.lots or (None,) * len(system.lots), strict=True):
+        if draws is None:
+            fys.append(None)
+            continue
+        d = draws if days is None else draws.on_days(days)
+        fy = simulate_fleet(fleet, d.sessions, d.charger_up, margin, v2g=v2g)
+        p[:, fleet.bus] += fy.charging_kw
+        margin = -fy.need_kw
+        fys.append(fy)
+    return tuple(fys), -margin
 
 
 
@@ -121,7 +131,7 @@ def island_reference(system: System, unit_up: np.ndarray, grid_up: np.ndarray) -
     local unit with reactive capability, else of the largest available unit, else the GPL bus."""
     net, units = system.network, system.units
     ref = np.full(grid_up.size, net.root)
-    fallback = system.fleet.bus if system.fleet is not None else net.root
+    fallback = system.lots[0].bus if system.lots else net.root
     local = [i for i in range(units.n) if units.kind[i] != "external_grid"]
     score = np.full((len(local), grid_up.size), -1.0)
     for r, i in enumerate(local):
@@ -198,7 +208,6 @@ def _evaluate_year(system: System, hist: History, opf: SheddingOPF | None, *, v2
     depends only on the bus loads and the non-reserve units, which a reserve unit does not change)."""
     net = system.network
     hi = hour_inputs(system, hist, v2g=v2g, days=days)
-    hours_n = hi.hours.size
     if net.copper_plate:
         ens_by_bus = np.maximum(hi.shortfall, 0.0)[:, None]
         failed: list[int] = []
@@ -221,8 +230,8 @@ def _evaluate_year(system: System, hist: History, opf: SheddingOPF | None, *, v2
         peak_shortfall_kw=float(max(hi.shortfall.max(), 0.0)),
         min_soc_seen=fy.min_soc_seen if fy else float("nan"), ens_kw=ens,
         failed_hours=[int(hi.hours[h]) for h in failed], hours=hi.hours, normal=normal,
-        gpl_bus_load_kw=hi.p_load[:, system.fleet.bus] if system.fleet is not None else np.zeros(hours_n),
-        charging_kw=fy.charging_kw if fy else np.zeros(0), v2g_kw=hi.gpl_kw, ens_by_bus_kw=ens_by_bus,
+        gpl_bus_load_kw=hi.p_load[:, lot_buses(system)], v2g_kwh_by_lot=hi.lot_kw.sum(axis=1),
+        charging_kw=fy.charging_kw if fy else np.zeros(0), v2g_kw=hi.lot_kw.T, ens_by_bus_kw=ens_by_bus,
         short_days=np.unique(hi.hours[(ens > 0) | (hi.shortfall > TOL_KW)] // 24))
 
 
@@ -243,12 +252,12 @@ def _network_ens(system: System, hi: HourInputs, opf: SheddingOPF | None, use_ce
     ok_cand = (hi.shortfall <= TOL_KW) & hi.grid_up
     normal = np.zeros(n, bool)
     reused = np.zeros(n, bool)
-    if known_result is not None and system.fleet is not None:
-        reused = (np.abs(hi.p_load[:, system.fleet.bus] - known_result[0]) <= 1e-9) & \
-            (np.abs(hi.gpl_kw - known_result[1]) <= 1e-9)
+    buses = lot_buses(system)
+    if known_result is not None and system.lots:
+        reused = _same(hi.p_load[:, buses], known_result[0]) & _same(hi.lot_kw.T, known_result[1])
         ens_by_bus[reused] = known_result[2][reused]
-    if known_normal is not None and system.fleet is not None:
-        same = np.abs(hi.p_load[:, system.fleet.bus] - known_normal[0]) <= 1e-9
+    if known_normal is not None and system.lots:
+        same = _same(hi.p_load[:, buses], known_normal[0])
         normal = ok_cand & same & known_normal[1]
     rest = np.flatnonzero(~normal & ~reused)
     certified = 0
@@ -267,13 +276,22 @@ def _network_ens(system: System, hi: HourInputs, opf: SheddingOPF | None, use_ce
     for h in rest:
         assert opf is not None
         res = opf.solve(hi.p_load[h], hi.q_load[h], lim.pmax[:, h], lim.pmin[:, h], lim.qmax[:, h],
-                        float(hi.gpl_kw[h]), int(hi.ref_bus[h]))
+                        hi.lot_kw[:, h], int(hi.ref_bus[h]))
         if res.ok:
             ens_by_bus[h] = res.shed_kw
         else:  # never zero: count the whole load of the hour and report the hour
             failed.append(int(h))
             ens_by_bus[h] = hi.p_load[h]
     return ens_by_bus, normal, int(normal.sum()), certified, int(rest.size), failed
+
+
+def lot_buses(system: System) -> np.ndarray:
+    return np.array([f.bus for f in system.lots], int)
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(H,) rows of (H, L) ``a`` and ``b`` equal within 1e-9 in every lot."""
+    return np.asarray((np.abs(a - b) <= 1e-9).reshape(a.shape[0], -1).all(axis=1))
 
 
 def screen(system: System, hi: HourInputs, hours: np.ndarray) -> np.ndarray:

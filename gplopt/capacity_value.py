@@ -23,12 +23,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from gplopt.adequacy import day_hours, evaluate_year
+from gplopt.adequacy import day_hours, evaluate_year, lot_buses
 from gplopt.errors import InstanceError
 from gplopt.metrics import MeanEstimate, stopping_year
 from gplopt.parallel import make_executor
 from gplopt.reliability import SequentialMonteCarlo
-from gplopt.sampling import UNIT, History, Sessions, sample_year, unit_key, unit_up
+from gplopt.resources import lot_selection, without
+from gplopt.sampling import UNIT, History, sample_year, unit_key, unit_up
 from gplopt.system import System, Units
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ REFERENCE_ID = "ecc_reference"
 @dataclass(frozen=True)
 class CapacityValueSpec:
     metric: Metric = "ecc"
-    resource: str = "gpl"          # "gpl" (its V2G) or a unit id
+    resource: str = "gpl"          # a lot id, "gpls" (all lots; "gpl" too unless a lot is so named), a unit id
     tolerance: float = 0.01        # |EENS_V - EENS_with| / EENS_with
     capacity_max_kw: float = 2000.0
     ref_mttf_h: float = 1250.0
@@ -61,9 +62,7 @@ class CapacityValueSpec:
         spec = cls(**base)
         if spec.metric not in ("ecc", "efc", "elcc"):
             raise InstanceError("--metric", "one of ecc, efc, elcc", spec.metric)
-        if spec.resource != "gpl" and spec.resource not in system.units.ids:
-            raise InstanceError("--resource", f"'gpl' or a unit id ({', '.join(system.units.ids)})",
-                                spec.resource)
+        lot_selection(system, spec.resource)   # a lot id, 'gpls' or a unit id, else a clear error
         return spec
 
 
@@ -120,13 +119,8 @@ class CapacityValueResult:
 def restrict_history(hist: History, days: np.ndarray) -> History:
     """The history of ``days`` only, laid end to end (a shorter 'year')."""
     idx = day_hours(days)
-    s = hist.sessions
-    return History(
-        year=hist.year, unit_up=hist.unit_up[:, idx], unit_avail_kw=hist.unit_avail_kw[:, idx],
-        charger_up=None if hist.charger_up is None else hist.charger_up[days],
-        sessions=None if s is None else Sessions(
-            arrival=s.arrival[days], departure=s.departure[days], soc_ini=s.soc_ini[days],
-            willingness=s.willingness[days], charger=s.charger))
+    return History(year=hist.year, unit_up=hist.unit_up[:, idx], unit_avail_kw=hist.unit_avail_kw[:, idx],
+                   lots=tuple(None if d is None else d.on_days(days) for d in hist.lots))
 
 
 def restrict_system(system: System, days: np.ndarray) -> System:
@@ -174,8 +168,7 @@ def _opf(system: System, units: Units, solver: str) -> SheddingOPF | None:
         return None
     from gplopt.network.opf import SheddingOPF  # Pyomo is imported only when a network needs it
 
-    f = system.fleet
-    return SheddingOPF(system.network, units, f.bus if f else None, solver)
+    return SheddingOPF(system.network, units, tuple(lot_buses(system)), solver)
 
 
 Progress = Callable[[str, int, int], None]
@@ -193,20 +186,9 @@ def capacity_value(system: System, mc: SequentialMonteCarlo | None = None,
 
         return elcc(system, mc, spec, progress, t0)
     # the two systems
-    if spec.resource == "gpl":
-        if system.fleet is None or system.fleet.n_chargers == 0:
-            raise InstanceError("gpl", "a GPL with chargers (the resource under test)", None)
-        base_sys, res_row = system, None
-        v2g_base = False
-        ref_bus = system.fleet.bus if spec.ref_bus is None else spec.ref_bus
-    else:
-        if spec.resource not in system.units.ids:
-            raise InstanceError("--resource", f"'gpl' or a unit id ({', '.join(system.units.ids)})",
-                                spec.resource)
-        res_row = system.units.ids.index(spec.resource)
-        base_sys = system.replace(units=system.units.without(spec.resource))
-        v2g_base = mc.v2g
-        ref_bus = int(system.units.bus[res_row]) if spec.ref_bus is None else spec.ref_bus
+    wo = without(system, spec.resource, mc.v2g)
+    base_sys, res_row, v2g_base = wo.base_sys, wo.res_row, wo.v2g_base
+    ref_bus = wo.ref_bus if spec.ref_bus is None else spec.ref_bus
     probe_units = add_reserve(base_sys.units, ref_bus)
     setup = _Setup(system=system, base_sys=base_sys, res_row=res_row, v2g_base=v2g_base,
                    probe_units=probe_units, mc=replace(mc, workers=1), spec=spec)
@@ -268,7 +250,7 @@ def _cached_opf(system: System, units: Units, solver: str) -> SheddingOPF | None
     """One shedding model per (network, units, solver) in each process, built on first use."""
     net = system.network
     key = (system.name, net.r_pu.tobytes(), net.x_pu.tobytes(), net.rating_pu.tobytes(), net.vmin, net.vmax,
-           units.ids, units.bus.tobytes(), system.fleet.bus if system.fleet else None, solver)
+           units.ids, units.bus.tobytes(), lot_buses(system).tobytes(), solver)
     if key not in _OPFS:
         if len(_OPFS) > 16:
             _OPFS.clear()

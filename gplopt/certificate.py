@@ -94,8 +94,8 @@ def _active_dispatch(system: System, hi: HourInputs, lim: HourLimits, hours: np.
     scale = np.minimum(scale, 1.0)
     for r, i in enumerate(np.flatnonzero(~grid)):
         gen_p[:, units.bus[i]] += local_p[r] * scale
-    if system.fleet is not None:
-        gen_p[:, system.fleet.bus] += gpl * scale
+    for k, lot in enumerate(system.lots):   # each lot's V2G at its own bus
+        gen_p[:, lot.bus] += hi.lot_kw[k, hours] * scale
     ok = np.ones(n, bool)
     if gi is not None:
         grid_p = total_served - gen_p.sum(axis=1)

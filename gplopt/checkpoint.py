@@ -77,11 +77,12 @@ def models_sha(inst: Instance, base_dir: Path | None = None) -> str:
     base_dir = base_dir if base_dir is not None else inst.base_dir
     h = hashlib.sha256()
     for block, attr, kind in MODEL_FIELDS:
-        name = getattr(getattr(inst, block, None), attr, None)
-        if name is None:
-            continue
-        p = find(kind, str(name), base_dir)
-        h.update(f"{kind}/{name}:".encode() + (p.read_bytes() if p is not None else b"<missing>") + b"\0")
+        for obj in (inst.gpls if block == "gpl" else [getattr(inst, block, None)]):   # every lot's models
+            name = getattr(obj, attr, None)
+            if name is None:
+                continue
+            p = find(kind, str(name), base_dir)
+            h.update(f"{kind}/{name}:".encode() + (p.read_bytes() if p is not None else b"<missing>") + b"\0")
     data_files = (inst.load.csv, inst.load.bus_table, inst.profiles.file if inst.profiles is not None else None)
     for f in data_files:
         if f:
@@ -309,12 +310,13 @@ class YearJournal(JsonlJournal):
         vals["year"] = int(vals["year"])
         by_bus = need(self, n, rec, "ens_by_bus_kwh", "nums", n_bus)
         failed = need(self, n, rec, "failed_hours", "ints")
+        by_lot = need(self, n, rec, "v2g_kwh_by_lot", "nums") if "v2g_kwh_by_lot" in rec else []
         return YearResult(**vals, ens_by_bus_kwh=np.asarray(by_bus, float), ens_kw=np.zeros(0),
-                          failed_hours=list(failed))
+                          failed_hours=list(failed), v2g_kwh_by_lot=np.asarray(by_lot, float))
 
     def append(self, r: YearResult) -> None:
         self.write({"kind": "year", **{k: getattr(r, k) for k in SCALARS}, "ens_by_bus_kwh": r.ens_by_bus_kwh,
-                     "failed_hours": r.failed_hours})
+                     "failed_hours": r.failed_hours, "v2g_kwh_by_lot": r.v2g_kwh_by_lot})
         self.years[r.year] = r
 
 

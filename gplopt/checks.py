@@ -25,6 +25,7 @@ MAX_Z_PU = 10.0           # branch |R|, |X| on the feeder's own base (base_kv, b
 MAX_LATTICE = 100_000     # design points (the search keeps per-point arrays)
 TG_SPAN = 5.0             # a truncated Gaussian's mean within this many std of its window
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+ID_RE = re.compile(r"^(?!gpls$)[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 def _positive(path: str, value: float) -> None:
@@ -54,8 +55,9 @@ def check_sizes(inst: Instance) -> None:
         raise InstanceError("network.buses", f"at most {MAX_BUSES} buses", len(inst.network.buses))
     if len(inst.units) > MAX_UNITS:
         raise InstanceError("units", f"at most {MAX_UNITS} units", len(inst.units))
-    if inst.gpl is not None and inst.gpl.n_chargers > MAX_CHARGERS:
-        raise InstanceError("gpl.n_chargers", f"at most {MAX_CHARGERS}", inst.gpl.n_chargers)
+    for where, g in lots(inst):
+        if g.n_chargers > MAX_CHARGERS:
+            raise InstanceError(f"{where}.n_chargers", f"at most {MAX_CHARGERS}", g.n_chargers)
 
 
 def _within(value: float, allowed: str) -> bool:
@@ -87,9 +89,9 @@ def check_ranges(inst: Instance) -> None:
 def check_model_names(inst: Instance) -> None:
     """Model names are plain file stems: no path separators, no '..', nothing hidden."""
     names = [("load.shape", inst.load.shape), ("economics.costs_model", inst.economics.costs_model)]
-    if inst.gpl is not None:
-        names += [("gpl.ev_type", inst.gpl.ev_type), ("gpl.participation", inst.gpl.participation),
-                  ("gpl.charger_type", inst.gpl.charger_type)]
+    for where, g in lots(inst):
+        names += [(f"{where}.ev_type", g.ev_type), (f"{where}.participation", g.participation),
+                  (f"{where}.charger_type", g.charger_type)]
     for path, name in names:
         if name is not None and (not MODEL_NAME.match(name) or ".." in name):
             raise InstanceError(path, "a plain model name (letters, digits, '_', '-', '.'; no path separators "
@@ -101,6 +103,7 @@ def check_unique_ids(inst: Instance) -> None:
         ("network.buses", [b.id for b in inst.network.buses]),
         ("network.branches", [b.id for b in inst.network.branches]),
         ("units", [u.id for u in inst.units]),
+        ("gpls", [g.id for g in inst.gpls]),
     ):
         seen: set[Any] = set()
         for i, x in enumerate(ids):
@@ -117,8 +120,7 @@ def check_referenced_buses(inst: Instance) -> None:
     refs += [(f"network.branches[{i}].from_bus", b.from_bus) for i, b in enumerate(inst.network.branches)]
     refs += [(f"network.branches[{i}].to_bus", b.to_bus) for i, b in enumerate(inst.network.branches)]
     refs += [(f"units[{i}].bus", u.bus) for i, u in enumerate(inst.units)]
-    if inst.gpl is not None:
-        refs.append(("gpl.bus", inst.gpl.bus))
+    refs += [(f"{where}.bus", g.bus) for where, g in lots(inst)]
     refs.append(("ecc_reference.bus", inst.ecc_reference.bus))
     for path, bus in refs:
         if bus is not None and bus not in buses:
@@ -209,29 +211,39 @@ def _check_tg(path: str, tg: TruncGauss, lo: float, hi: float) -> None:
 
 
 def check_gpl(inst: Instance, base_dir: Path | None = None) -> None:
-    g = inst.gpl
-    if g is None:
-        return
+    for where, g in lots(inst):
+        check_lot(g, where, base_dir)
+
+
+def lots(inst: Instance) -> list[tuple[str, GPL]]:
+    """(JSON path, lot) of every parking lot."""
+    return [(f"gpls[{i}]", g) for i, g in enumerate(inst.gpls)]
+
+
+def check_lot(g: GPL, where: str, base_dir: Path | None = None) -> None:
+    if not ID_RE.match(g.id):
+        raise InstanceError(f"{where}.id", "a plain id (letters, digits, '_', '-'; at most 64 characters; "
+                            "not 'gpls')", g.id)
     if not g.v2g_min_soc < g.soc_threshold:
-        raise InstanceError("gpl.v2g_min_soc", f"< soc_threshold ({g.soc_threshold})", g.v2g_min_soc)
-    _check_tg("gpl.sessions.soc_ini", g.sessions.soc_ini, 0.0, 1.0)
-    _check_tg("gpl.sessions.arrival_h", g.sessions.arrival_h, 0.0, 24.0)
-    _check_tg("gpl.sessions.departure_h", g.sessions.departure_h, 0.0, 24.0)
+        raise InstanceError(f"{where}.v2g_min_soc", f"< soc_threshold ({g.soc_threshold})", g.v2g_min_soc)
+    _check_tg(f"{where}.sessions.soc_ini", g.sessions.soc_ini, 0.0, 1.0)
+    _check_tg(f"{where}.sessions.arrival_h", g.sessions.arrival_h, 0.0, 24.0)
+    _check_tg(f"{where}.sessions.departure_h", g.sessions.departure_h, 0.0, 24.0)
     arr, dep = g.sessions.arrival_h, g.sessions.departure_h
     if dep.max <= arr.max:   # else late arrivals would get a departure clipped to before their arrival
-        raise InstanceError("gpl.sessions.departure_h.max", f"> arrival_h.max ({arr.max:g}): the departure "
+        raise InstanceError(f"{where}.sessions.departure_h.max", f"> arrival_h.max ({arr.max:g}): the departure "
                             "window must end after the arrival window", dep.max)
-    ev = load_model("ev", g.ev_type, "gpl.ev_type", base_dir)
+    ev = load_model("ev", g.ev_type, f"{where}.ev_type", base_dir)
     if not (isinstance(ev.get("battery_kwh"), int | float) and ev["battery_kwh"] > 0):
         raise InstanceError(f"models/ev/{g.ev_type}.battery_kwh", "> 0", ev.get("battery_kwh"))
-    check_participation_curve(load_model("participation", g.participation, "gpl.participation", base_dir),
+    check_participation_curve(load_model("participation", g.participation, f"{where}.participation", base_dir),
                               f"models/participation/{g.participation}")
-    ch = load_model("chargers", g.charger_type, "gpl.charger_type", base_dir)
+    ch = load_model("chargers", g.charger_type, f"{where}.charger_type", base_dir)
     for key in ("capital_fixed_cny", "capital_per_kw_cny", "life_years", "discount_rate"):
         if not isinstance(ch.get(key), int | float) or ch[key] < 0:
             raise InstanceError(f"models/chargers/{g.charger_type}.{key}", "a number >= 0", ch.get(key))
     if g.battery_wear is not None:   # the model's fields are checked by its schema as it loads
-        load_model("costs", g.battery_wear, "gpl.battery_wear", base_dir)
+        load_model("costs", g.battery_wear, f"{where}.battery_wear", base_dir)
 
 
 def check_participation_curve(curve: dict[str, Any], path: str) -> None:

@@ -220,7 +220,8 @@ def evaluate(
 def ecc(
     file: FileArg,
     metric: Annotated[str, typer.Option(help="ecc | efc | elcc")] = "ecc",
-    resource: Annotated[str, typer.Option(help="'gpl' (its V2G) or a unit id")] = "gpl",
+    resource: Annotated[str, typer.Option(help="A lot id, 'gpls' (all lots jointly, with per-lot values), or a "
+                                          "unit id; 'gpl' = all lots")] = "gpl",
     years: Annotated[int | None, typer.Option(help="Exactly N sample years (default: stopping rule)")] = None,
     seed: SeedOpt = None,
     cov: Annotated[float | None, typer.Option(help="Target stderr/mean of the base EENS")] = None,
@@ -249,9 +250,16 @@ def ecc(
                 bar.update(done, total, stage)
 
         cv = capacity_value(system, mc, spec, progress=on_progress)
+        by_lot = None
+        if resource == "gpls" and spec.metric != "elcc":
+            from gplopt.resources import per_lot_values
+
+            by_lot = per_lot_values(system, mc, spec, cv, on_progress)
     eco = economics(system, cv)
     if as_json:
         d = cv.to_dict()
+        if by_lot is not None:
+            d["by_lot"] = by_lot
         emit_json({"instance": inst.name, f"{cv.metric}_kw": cv.value_kw, "ecc_kw": cv.value_kw,
                    "ci_low_kw": cv.ci_low_kw, "ci_high_kw": cv.ci_high_kw,
                    "eens_base_kwh_per_year": d["eens_base_kwh_per_year"],

@@ -22,7 +22,9 @@ from typing import Any
 import numpy as np
 
 from gplopt.capacity_value import CapacityValueResult
-from gplopt.system import System
+from gplopt.errors import InstanceError
+from gplopt.resources import lot_selection
+from gplopt.system import Fleet, System
 
 
 @dataclass(frozen=True)
@@ -73,13 +75,30 @@ def break_even_storage_hours(system: System, ecc_kw: float, v2g_payments: float)
     return max(0.0, (v2g_payments / ecc_kw - fixed) / per_hour) if per_hour > 0 else None
 
 
+def lots_of(system: System, cv: CapacityValueResult) -> tuple[Fleet, ...]:
+    """The lots whose costs count against ``cv``: the lot under test, every lot for 'gpls' (or a unit)."""
+    try:
+        sel = lot_selection(system, cv.resource)
+    except InstanceError:
+        sel = None
+    return system.lots if sel is None else tuple(system.lots[k] for k in sel)
+
+
+def _per_v2g_kwh(lots: tuple[Fleet, ...], attr: str) -> float:
+    """A per-kWh rate of several lots, weighted by their V2G power (the incentive is one price for all lots;
+    the wear rate may differ by lot)."""
+    w = np.array([f.n_chargers * f.discharge_kw for f in lots], float)
+    x = np.array([getattr(f, attr) for f in lots], float)
+    return float((w * x).sum() / w.sum()) if w.sum() > 0 else (float(x[0]) if x.size else 0.0)
+
+
 def economics(system: System, cv: CapacityValueResult) -> Economics:
-    f = system.fleet
-    price = f.price if f is not None else 0.0
-    chargers = f.n_chargers * f.charger_cost_cny_per_year if f is not None else 0.0
+    lots = lots_of(system, cv)
+    price = _per_v2g_kwh(lots, "price")
+    chargers = float(sum(f.n_chargers * f.charger_cost_cny_per_year for f in lots))
     v2g = cv.v2g_kwh_per_year.scaled(price)
     lr = cv.load_reduction_kwh_per_year.scaled(price)
-    wear = cv.v2g_kwh_per_year.scaled(f.wear_cost_per_kwh if f is not None else 0.0)
+    wear = cv.v2g_kwh_per_year.scaled(_per_v2g_kwh(lots, "wear_cost_per_kwh"))
     cost = chargers + v2g.mean + lr.mean + wear.mean
     capex, om = storage_annual_cost(system, cv.value_kw)
     boot = cv.boot_values if cv.boot_values.size else np.array([cv.value_kw])
@@ -124,7 +143,7 @@ class Ledger:
 def ledger(system: System, cv: CapacityValueResult, eco: Economics) -> Ledger:
     """Who pays whom. The utility avoids storage and pays the incentive; the operator carries the chargers
     and earns its margin on charging energy; owners receive the V2G and load-reduction income."""
-    f = system.fleet
+    lots = lots_of(system, cv)
     margin = system.instance.economics.charging_margin_cny_per_kwh * cv.charging_kwh_per_year.mean
     avoided = eco.storage_capex_annual_cny + eco.storage_om_annual_cny
     utility = {"avoided_storage": avoided, "v2g_payments": -eco.v2g_payments_cny,
@@ -132,9 +151,8 @@ def ledger(system: System, cv: CapacityValueResult, eco: Economics) -> Ledger:
     utility["net"] = sum(utility.values())
     operator = {"charger_cost": -eco.charger_cost_cny, "charging_margin": margin}
     operator["net"] = sum(operator.values())
-    owners_n = f.n_chargers * f.sessions_per_day if f is not None else 0
-    v2g_owners = owners_n * (f.rate_v2g if f is not None else 0.0)
-    lr_owners = owners_n * (f.rate_lr if f is not None else 0.0)
+    v2g_owners = sum(f.n_chargers * f.sessions_per_day * f.rate_v2g for f in lots)
+    lr_owners = sum(f.n_chargers * f.sessions_per_day * f.rate_lr for f in lots)
     income = eco.v2g_payments_cny + eco.load_reduction_payments_cny
     owners = {"v2g_income": eco.v2g_payments_cny, "load_reduction_income": eco.load_reduction_payments_cny,
               "battery_wear": -eco.battery_wear_cny, "total": income, "net": income - eco.battery_wear_cny,

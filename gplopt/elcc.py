@@ -27,6 +27,7 @@ from gplopt.errors import GploptError
 from gplopt.metrics import MeanEstimate, stopping_year
 from gplopt.parallel import make_executor
 from gplopt.reliability import SequentialMonteCarlo
+from gplopt.resources import without
 from gplopt.sampling import sample_year
 from gplopt.system import System
 
@@ -42,12 +43,11 @@ def _base_year(setup: _Setup, y: int) -> float:
     """EENS of year ``y`` without the resource (the GPL with V2G off, or without the unit)."""
     system, mc = setup.system, setup.mc
     hist = sample_year(system, mc.seed, y)
-    if setup.resource == "gpl":
-        base_sys, v2g = system, False
-    else:
-        base_sys = system.replace(units=system.units.without(setup.resource))
-        hist, v2g = drop_row(hist, system.units.ids.index(setup.resource)), mc.v2g
-    return evaluate_year(base_sys, hist, _cached_opf(base_sys, base_sys.units, mc.solver), v2g=v2g).ens_kwh
+    wo = without(system, setup.resource, mc.v2g)
+    if wo.res_row is not None:
+        hist = drop_row(hist, wo.res_row)
+    return evaluate_year(wo.base_sys, hist, _cached_opf(wo.base_sys, wo.base_sys.units, mc.solver),
+                         v2g=wo.v2g_base).ens_kwh
 
 
 def _probe_year(setup: _Setup, y: int, dl: float) -> float:

@@ -148,3 +148,19 @@ def _share(amount: np.ndarray, parts: np.ndarray) -> np.ndarray:
 def charging_time_h(fleet: Fleet, soc_ini: float) -> float:
     """Eq. 4-9: hours to charge from ``soc_ini`` to the threshold at rated power."""
     return max(fleet.soc_threshold - soc_ini, 0.0) * fleet.battery_kwh / (fleet.charge_kw * fleet.eta)
+
+
+def combine_fleet_years(fys: list[FleetYear]) -> FleetYear | None:
+    """All lots' hourly results summed (the last lot's need is the need after every lot); one lot is returned
+    unchanged, none gives None."""
+    if len(fys) <= 1:
+        return fys[0] if fys else None
+    mins = [f.min_soc_seen for f in fys if np.isfinite(f.min_soc_seen)]
+
+    def total(name: str) -> np.ndarray:
+        return np.sum([getattr(f, name) for f in fys], axis=0)
+
+    return FleetYear(charging_kw=total("charging_kw"), v2g_kw=total("v2g_kw"),
+                     load_reduction_kw=total("load_reduction_kw"), deferred_kw=total("deferred_kw"),
+                     need_kw=fys[-1].need_kw,
+                     min_soc_seen=min(mins) if mins else float("nan"))

@@ -27,7 +27,7 @@ def eligible(system: System) -> bool:
     available power is their capacity while up, and no chargers."""
     units = system.units
     return (system.network.copper_plate and all(k in TWO_STATE for k in units.kind)
-            and (system.fleet is None or system.fleet.n_chargers == 0)
+            and all(f.n_chargers == 0 for f in system.lots)
             and not system.unit_profile and system.bus_load_kw is None)
 
 

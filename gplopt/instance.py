@@ -16,12 +16,13 @@ from pydantic_core import PydanticCustomError
 
 from gplopt import jsonstrict
 from gplopt.errors import InstanceError
+from gplopt.migrate import migrate
 from gplopt.overrides import apply_override, parse_value, set_path
 
 __all__ = ["Instance", "apply_override", "instance_from_data", "json_schema", "load_instance", "parse_value",
            "read_json", "with_overrides"]
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 def F(default: Any = ..., *, unit: str = "", description: str, allowed: str = "", **kw: Any) -> Any:
@@ -192,6 +193,8 @@ class Sessions(Block):
 
 
 class GPL(Block):
+    id: str = F("gpl", description="Lot id, unique among gpls; keys the lot's random streams (the gpl "
+                "shorthand's lot is 'gpl')")
     bus: Int = F(description="Bus of the parking lot")
     n_chargers: Int = F(unit="chargers", description="Number of bidirectional chargers", allowed="[0, 5000]")
     charge_kw: Num = F(3.5, unit="kW", description="Rated charging power per charger", allowed="(0, 1000]")
@@ -282,13 +285,19 @@ class Instance(Block):
     units: list[Unit] = F(default_factory=list, description="Generating units and the external grid")
     load: Load = F(default_factory=Load, description="Chronological system load")
     profiles: Profiles | None = F(None, description="Named time series for per-bus loads and profiled units")
-    gpl: GPL | None = F(None, description="The grid-connected parking lot (null = none)")
+    gpls: list[GPL] = F(default_factory=list, description="The grid-connected parking lots, each with a unique id "
+                        "(the 1.0 form 'gpl': {...} is shorthand for a one-lot list with id 'gpl')")
     incentive: Incentive = F(default_factory=Incentive, description="Incentive paid to EV owners")
     economics: Economics = F(default_factory=Economics, description="Cost data")
     ecc_reference: ReferenceUnit = F(default_factory=ReferenceUnit, description="ECC reference unit")
     simulation: Simulation = F(default_factory=Simulation, description="Monte Carlo defaults")
     design: Design = F(default_factory=Design, description="Design search space")
     _base_dir: Path | None = PrivateAttr(None)  # not data: where the file was, kept by every derived instance
+
+    @property
+    def gpl(self) -> GPL | None:
+        """The first lot (None without lots): what single-lot code (design) varies."""
+        return self.gpls[0] if self.gpls else None
 
     @property
     def base_dir(self) -> Path | None:
@@ -315,11 +324,25 @@ def _path_str(loc: tuple[Any, ...]) -> str:
     return out or "<root>"
 
 
-def instance_from_data(data: dict[str, Any], *, base_dir: Path | None = None, check: bool = True) -> Instance:
-    """Validate raw data (types by pydantic, then every consistency rule)."""
+def instance_from_data(data: dict[str, Any], *, base_dir: Path | None = None, check: bool = True,
+                       shorthand: bool | None = None) -> Instance:
+    """Validate raw data (types by pydantic, then every consistency rule). Data in the 1.0 form (``gpl``) is
+    migrated first (:mod:`gplopt.migrate`); its errors still name ``gpl.X``, the field the user wrote."""
     if not isinstance(data, dict):
         raise InstanceError("<root>", "a JSON object", type(data).__name__)
     jsonstrict.scan(data, "")
+    shorthand = isinstance(data.get("gpl"), dict) if shorthand is None else shorthand
+    try:
+        inst = _validated(migrate(data), base_dir, check)
+    except InstanceError as exc:
+        if shorthand and exc.path.startswith("gpls[0]"):
+            raise InstanceError("gpl" + exc.path.removeprefix("gpls[0]"), exc.rule, exc.value) from None
+        raise
+    inst._base_dir = base_dir
+    return inst
+
+
+def _validated(data: dict[str, Any], base_dir: Path | None, check: bool) -> Instance:
     try:
         inst = Instance.model_validate(data)
     except ValidationError as exc:
@@ -341,7 +364,6 @@ def instance_from_data(data: dict[str, Any], *, base_dir: Path | None = None, ch
         from gplopt.checks import check_instance
 
         check_instance(inst, base_dir=base_dir)
-    inst._base_dir = base_dir
     return inst
 
 
@@ -361,12 +383,15 @@ def read_json(path: str | Path) -> dict[str, Any]:
 def load_instance(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Instance:
     """Read, override (``PATH=VALUE``), validate. The one way files become Instances."""
     data = read_json(path)
+    shorthand = isinstance(data, dict) and isinstance(data.get("gpl"), dict)
+    if isinstance(data, dict) and overrides:
+        data = migrate(data)    # so that gpls.<id>.X and gpl.X both address the lot
     for ov in overrides:
         if not isinstance(data, dict):
             break
         apply_override(data, ov)
     base = Path(path).resolve().parent
-    inst = instance_from_data(data, base_dir=base)
+    inst = instance_from_data(data, base_dir=base, shorthand=shorthand)
     if inst.load.csv and not Path(inst.load.csv).is_absolute():
         inst = inst.model_copy(update={"load": inst.load.model_copy(update={"csv": str(base / inst.load.csv)})})
     from gplopt.importers.paths import absolute_series_paths

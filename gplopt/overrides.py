@@ -73,6 +73,8 @@ def _pick(models: list[type[BaseModel]], node: Any) -> type[BaseModel] | None:
 
 
 def _child(model: type[BaseModel] | None, key: str) -> list[type[BaseModel]]:
+    if key == "gpl" and model is not None and "gpls" in model.model_fields:   # the 1.0 shorthand: one lot
+        key = "gpls"
     field = model.model_fields.get(key) if model is not None else None
     return _models_in(field.annotation) if field is not None else []
 
@@ -109,9 +111,10 @@ def _list_index(items: list[Any], key: str | int, where: str, walked: str) -> in
 def set_path(data: dict[str, Any], path: str, value: Any) -> None:
     """Set ``value`` at ``path`` in raw instance data, merging into schema defaults on the way."""
     from gplopt.instance import Instance
+    from gplopt.migrate import override_path
 
-    keys = split_path(path)
     where = f"--set {path}"
+    keys = split_path(override_path(data, path))
     node: Any = data
     cands: list[type[BaseModel]] = [Instance]   # the models the current node (or list item) may be
     walked = ""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gplopt import hl1
-from gplopt.adequacy import YearResult, evaluate_year
+from gplopt.adequacy import YearResult, evaluate_year, lot_buses
 from gplopt.errors import InstanceError
 from gplopt.instance import Instance
 from gplopt.metrics import MeanEstimate, stopping_year
@@ -93,6 +93,7 @@ class ReliabilityResult:
     seconds: float
     seed: int
     per_year: list[YearResult] = field(repr=False, default_factory=list)
+    v2g_kwh_per_year_by_lot: dict[str, MeanEstimate] = field(default_factory=dict)
 
     def to_frame(self, kind: str = "year") -> Any:
         """A pandas DataFrame: ``year`` (per sample year), ``bus`` (EENS by bus), ``hour_of_day``."""
@@ -115,6 +116,7 @@ class ReliabilityResult:
             "hours_screened": self.hours_screened, "hours_certified": self.hours_certified,
             "seconds": self.seconds,
         }
+        d["by_lot"] = {k: {"v2g_kwh_per_year": e.to_dict()} for k, e in self.v2g_kwh_per_year_by_lot.items()}
         if by_bus:
             d["ens_by_bus_kwh_per_year"] = {str(b): e.to_dict() for b, e in self.ens_by_bus_kwh_per_year.items()}
         return d
@@ -138,7 +140,15 @@ def summarize(system: System, per_year: list[YearResult], stopped_by: str, seed:
         opf_solves=sum(r.opf_solves for r in per_year), opf_failed_hours=sum(r.opf_failed for r in per_year),
         hours_screened=sum(r.hours_screened for r in per_year),
         hours_certified=sum(r.hours_certified for r in per_year), seconds=seconds, seed=seed,
-        per_year=per_year)
+        per_year=per_year, v2g_kwh_per_year_by_lot=by_lot_estimates(system, per_year))
+
+
+def by_lot_estimates(system: System, per_year: list[YearResult]) -> dict[str, MeanEstimate]:
+    """V2G energy per lot id (a year without per-lot figures, e.g. the HL-I path with no chargers, counts 0)."""
+    n = len(system.lots)
+    rows = np.array([r.v2g_kwh_by_lot if r.v2g_kwh_by_lot.size == n else np.zeros(n) for r in per_year],
+                    float).reshape(len(per_year), n)
+    return {lot.id: MeanEstimate.of(rows[:, k]) for k, lot in enumerate(system.lots)}
 
 
 # --------------------------------------------------------------------------------------- worker state
@@ -168,8 +178,7 @@ def _opf() -> SheddingOPF | None:
     if _WORKER.get("opf") is None:
         from gplopt.network.opf import SheddingOPF  # Pyomo is imported only when a network needs it
 
-        fleet = system.fleet
-        _WORKER["opf"] = SheddingOPF(system.network, system.units, fleet.bus if fleet else None,
+        _WORKER["opf"] = SheddingOPF(system.network, system.units, tuple(lot_buses(system)),
                                      _WORKER["spec"].solver)
     return _WORKER["opf"]  # type: ignore[no-any-return]
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from gplopt.instance import Instance
-from gplopt.system import System
+from gplopt.system import Fleet, System
+
+
+def lot_summary(system: System, g: Fleet) -> dict[str, Any]:
+    return {"id": g.id, "bus": int(system.network.bus_ids[g.bus]), "n_chargers": g.n_chargers, "charge_kw": g.charge_kw,
+            "discharge_kw": g.discharge_kw, "soc_threshold": g.soc_threshold, "v2g_min_soc": g.v2g_min_soc,
+            "battery_kwh": g.battery_kwh, "participation_v2g": g.rate_v2g,
+            "participation_load_reduction": g.rate_lr, "v2g_dispatched": g.v2g_dispatched,
+            "incentive_cny_per_kwh": g.price, "charger_cost_cny_per_year": g.charger_cost_cny_per_year}
 
 
 def instance_summary(inst: Instance, system: System) -> dict[str, Any]:
@@ -24,10 +32,6 @@ def instance_summary(inst: Instance, system: System) -> dict[str, Any]:
         "peak_kw": float(system.load_kw.max()),
         "annual_energy_mwh": float(system.load_kw.sum() / 1000.0),
         "load_factor": float(system.load_kw.mean() / system.load_kw.max()),
-        "gpl": None if g is None else {
-            "bus": int(net.bus_ids[g.bus]), "n_chargers": g.n_chargers, "charge_kw": g.charge_kw,
-            "discharge_kw": g.discharge_kw, "soc_threshold": g.soc_threshold, "v2g_min_soc": g.v2g_min_soc,
-            "battery_kwh": g.battery_kwh, "participation_v2g": g.rate_v2g,
-            "participation_load_reduction": g.rate_lr, "v2g_dispatched": g.v2g_dispatched,
-            "incentive_cny_per_kwh": g.price, "charger_cost_cny_per_year": g.charger_cost_cny_per_year},
+        "gpl": None if g is None else lot_summary(system, g),     # the first lot (single-lot readers)
+        "gpls": [lot_summary(system, f) for f in system.lots],
     }

@@ -29,10 +29,18 @@ from gplopt.system import Fleet, System, Units
 
 UNIT, WIND, GRID, CHARGER, SESSION = 0, 1, 2, 3, 4
 CHARGER_BLOCK = 64
+LOT_STRIDE = 1 << 32     # a lot's charger/session components: lot_base(id) + block (blocks < 2**32)
 
 
 def unit_key(unit_id: str) -> int:
     return zlib.crc32(unit_id.encode("utf-8"))
+
+
+def lot_base(lot_id: str) -> int:
+    """First stream component of a lot's chargers and sessions. The lot ``gpl`` (the 1.0 shorthand's lot)
+    keeps component = block as before lots existed, so one-lot numbers are unchanged; any other lot's
+    components are keyed by a hash of its id, so adding, removing or reordering lots shifts no other lot's draws."""
+    return 0 if lot_id == "gpl" else LOT_STRIDE * (zlib.crc32(lot_id.encode("utf-8")) + 1)
 
 
 def _overflow(seed: int, purpose: int, component: int, year0: int) -> Callable[[int], np.random.Generator]:
@@ -99,12 +107,33 @@ class Sessions:
 
 
 @dataclass(frozen=True)
+class LotDraws:
+    charger_up: np.ndarray         # (days, 24, n_chargers) bool
+    sessions: Sessions
+
+    def on_days(self, days: np.ndarray) -> LotDraws:
+        """The draws of ``days`` only, laid end to end."""
+        s = self.sessions
+        return LotDraws(self.charger_up[days], Sessions(
+            arrival=s.arrival[days], departure=s.departure[days], soc_ini=s.soc_ini[days],
+            willingness=s.willingness[days], charger=s.charger))
+
+
+@dataclass(frozen=True)
 class History:
     year: int
     unit_up: np.ndarray            # (U, H) bool
     unit_avail_kw: np.ndarray      # (U, H) available active power (state x capacity x wind/grid factor)
-    charger_up: np.ndarray | None  # (days, 24, n_chargers) bool
-    sessions: Sessions | None
+    lots: tuple[LotDraws | None, ...] = ()   # per lot of the system, in order (None: a lot without chargers)
+
+    @property
+    def charger_up(self) -> np.ndarray | None:
+        """The first lot's charger chronologies (single-lot code and tests)."""
+        return self.lots[0].charger_up if self.lots and self.lots[0] is not None else None
+
+    @property
+    def sessions(self) -> Sessions | None:
+        return self.lots[0].sessions if self.lots and self.lots[0] is not None else None
 
 
 def sample_units(units: Units, seed: int, year: int, hours: int,
@@ -132,11 +161,11 @@ def sample_units(units: Units, seed: int, year: int, hours: int,
 
 def _charger_blocks(fleet: Fleet, seed: int, year: int, purpose: int, per_charger: int) -> np.ndarray:
     """(n_chargers, per_charger) uniforms: charger k owns slice k % CHARGER_BLOCK of block k // CHARGER_BLOCK."""
-    n = fleet.n_chargers
+    n, base = fleet.n_chargers, lot_base(fleet.id)
     out = []
     for b in range(0, n, CHARGER_BLOCK):
         m = min(CHARGER_BLOCK, n - b)
-        out.append(uniforms(seed, purpose, b // CHARGER_BLOCK, year, 1, CHARGER_BLOCK * per_charger,
+        out.append(uniforms(seed, purpose, base + b // CHARGER_BLOCK, year, 1, CHARGER_BLOCK * per_charger,
                             m * per_charger)[0].reshape(m, per_charger))
     return np.concatenate(out)
 
@@ -147,8 +176,9 @@ def sample_fleet(fleet: Fleet, seed: int, year: int, hours: int) -> tuple[np.nda
     n, spd = fleet.n_chargers, fleet.sessions_per_day
     mttf, mttr = fleet.charger_mttf_h, fleet.charger_mttr_h
     k = chronology_budget(mttf, mttr, days * 24)
+    base = lot_base(fleet.id)
     charger_up = chronology_up_by_hour(_charger_blocks(fleet, seed, year, CHARGER, k), mttf, mttr, days * 24,
-                                       lambda row: overflow_rng(seed, CHARGER, row, year)).reshape(days, 24, n)
+                                       lambda row: overflow_rng(seed, CHARGER, base + row, year)).reshape(days, 24, n)
     m = days * spd
     u = _charger_blocks(fleet, seed, year, SESSION, 4 * m).reshape(n, 4, m)
     sm, ss, slo, shi = fleet.soc_ini
@@ -168,7 +198,6 @@ def sample_fleet(fleet: Fleet, seed: int, year: int, hours: int) -> tuple[np.nda
 def sample_year(system: System, seed: int, year: int) -> History:
     """All random inputs of one sample year."""
     up, avail = sample_units(system.units, seed, year, system.hours, system.unit_profile)
-    charger_up, sessions = (None, None)
-    if system.fleet is not None and system.fleet.n_chargers > 0:
-        charger_up, sessions = sample_fleet(system.fleet, seed, year, system.hours)
-    return History(year=year, unit_up=up, unit_avail_kw=avail, charger_up=charger_up, sessions=sessions)
+    lots = tuple(LotDraws(*sample_fleet(f, seed, year, system.hours)) if f.n_chargers > 0 else None
+                 for f in system.lots)
+    return History(year=year, unit_up=up, unit_avail_kw=avail, lots=lots)

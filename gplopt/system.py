@@ -223,6 +223,7 @@ class Fleet:
     price: float                   # CNY/kWh paid for V2G and load-reduction energy
     charger_cost_cny_per_year: float  # per charger
     wear_cost_per_kwh: float = 0.0  # owners' battery wear per kWh of V2G delivered to the grid
+    id: str = "gpl"                # the lot's id (keys its random streams)
 
     @property
     def sessions_per_day(self) -> int:
@@ -235,7 +236,7 @@ class System:
     network: Network
     units: Units
     load_kw: np.ndarray            # (H,) system load
-    fleet: Fleet | None
+    lots: tuple[Fleet, ...]        # the parking lots, in instance order (ids unique)
     instance: Instance = field(repr=False, compare=False)
     bus_load_kw: np.ndarray | None = field(default=None, repr=False, compare=False)  # (H, B) per-bus load
     unit_profile: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)  # by unit id
@@ -243,6 +244,18 @@ class System:
     @property
     def hours(self) -> int:
         return int(self.load_kw.size)
+
+    @property
+    def fleet(self) -> Fleet | None:
+        """The first lot (None without lots): for single-lot code (design varies the first lot)."""
+        return self.lots[0] if self.lots else None
+
+    @property
+    def lot_ids(self) -> tuple[str, ...]:
+        return tuple(f.id for f in self.lots)
+
+    def lot(self, lot_id: str) -> Fleet:
+        return self.lots[self.lot_ids.index(lot_id)]
 
     def replace(self, **kw: Any) -> System:
         return replace(self, **kw)
@@ -308,13 +321,14 @@ def build_units(inst: Instance, network: Network) -> Units:
         avail_high=np.array([u.availability.high if u.type == "external_grid" else 1.0 for u in us], float))
 
 
-def build_fleet(inst: Instance, network: Network, base_dir: Path | None = None) -> Fleet | None:
-    g = inst.gpl
-    if g is None:
+def build_fleet(inst: Instance, network: Network, base_dir: Path | None = None, k: int = 0) -> Fleet | None:
+    """Lot ``k`` of the instance (None if it has no such lot)."""
+    if k >= len(inst.gpls):
         return None
-    ev = load_model("ev", g.ev_type, "gpl.ev_type", base_dir)
-    curve = load_model("participation", g.participation, "gpl.participation", base_dir)
-    chargers = load_model("chargers", g.charger_type, "gpl.charger_type", base_dir)
+    g, where = inst.gpls[k], f"gpls[{k}]"
+    ev = load_model("ev", g.ev_type, f"{where}.ev_type", base_dir)
+    curve = load_model("participation", g.participation, f"{where}.participation", base_dir)
+    chargers = load_model("chargers", g.charger_type, f"{where}.charger_type", base_dir)
     price = inst.incentive.price_cny_per_kwh
     rv, rl = participation_rates(curve, price)
     dis = g.charge_kw if g.discharge_kw is None else g.discharge_kw
@@ -332,7 +346,7 @@ def build_fleet(inst: Instance, network: Network, base_dir: Path | None = None) 
         v2g_dispatched=g.v2g_enabled and price > inst.incentive.operator_reserve_price_cny_per_kwh,
         price=price, charger_cost_cny_per_year=charger_annual_cost(chargers, max(g.charge_kw, dis)),
         wear_cost_per_kwh=0.0 if g.battery_wear is None else wear_cost_per_kwh(
-            load_model("costs", g.battery_wear, "gpl.battery_wear", base_dir), g.efficiency))
+            load_model("costs", g.battery_wear, f"{where}.battery_wear", base_dir), g.efficiency), id=g.id)
 
 
 def build_system(inst: Instance, base_dir: Path | None = None) -> System:
@@ -343,7 +357,8 @@ def build_system(inst: Instance, base_dir: Path | None = None) -> System:
     table = bus_load_table(inst, base_dir)
     load = load_series_kw(inst, base_dir) if table is None else table.sum(axis=1)
     return System(name=inst.name, network=network, units=build_units(inst, network),
-                  load_kw=load, fleet=build_fleet(inst, network, base_dir),
+                  load_kw=load,
+                  lots=tuple(f for k in range(len(inst.gpls)) if (f := build_fleet(inst, network, base_dir, k))),
                   instance=inst, bus_load_kw=table, unit_profile=unit_profiles(inst, base_dir))
 
 

@@ -222,13 +222,13 @@ def test_verify_answer_catches_a_tampered_point(beijing_system: Any) -> None:
     opf = SheddingOPF(net, beijing_system.units, beijing_system.fleet.bus)
     assert opf.solve(*peak_hour(beijing_system, 15000.0), 0.0, int(net.root)).ok
     sol, args = {k: v.copy() for k, v in opf._sol.items()}, (opf._last, opf._gplmax)
-    assert verify_answer(net, beijing_system.units.bus, opf.gpl_bus, sol, *args) is None
+    assert verify_answer(net, beijing_system.units.bus, opf.lot_buses, sol, *args) is None
     leaf = int(np.flatnonzero(net.parent >= 0)[-1])
     sol["v2"][leaf] += 1e-3
-    assert "voltage drop" in str(verify_answer(net, beijing_system.units.bus, opf.gpl_bus, sol, *args))
+    assert "voltage drop" in str(verify_answer(net, beijing_system.units.bus, opf.lot_buses, sol, *args))
     sol = {k: v.copy() for k, v in opf._sol.items()}
     sol["shed"][leaf] -= 1e-3
-    assert "balance" in str(verify_answer(net, beijing_system.units.bus, opf.gpl_bus, sol, *args))
+    assert "balance" in str(verify_answer(net, beijing_system.units.bus, opf.lot_buses, sol, *args))
 
 
 def test_lp_power_base_does_not_change_the_answer(beijing_system: Any) -> None:

@@ -149,10 +149,24 @@ def model_tables(root: type[BaseModel]) -> list[str]:
     return parts
 
 
+MIGRATION = """
+## Migration from schema 1.0
+
+Schema 1.1 holds any number of parking lots in `gpls`, a list whose items have a unique `id` and every field
+of the 1.0 `gpl` block. A 1.0 file needs no change: `gpl: {...}` is read as `gpls: [{"id": "gpl", ...}]`
+(and `gpl: null` as `gpls: []`) by `gplopt/migrate.py`, before validation, and errors still name `gpl.X`.
+Giving both `gpl` and `gpls` is an error. The shorthand's lot keeps the id `gpl`, whose random streams are
+exactly those of 1.0, so an old instance gives the same numbers for the same seed (pinned by
+`tests/test_lots.py`). `--set gpl.X=V` addresses the only lot of a one-lot instance; `--set gpls.<id>.X=V`
+addresses a lot by id, `gpls[i].X` by position. The incentive, economics and the ECC reference stay
+top-level and apply to every lot. `gplopt design` varies a single lot and refuses an instance with several.
+"""
+
+
 def render() -> str:
     from gplopt.instance import SCHEMA_VERSION, Instance
 
-    return "".join([HEADER, f"\nSchema version: `{SCHEMA_VERSION}`.\n", *model_tables(Instance)])
+    return "".join([HEADER, f"\nSchema version: `{SCHEMA_VERSION}`.\n", MIGRATION, *model_tables(Instance)])
 
 
 def main(argv: list[str]) -> int:

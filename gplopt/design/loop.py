@@ -148,6 +148,9 @@ def optimize(inst: Instance, spec: DesignSpec, progress: Progress | None = None,
     (benchmarks replay a stored ground truth through it)."""
     if inst.gpl is None:
         raise InstanceError("gpl", "a GPL to design", None)
+    if len(inst.gpls) > 1:   # siting and multi-lot design come next (issue 12)
+        raise InstanceError("gpls", "exactly one lot for design in this version (it varies the lot's grade, "
+                            "chargers, rating and threshold)", f"{len(inst.gpls)} lots")
     t0 = time.perf_counter()
     space = DesignSpace.from_instance(inst)
     lattice = space.lattice()

@@ -1,10 +1,17 @@
 """The shedding OPF: LinDistFlow with voltage and branch limits, unit and GPL limits, VoLL-weighted shedding.
 
-``build_shedding_model(network, units, gpl_bus)`` is a pure builder returning a Pyomo ConcreteModel whose
+``build_shedding_model(network, units, lot_buses)`` is a pure builder returning a Pyomo ConcreteModel whose
 hour-dependent data are mutable Params; :class:`SheddingOPF` builds it once, keeps one persistent solver,
 and per hour only updates the Params and re-solves (never rebuilds). Loads are shed at constant power factor.
 While the external grid is up the root holds the voltage; in an islanded hour the ``ref`` Param moves the
 voltage reference to a local unit's bus.
+
+Parking lots: one V2G column ``pgpl[k]`` per lot, at its bus, bounded by the V2G the lot scheduled in the hour
+(its energy limits stay per PEV, in :mod:`gplopt.fleet`). Which lot delivers is the OPF's decision: least
+VoLL-weighted shed first; with several lots, ties are broken by least V2G energy, then by lot order (an earlier
+lot first), through a tie-break cost ``TIE_BREAK x (1 + k / L)`` per pu of lot k's V2G (k = 0 .. L-1), far below
+any VoLL, so it never trades shed for V2G and makes the dispatch unique. With one lot there is no tie to break
+and no tie-break term: single-lot numbers are those of the scalar model.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from gplopt.network.powerflow import OCTAGON
 from gplopt.system import Network, Units
 
 SOLVERS = ("highs", "gurobi")
+TIE_BREAK = 1e-6     # cost per pu of V2G (x (1 + k / L) for lot k) among several lots; VoLL is >= 1e-3 per kWh
 
 
 @dataclass(frozen=True)
@@ -34,9 +42,10 @@ class OpfResult:
         return float(self.shed_kw.sum())
 
 
-def build_shedding_model(net: Network, units: Units, gpl_bus: int | None) -> pyo.ConcreteModel:
+def build_shedding_model(net: Network, units: Units, lot_buses: tuple[int, ...]) -> pyo.ConcreteModel:
     """Every hour-dependent number is a mutable Param used only as a variable bound, so a persistent solver
     updates bounds and never re-walks expressions. Loads are variables pinned by their bounds."""
+    lots = tuple(int(b) for b in lot_buses)
     m = pyo.ConcreteModel(name="lindistflow_shedding")
     nb = net.n_bus
     m.B = pyo.RangeSet(0, nb - 1)
@@ -50,7 +59,8 @@ def build_shedding_model(net: Network, units: Units, gpl_bus: int | None) -> pyo
     m.pmin = pyo.Param(m.U, mutable=True, initialize=0.0)
     m.qmax = pyo.Param(m.U, mutable=True, initialize=0.0)
     m.qmin = pyo.Param(m.U, mutable=True, initialize=0.0)
-    m.gplmax = pyo.Param(mutable=True, initialize=0.0)
+    m.K = pyo.RangeSet(0, len(lots) - 1) if lots else pyo.Set(initialize=[])
+    m.gplmax = pyo.Param(m.K, mutable=True, initialize=0.0)
     m.v2lo = pyo.Param(m.B, mutable=True, initialize=net.vmin**2)   # = v_ref^2 at the reference bus
     m.v2hi = pyo.Param(m.B, mutable=True, initialize=net.vmax**2)
     # variables
@@ -59,7 +69,7 @@ def build_shedding_model(net: Network, units: Units, gpl_bus: int | None) -> pyo
     m.shed = pyo.Var(m.B, bounds=lambda m, j: (0.0, m.pd[j]))                # shed active load
     m.pg = pyo.Var(m.U, bounds=lambda m, u: (m.pmin[u], m.pmax[u]))
     m.qg = pyo.Var(m.U, bounds=lambda m, u: (m.qmin[u], m.qmax[u]))
-    m.pgpl = pyo.Var(bounds=(0.0, m.gplmax))
+    m.pgpl = pyo.Var(m.K, bounds=lambda m, k: (0.0, m.gplmax[k]))
     m.pf = pyo.Var(m.B)                                      # flow into the branch feeding each bus
     m.qf = pyo.Var(m.B)
     m.v2 = pyo.Var(m.B, bounds=lambda m, j: (m.v2lo[j], m.v2hi[j]))
@@ -73,7 +83,7 @@ def build_shedding_model(net: Network, units: Units, gpl_bus: int | None) -> pyo
     qop = {j: float(net.q_over_p[j]) for j in range(nb)}
 
     def p_bal(m: pyo.ConcreteModel, j: int) -> pyo.Expression:
-        gen = sum(m.pg[u] for u in at_bus[j]) + (m.pgpl if gpl_bus == j else 0.0)
+        gen = sum(m.pg[u] for u in at_bus[j]) + sum(m.pgpl[k] for k in range(len(lots)) if lots[k] == j)
         return m.pf[j] + gen + m.shed[j] == m.load_p[j] + sum(m.pf[c] for c in children[j])
 
     def q_bal(m: pyo.ConcreteModel, j: int) -> pyo.Expression:  # loads shed at constant power factor
@@ -93,7 +103,8 @@ def build_shedding_model(net: Network, units: Units, gpl_bus: int | None) -> pyo
     m.pf[net.root].fix(0.0)  # the root has no feeding branch
     m.qf[net.root].fix(0.0)
     voll = {j: float(net.voll[j]) for j in range(nb)}
-    m.obj = pyo.Objective(expr=sum(voll[j] * m.shed[j] for j in range(nb)), sense=pyo.minimize)
+    tie = sum(TIE_BREAK * (1.0 + k / len(lots)) * m.pgpl[k] for k in range(len(lots))) if len(lots) > 1 else 0.0
+    m.obj = pyo.Objective(expr=sum(voll[j] * m.shed[j] for j in range(nb)) + tie, sense=pyo.minimize)
     return m
 
 
@@ -103,17 +114,20 @@ class SheddingOPF:
 
     SOLUTION = ("pf", "qf", "v2", "pg", "qg", "shed")
 
-    def __init__(self, net: Network, units: Units, gpl_bus: int | None, solver: str = "highs") -> None:
+    def __init__(self, net: Network, units: Units, lot_buses: tuple[int, ...] | int | None,
+                 solver: str = "highs") -> None:
         net = lp_network(net, units)     # a power base on which the LP is well scaled
-        self.net, self.units, self.gpl_bus = net, units, gpl_bus
-        self.model = build_shedding_model(net, units, gpl_bus)
+        if lot_buses is None or isinstance(lot_buses, int | np.integer):   # one GPL bus (or none), as before lots
+            lot_buses = () if lot_buses is None else (int(lot_buses),)
+        self.net, self.units, self.lot_buses = net, units, tuple(int(b) for b in lot_buses)
+        self.model = build_shedding_model(net, units, self.lot_buses)
         self.solver_name = solver
         self.solver = make_solver(solver)
         self.solves = 0
         self._last: dict[str, np.ndarray] = {}
         self._built = False                 # the persistent model has been loaded into HiGHS
         self._cols: np.ndarray | None = None
-        self._gplmax = 0.0
+        self._gplmax = np.zeros(len(self.lot_buses))
         self._sol: dict[str, np.ndarray] = {}
         self._sol_cols: np.ndarray | None = None
 
@@ -127,10 +141,12 @@ class SheddingOPF:
             param = getattr(m, name)
             for i, v in enumerate(values):
                 param[i] = float(v)
-        m.gplmax.set_value(self._gplmax)
+        for k, v in enumerate(self._gplmax):
+            m.gplmax[k] = float(v)
 
     def solve(self, p_kw: np.ndarray, q_kvar: np.ndarray, pmax_kw: np.ndarray, pmin_kw: np.ndarray,
-              qmax_kvar: np.ndarray, gpl_max_kw: float, ref_bus: int) -> OpfResult:
+              qmax_kvar: np.ndarray, gpl_max_kw: np.ndarray | float, ref_bus: int) -> OpfResult:
+        """Shed per bus of one hour; ``gpl_max_kw``: each lot's V2G bound (a scalar with one lot)."""
         base = self.net.base_kva
         self._set("pd", np.asarray(p_kw, float) / base)
         self._set("qd", np.asarray(q_kvar, float) / base)
@@ -145,7 +161,7 @@ class SheddingOPF:
         lo[ref_bus] = hi[ref_bus] = net.v_ref**2
         self._set("v2lo", lo)
         self._set("v2hi", hi)
-        self._gplmax = float(gpl_max_kw) / base
+        self._gplmax = np.broadcast_to(np.asarray(gpl_max_kw, float), (len(self.lot_buses),)) / base
         self.solves += 1
         status = self._verified(self._run())
         if status != "optimal":
@@ -162,14 +178,14 @@ class SheddingOPF:
         """``status``, or why an "optimal" answer breaks the hour's constraints (then it is not used)."""
         if status != "optimal":
             return status
-        reason = verify_answer(self.net, self.units.bus, self.gpl_bus, self._sol, self._last, self._gplmax)
+        reason = verify_answer(self.net, self.units.bus, self.lot_buses, self._sol, self._last, self._gplmax)
         return "optimal" if reason is None else f"unverified answer: {reason}"
 
     def _solution_cols(self, vmap: dict[int, int]) -> np.ndarray | None:
-        """HiGHS columns of pf, qf, v2, pg, qg, shed (each in model order) and pgpl, in that order."""
+        """HiGHS columns of pf, qf, v2, pg, qg, shed and pgpl (each in model order), in that order."""
         if self._sol_cols is None:
             m = self.model
-            order = [v for name in self.SOLUTION for v in getattr(m, name).values()] + [m.pgpl]
+            order = [v for name in self.SOLUTION for v in getattr(m, name).values()] + list(m.pgpl.values())
             try:
                 self._sol_cols = np.array([vmap[id(v)] for v in order], dtype=np.int32)
             except KeyError:   # a fixed variable the interface kept out of the LP
@@ -182,7 +198,8 @@ class SheddingOPF:
         sizes = [len(getattr(m, name)) for name in self.SOLUTION]
         if values is None:
             flat = np.array([v.value if v.value is not None else np.nan for name in self.SOLUTION
-                             for v in getattr(m, name).values()] + [m.pgpl.value or 0.0], float)
+                             for v in getattr(m, name).values()] + [v.value or 0.0 for v in m.pgpl.values()],
+                            float)
         else:
             flat = values
         cuts = np.cumsum(sizes)
@@ -199,7 +216,7 @@ class SheddingOPF:
         m = self.model
         if self._cols is None:
             order = [v for name in ("load_p", "load_q", "shed", "pg", "qg", "v2") for v in getattr(m, name).values()]
-            order.append(m.pgpl)
+            order += list(m.pgpl.values())
             try:
                 self._cols = np.array([vmap[id(v)] for v in order], dtype=np.int32)
             except KeyError:
@@ -207,8 +224,8 @@ class SheddingOPF:
         last = self._last
         pd_, qd = last["pd"], last["qd"]
         lo = np.concatenate([pd_, qd, np.zeros_like(pd_), last["pmin"], last["qmin"], last["v2lo"],
-                             [0.0]])
-        hi = np.concatenate([pd_, qd, pd_, last["pmax"], last["qmax"], last["v2hi"], [self._gplmax]])
+                             np.zeros(len(self.lot_buses))])
+        hi = np.concatenate([pd_, qd, pd_, last["pmax"], last["qmax"], last["v2hi"], self._gplmax])
         return self._cols, lo, hi
 
     def _fast(self) -> str | None:

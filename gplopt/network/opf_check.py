@@ -54,22 +54,22 @@ def _worst(name: str, excess: np.ndarray, tol: float) -> str | None:
     return None
 
 
-def verify_answer(net: Network, unit_bus: np.ndarray, gpl_bus: int | None, sol: dict[str, np.ndarray],
-                  hour: dict[str, np.ndarray], gpl_max: float) -> str | None:
+def verify_answer(net: Network, unit_bus: np.ndarray, lot_buses: tuple[int, ...], sol: dict[str, np.ndarray],
+                  hour: dict[str, np.ndarray], gpl_max: np.ndarray) -> str | None:
     """None if the OPF point ``sol`` (pu: pf, qf, v2, pg, qg, pgpl, shed) satisfies every constraint of the
     hour ``hour`` (pu: pd, qd, pmin, pmax, qmin, qmax, v2lo, v2hi) within tolerance, else the first reason."""
     pf, qf, v2, pg, qg, shed = (np.asarray(sol[k], float) for k in ("pf", "qf", "v2", "pg", "qg", "shed"))
-    pgpl = float(np.asarray(sol["pgpl"]).reshape(-1)[0]) if np.size(sol["pgpl"]) else 0.0
+    pgpl = np.asarray(sol["pgpl"], float).reshape(-1)
+    gpl_max = np.asarray(gpl_max, float).reshape(-1)
     pd, qd = hour["pd"], hour["qd"]
-    values = np.concatenate([pf, qf, v2, pg, qg, shed, [pgpl]])
+    values = np.concatenate([pf, qf, v2, pg, qg, shed, pgpl])
     if not np.isfinite(values).all():
         return "non-finite value in the solution"
     tol_p = TOL_POWER * max(1.0, float(np.abs(pd).sum()))
     gen_p, gen_q = np.zeros(net.n_bus), np.zeros(net.n_bus)
     np.add.at(gen_p, unit_bus, pg)
     np.add.at(gen_q, unit_bus, qg)
-    if gpl_bus is not None:
-        gen_p[gpl_bus] += pgpl
+    np.add.at(gen_p, np.asarray(lot_buses, int), pgpl)
     kids = np.flatnonzero(net.parent >= 0)
     rated = np.flatnonzero(np.isfinite(net.rating_pu))
     s = net.rating_pu[rated] * OCTAGON
@@ -85,7 +85,7 @@ def verify_answer(net: Network, unit_bus: np.ndarray, gpl_bus: int | None, sol: 
         ("shed bounds", np.concatenate([-shed, shed - pd]), tol_p),
         ("unit P limits", np.concatenate([hour["pmin"] - pg, pg - hour["pmax"]]), tol_p),
         ("unit Q limits", np.concatenate([hour["qmin"] - qg, qg - hour["qmax"]]), tol_p),
-        ("GPL limit", np.array([-pgpl, pgpl - gpl_max]), tol_p),
+        ("GPL limit", np.concatenate([-pgpl, pgpl - gpl_max]), tol_p),
     )
     for name, excess, tol in checks:
         reason = _worst(name, excess, tol)

@@ -1,0 +1,49 @@
+"""Older instance data -> the current format, in one place (docs/instance-format.md, "Migration").
+
+schema_version 1.0 -> 1.1:
+
+- ``gpl: {...}`` (one parking lot) is shorthand for ``gpls: [{"id": "gpl", ...}]``; ``gpl: null`` for
+  ``gpls: []``. The shorthand's lot has the id ``gpl``, so its random streams (keyed by lot id,
+  :mod:`gplopt.sampling`) are exactly those of 1.0 and an old instance gives the same numbers.
+- ``--set gpl.X=V`` on an instance with exactly one lot addresses that lot (:func:`override_path`).
+
+Migration runs on raw data before validation, so an error still names the field the user wrote.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gplopt.errors import InstanceError
+
+SHORTHAND_ID = "gpl"
+
+
+def migrate(data: dict[str, Any]) -> dict[str, Any]:
+    """A shallow copy of ``data`` in the current format (``data`` itself is not changed)."""
+    if "gpl" not in data:
+        return data
+    out = dict(data)
+    gpl = out.pop("gpl")
+    if "gpls" in out:
+        raise InstanceError("gpl", "absent when 'gpls' is given (gpl is shorthand for a one-lot gpls list)",
+                            "both given")
+    if gpl is None:
+        out["gpls"] = []
+    elif isinstance(gpl, dict):
+        out["gpls"] = [{"id": SHORTHAND_ID, **gpl}]
+    else:
+        raise InstanceError("gpl", "an object (one parking lot) or null", gpl)
+    return out
+
+
+def override_path(data: dict[str, Any], path: str) -> str:
+    """``gpl.X`` -> ``gpls[0].X`` when ``data`` holds its lots as a ``gpls`` list of exactly one lot."""
+    head, dot, rest = path.strip().partition(".")
+    if head != "gpl" or "gpl" in data or not isinstance(data.get("gpls"), list):
+        return path
+    lots = data["gpls"]
+    if len(lots) != 1:
+        raise InstanceError(f"--set {path.strip()}", "'gpls.<id>.X' on an instance with several lots (gpl.X "
+                            "addresses the only lot)", f"{len(lots)} lots")
+    return "gpls[0]" + (dot + rest if dot else "")
