@@ -65,8 +65,31 @@ def test_cigre_mv_peak_voltages_agree_with_pandapower(tmp_path: Path) -> None:
     summary = import_net(net, tmp_path / "cigre.json")
     cut = [e["element"] for e in summary["report"]["entries"] if e["rule"].startswith("an open switch")]
     assert sorted(cut) == ["line 12 'Line 6-7'", "line 13 'Line 11-4'", "line 14 'Line 14-8'"]
-    gap, n = peak_voltage_gap(net, tmp_path / "cigre.json")
+    kept = [e["element"] for e in summary["report"]["entries"] if "charging kept at the closed end" in e["rule"]]
+    assert len(kept) == 3                                          # open lines still charge from one end
+    buses = json.loads((tmp_path / "cigre.json").read_text())["network"]["buses"]
+    charging = (2 * np.pi * 50 * net.line.c_nf_per_km * 1e-9 * net.line.length_km).sum() * 20.0**2 * 1000.0
+    assert sum(b.get("shunt_b_kvar", 0.0) for b in buses) == pytest.approx(charging, rel=1e-3)  # kvar at 1 pu
+    gap, n = peak_voltage_gap(net, tmp_path / "cigre.json")        # pandapower's net unmodified
     assert n == 15 and gap < 1e-4
+    stripped, _ = peak_voltage_gap(net, tmp_path / "cigre.json", strip_shunts=True)
+    assert stripped > 1e-3                                         # the comparison sees the charging
+
+
+def test_magnetizing_and_shunt_elements_match_pandapower(tmp_path: Path) -> None:
+    """Transformer no-load branches (T model, unequal leakage split) and capacitor/reactor banks at another
+    rated voltage: bus voltages and the substation's power as pandapower.runpp computes them."""
+    net = quiet(pn.create_cigre_network_mv, with_der="pv_wind")
+    net.trafo.loc[0, ["pfe_kw", "i0_percent"]] = [40.0, 0.6]
+    net.trafo.loc[1, ["pfe_kw", "i0_percent"]] = [25.0, 0.3]
+    net.trafo["leakage_resistance_ratio_hv"] = [0.5, 0.2]
+    net.trafo["leakage_reactance_ratio_hv"] = [0.5, 0.8]
+    pp.create_shunt(net, bus=5, q_mvar=-1.2, p_mw=0.004, name="cap bank", step=2, max_step=2)
+    pp.create_shunt(net, bus=9, q_mvar=0.4, vn_kv=21.0, name="reactor")
+    summary = import_net(net, tmp_path / "cigre.json")
+    assert summary["report"]["kept"]["shunt"] == 2
+    gap, n, slack_gap = peak_voltage_gap(net, tmp_path / "cigre.json", slack=True)
+    assert n == 15 and gap < 1e-4 and slack_gap < 1e-3             # kW: losses and no-load losses included
 
 
 # ------------------------------------------------------------------------------------------ bad input
@@ -82,8 +105,8 @@ def test_meshed_network_names_the_loop(tmp_path: Path, case33bw_net: Any) -> Non
 
 def test_unmodellable_element_is_named(tmp_path: Path, case33bw_net: Any) -> None:
     net = copy.deepcopy(case33bw_net)
-    pp.create_shunt(net, bus=5, q_mvar=-0.3, name="cap bank")
-    with pytest.raises(InstanceError, match=r"shunt 0 'cap bank': must be an element type gplopt can model"):
+    pp.create_ward(net, bus=5, ps_mw=0.1, qs_mvar=0.0, pz_mw=0.0, qz_mvar=0.0, name="equivalent")
+    with pytest.raises(InstanceError, match=r"ward 0 'equivalent': must be an element type gplopt can model"):
         import_net(net, tmp_path / "x.json")
 
 
