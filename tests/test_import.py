@@ -119,13 +119,45 @@ def test_corrupt_matpower_file_is_one_error(tmp_path: Path) -> None:
         quiet(read_matpower, bad)
 
 
-def test_matpower_syntax_error_exits_2_with_one_line(tmp_path: Path, run_cli: Any) -> None:
+def test_matpower_m_case_imports_with_its_shunts_and_matches_pandapower(tmp_path: Path, root: Path,
+                                                                         run_cli: Any) -> None:
+    """A real MATPOWER version-2 ``.m`` case through pandapower's converter: line charging (branch b) and the
+    capacitor bank (bus Bs) become bus shunts, and the power flow agrees with pandapower.runpp."""
+    pytest.importorskip("matpowercaseframes")
+    from gplopt.importers.matpower import read_matpower
+
+    case = root / "tests" / "data" / "case5_radial.m"
+    out = tmp_path / "case5.json"
+    r = run_cli("import", "matpower", case, "--out", out, "--json")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["buses"] == 5 and summary["branches"] == 4 and summary["report"]["kept"]["shunt"] == 1
+    buses = {b["id"]: b for b in json.loads(out.read_text())["network"]["buses"]}
+    assert buses[4]["shunt_b_kvar"] == pytest.approx(150.0)        # Bs = 0.15 Mvar at 1 pu
+    assert buses[2]["shunt_b_kvar"] == pytest.approx(10.0)                  # half of b = 0.002 pu x 10 MVA
+    assert buses[3]["shunt_b_kvar"] == pytest.approx(10.0)
+    assert [b["p_kw"] for b in buses.values()] == [0.0, 400.0, 600.0, 500.0, 300.0]
+    gap, n = peak_voltage_gap(read_matpower(case), out)
+    assert n == 5 and gap < 1e-9
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("function mpc = case_bad\nmpc.bus = [1 3 0 0;\n  2 1 oops\n",               # unterminated matrix
+     "got 'unreadable: mpc.baseMVA, mpc.bus, mpc.gen, mpc.branch'"),
+    ("function mpc = case_bad\nmpc.version = '2';\nmpc.baseMVA = 10;\n"
+     "mpc.bus = [1 3 0 0 0 0 1 1 0 12.66 1 1.1 0.9;\n 2 1 0.4 0.2 0 0 1 1 0 12.66 1 1.1 0.9];\n"
+     "mpc.gen = [1 0 0 10 -10 1 10 1 10];\n"                                   # 9 columns
+     "mpc.branch = [1 2 0.01 0.01 0 0 0 0 0 0 1 -360 360];\n",
+     "mpc.gen: must be at least 10 columns (MATPOWER case format version 2), got 9"),
+])
+def test_matpower_syntax_error_exits_2_with_one_line(tmp_path: Path, run_cli: Any, text: str, problem: str) -> None:
+    pytest.importorskip("matpowercaseframes")
     bad = tmp_path / "case_bad.m"
-    bad.write_text("function mpc = case_bad\nmpc.bus = [1 3 0 0;\n  2 1 oops\n")   # unterminated matrix
+    bad.write_text(text)
     r = run_cli("import", "matpower", bad, "--out", tmp_path / "x.json")
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
-    assert "case_bad.m: must be a MATPOWER case" in lines[0] or "pip install 'gplopt[import]'" in lines[0]
+    assert lines[0].startswith(f"error: {bad}") and problem in lines[0], lines[0]
     assert not (tmp_path / "x.json").exists()
 
 

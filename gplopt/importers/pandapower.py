@@ -189,6 +189,11 @@ def shunt_elements(net: Any, report: ImportReport, shunts: sh.Shunts) -> None:
         report.keep("shunt")
 
 
+def _name(name: Any) -> dict[str, str]:
+    """``{"name": ...}`` for a real name (MATPOWER cases have none: pandapower gives None)."""
+    return {"name": name} if isinstance(name, str) and name else {}
+
+
 def _nan(v: Any) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
 
@@ -252,7 +257,7 @@ def network_block(net: Any, report: ImportReport, defaults: dict[str, Any]) -> t
     per_rep: dict[int, complex] = {}
     for b, y in shunts.items():
         per_rep[merge.find(b)] = per_rep.get(merge.find(b), 0j) + y
-    buses = [{"id": r + 1, "name": str(net.bus.at[r, "name"]), **sh.bus_fields(per_rep.get(r, 0j))}
+    buses = [{"id": r + 1, **_name(net.bus.at[r, "name"]), **sh.bus_fields(per_rep.get(r, 0j))}
              for r in sorted(reached)]
     branches = []
     for k, (u, v, e) in enumerate(tree):
@@ -302,7 +307,7 @@ def net_to_instance(net: Any, *, name: str, load_profiles: dict[int, str] | None
         p, q = per_bus.get(bus["id"], (0.0, 0.0))
         bus["p_kw"], bus["q_kvar"] = p, (q if p > 0 else 0.0)
         if p <= 0 and q != 0:
-            report.note(f"bus {bus['id']} '{bus['name']}'", "approximated",
+            report.note(_label("bus", bus["id"], bus.get("name")), "approximated",
                         "reactive load without active load dropped (loads keep their power factor)")
     if sum(b["p_kw"] for b in network["buses"]) <= 0:
         raise GploptError("the network has no in-service load connected to the external grid")
