@@ -69,6 +69,12 @@ class Bus(Block):
                       "its own power factor as its load follows the chronological shape", allowed="[-1e6, 1e6]")
     voll_cny_per_kwh: Num = F(10.0, unit="CNY/kWh", description="Value of lost load: weight of this bus's "
                                 "shed energy in the shedding OPF (higher = shed last)", allowed="(0, 1e6]")
+    shunt_g_kw: Num = F(0.0, unit="kW", description="Shunt conductance to ground, as the active power it "
+                        "consumes at 1 pu voltage (transformer no-load losses, line conductance; an end of a "
+                        "transformer's pi equivalent may be slightly negative)", allowed="[-1e6, 1e6]")
+    shunt_b_kvar: Num = F(0.0, unit="kvar", description="Shunt susceptance to ground, as the reactive power it "
+                          "injects at 1 pu voltage: > 0 capacitive (line charging), < 0 inductive (transformer "
+                          "magnetizing)", allowed="[-1e6, 1e6]")
     name: str | None = F(None, description="Name kept from an imported network (informative)")
 
 

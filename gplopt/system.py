@@ -152,6 +152,8 @@ class Network:
     p_share: np.ndarray            # (B,) fraction of system active load
     q_over_p: np.ndarray           # (B,) reactive/active ratio of each bus load
     voll: np.ndarray               # (B,) CNY/kWh
+    shunt_g_pu: np.ndarray         # (B,) shunt admittance to ground, G + jB (pu of base_kva): consumes G V^2,
+    shunt_b_pu: np.ndarray         # injects B V^2 (B > 0 capacitive); zero in instances without shunts
     base_kva: float
     base_kv: float
     vmin: float
@@ -168,6 +170,10 @@ class Network:
     @property
     def copper_plate(self) -> bool:
         return self.n_bus == 1
+
+    @property
+    def has_shunts(self) -> bool:
+        return bool(self.shunt_g_pu.any() or self.shunt_b_pu.any())
 
 
 @dataclass(frozen=True)
@@ -302,7 +308,9 @@ def build_network(inst: Instance) -> Network:
     return Network(
         bus_ids=ids, root=root, parent=parent, order=np.array(order, int), branch_ids=branch_ids,
         r_pu=r, x_pu=x, rating_pu=rating, p_share=share, q_over_p=qop,
-        voll=np.array([b.voll_cny_per_kwh for b in net.buses], float), base_kva=base_kva,
+        voll=np.array([b.voll_cny_per_kwh for b in net.buses], float),
+        shunt_g_pu=np.array([b.shunt_g_kw for b in net.buses], float) / base_kva,
+        shunt_b_pu=np.array([b.shunt_b_kvar for b in net.buses], float) / base_kva, base_kva=base_kva,
         base_kv=net.base_kv, vmin=net.vmin_pu, vmax=net.vmax_pu, v_ref=net.slack_vm_pu)
 
 

@@ -14,11 +14,12 @@ from gplopt.network.snapshot import peak_hour, snapshot
 from gplopt.system import build_system, system_bus_loads
 
 
-def peak_voltage_gap(net: Any, instance: Path, *, with_shunts: bool = False) -> tuple[float, int]:
+def peak_voltage_gap(net: Any, instance: Path, *, strip_shunts: bool = False, slack: bool = False) -> Any:
     """(max |vm_gplopt - vm_pandapower| over kept buses, buses compared) at the instance's peak hour, with
-    pandapower's loads and generation set to gplopt's bus loads and unit outputs of that hour. Line shunt
-    capacitance and transformer no-load losses, which the importer drops (and reports), are dropped in the
-    pandapower net too unless ``with_shunts``."""
+    pandapower's loads and generation set to gplopt's bus loads and unit outputs of that hour; pandapower's net
+    is otherwise unmodified, unless ``strip_shunts`` removes its line charging and transformer no-load
+    branches (to show that the comparison sees them). With ``slack``, also |P_gplopt - P_pandapower| of the
+    external grid (kW)."""
     import pandapower as pp
 
     system = build_system(load_instance(instance), base_dir=instance.parent)
@@ -26,7 +27,7 @@ def peak_voltage_gap(net: Any, instance: Path, *, with_shunts: bool = False) -> 
     snap = snapshot(system, h, gpl_charging=False)
     p, q = system_bus_loads(system, np.array([h]))
     n = copy.deepcopy(net)
-    if not with_shunts:
+    if strip_shunts:
         n.line["c_nf_per_km"] = 0.0
         n.trafo["pfe_kw"] = 0.0
         n.trafo["i0_percent"] = 0.0
@@ -45,4 +46,7 @@ def peak_voltage_gap(net: Any, instance: Path, *, with_shunts: bool = False) -> 
     vm = snap.result.vm_pu[0]
     gaps = [abs(float(n.res_bus.at[int(bid) - 1, "vm_pu"]) - float(vm[j]))
             for j, bid in enumerate(system.network.bus_ids)]
+    if slack:
+        p_pp = float(n.res_ext_grid.p_mw.sum()) * 1000.0
+        return max(gaps), len(gaps), abs(p_pp - float(snap.result.slack_p_kw[0]))
     return max(gaps), len(gaps)

@@ -65,8 +65,31 @@ def test_cigre_mv_peak_voltages_agree_with_pandapower(tmp_path: Path) -> None:
     summary = import_net(net, tmp_path / "cigre.json")
     cut = [e["element"] for e in summary["report"]["entries"] if e["rule"].startswith("an open switch")]
     assert sorted(cut) == ["line 12 'Line 6-7'", "line 13 'Line 11-4'", "line 14 'Line 14-8'"]
-    gap, n = peak_voltage_gap(net, tmp_path / "cigre.json")
+    kept = [e["element"] for e in summary["report"]["entries"] if "charging kept at the closed end" in e["rule"]]
+    assert len(kept) == 3                                          # open lines still charge from one end
+    buses = json.loads((tmp_path / "cigre.json").read_text())["network"]["buses"]
+    charging = (2 * np.pi * 50 * net.line.c_nf_per_km * 1e-9 * net.line.length_km).sum() * 20.0**2 * 1000.0
+    assert sum(b.get("shunt_b_kvar", 0.0) for b in buses) == pytest.approx(charging, rel=1e-3)  # kvar at 1 pu
+    gap, n = peak_voltage_gap(net, tmp_path / "cigre.json")        # pandapower's net unmodified
     assert n == 15 and gap < 1e-4
+    stripped, _ = peak_voltage_gap(net, tmp_path / "cigre.json", strip_shunts=True)
+    assert stripped > 1e-3                                         # the comparison sees the charging
+
+
+def test_magnetizing_and_shunt_elements_match_pandapower(tmp_path: Path) -> None:
+    """Transformer no-load branches (T model, unequal leakage split) and capacitor/reactor banks at another
+    rated voltage: bus voltages and the substation's power as pandapower.runpp computes them."""
+    net = quiet(pn.create_cigre_network_mv, with_der="pv_wind")
+    net.trafo.loc[0, ["pfe_kw", "i0_percent"]] = [40.0, 0.6]
+    net.trafo.loc[1, ["pfe_kw", "i0_percent"]] = [25.0, 0.3]
+    net.trafo["leakage_resistance_ratio_hv"] = [0.5, 0.2]
+    net.trafo["leakage_reactance_ratio_hv"] = [0.5, 0.8]
+    pp.create_shunt(net, bus=5, q_mvar=-1.2, p_mw=0.004, name="cap bank", step=2, max_step=2)
+    pp.create_shunt(net, bus=9, q_mvar=0.4, vn_kv=21.0, name="reactor")
+    summary = import_net(net, tmp_path / "cigre.json")
+    assert summary["report"]["kept"]["shunt"] == 2
+    gap, n, slack_gap = peak_voltage_gap(net, tmp_path / "cigre.json", slack=True)
+    assert n == 15 and gap < 1e-4 and slack_gap < 1e-3             # kW: losses and no-load losses included
 
 
 # ------------------------------------------------------------------------------------------ bad input
@@ -82,8 +105,8 @@ def test_meshed_network_names_the_loop(tmp_path: Path, case33bw_net: Any) -> Non
 
 def test_unmodellable_element_is_named(tmp_path: Path, case33bw_net: Any) -> None:
     net = copy.deepcopy(case33bw_net)
-    pp.create_shunt(net, bus=5, q_mvar=-0.3, name="cap bank")
-    with pytest.raises(InstanceError, match=r"shunt 0 'cap bank': must be an element type gplopt can model"):
+    pp.create_ward(net, bus=5, ps_mw=0.1, qs_mvar=0.0, pz_mw=0.0, qz_mvar=0.0, name="equivalent")
+    with pytest.raises(InstanceError, match=r"ward 0 'equivalent': must be an element type gplopt can model"):
         import_net(net, tmp_path / "x.json")
 
 
@@ -96,13 +119,45 @@ def test_corrupt_matpower_file_is_one_error(tmp_path: Path) -> None:
         quiet(read_matpower, bad)
 
 
-def test_matpower_syntax_error_exits_2_with_one_line(tmp_path: Path, run_cli: Any) -> None:
+def test_matpower_m_case_imports_with_its_shunts_and_matches_pandapower(tmp_path: Path, root: Path,
+                                                                         run_cli: Any) -> None:
+    """A real MATPOWER version-2 ``.m`` case through pandapower's converter: line charging (branch b) and the
+    capacitor bank (bus Bs) become bus shunts, and the power flow agrees with pandapower.runpp."""
+    pytest.importorskip("matpowercaseframes")
+    from gplopt.importers.matpower import read_matpower
+
+    case = root / "tests" / "data" / "case5_radial.m"
+    out = tmp_path / "case5.json"
+    r = run_cli("import", "matpower", case, "--out", out, "--json")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["buses"] == 5 and summary["branches"] == 4 and summary["report"]["kept"]["shunt"] == 1
+    buses = {b["id"]: b for b in json.loads(out.read_text())["network"]["buses"]}
+    assert buses[4]["shunt_b_kvar"] == pytest.approx(150.0)        # Bs = 0.15 Mvar at 1 pu
+    assert buses[2]["shunt_b_kvar"] == pytest.approx(10.0)                  # half of b = 0.002 pu x 10 MVA
+    assert buses[3]["shunt_b_kvar"] == pytest.approx(10.0)
+    assert [b["p_kw"] for b in buses.values()] == [0.0, 400.0, 600.0, 500.0, 300.0]
+    gap, n = peak_voltage_gap(read_matpower(case), out)
+    assert n == 5 and gap < 1e-9
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("function mpc = case_bad\nmpc.bus = [1 3 0 0;\n  2 1 oops\n",               # unterminated matrix
+     "got 'unreadable: mpc.baseMVA, mpc.bus, mpc.gen, mpc.branch'"),
+    ("function mpc = case_bad\nmpc.version = '2';\nmpc.baseMVA = 10;\n"
+     "mpc.bus = [1 3 0 0 0 0 1 1 0 12.66 1 1.1 0.9;\n 2 1 0.4 0.2 0 0 1 1 0 12.66 1 1.1 0.9];\n"
+     "mpc.gen = [1 0 0 10 -10 1 10 1 10];\n"                                   # 9 columns
+     "mpc.branch = [1 2 0.01 0.01 0 0 0 0 0 0 1 -360 360];\n",
+     "mpc.gen: must be at least 10 columns (MATPOWER case format version 2), got 9"),
+])
+def test_matpower_syntax_error_exits_2_with_one_line(tmp_path: Path, run_cli: Any, text: str, problem: str) -> None:
+    pytest.importorskip("matpowercaseframes")
     bad = tmp_path / "case_bad.m"
-    bad.write_text("function mpc = case_bad\nmpc.bus = [1 3 0 0;\n  2 1 oops\n")   # unterminated matrix
+    bad.write_text(text)
     r = run_cli("import", "matpower", bad, "--out", tmp_path / "x.json")
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
-    assert "case_bad.m: must be a MATPOWER case" in lines[0] or "pip install 'gplopt[import]'" in lines[0]
+    assert lines[0].startswith(f"error: {bad}") and problem in lines[0], lines[0]
     assert not (tmp_path / "x.json").exists()
 
 

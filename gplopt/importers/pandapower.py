@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from gplopt.errors import GploptError, InstanceError
+from gplopt.importers import shunts as sh
 from gplopt.importers.topology import Edge, Merge, check_radial, merge_parallel, orient
 from gplopt.library import load_model
 
-UNSUPPORTED = ("trafo3w", "impedance", "dcline", "ward", "xward", "shunt", "svc", "tcsc", "ssc", "vsc", "motor",
+UNSUPPORTED = ("trafo3w", "impedance", "dcline", "ward", "xward", "svc", "tcsc", "ssc", "vsc", "motor",
                "asymmetric_load", "asymmetric_sgen")
 UNLIMITED_KA = 1000.0          # max_i_ka at or above this (pandapower cases use 99999) means no rating
 
@@ -84,12 +85,12 @@ def reject_unsupported(net: Any) -> None:
         if rows:
             idx, row = rows[0]
             raise InstanceError(_label(table, idx, row.get("name")), "an element type gplopt can model (bus, line, "
-                                "trafo, switch, ext_grid, load, sgen, gen, storage); remove it or set it out of "
-                                "service", table)
+                                "trafo, switch, shunt, ext_grid, load, sgen, gen, storage); remove it or set it out "
+                                "of service", table)
 
 
 def report_out_of_service(net: Any, report: ImportReport) -> None:
-    for table in ("bus", "line", "trafo", "load", "sgen", "gen", "storage", "ext_grid"):
+    for table in ("bus", "line", "trafo", "shunt", "load", "sgen", "gen", "storage", "ext_grid"):
         df = net.get(table, None)
         if df is not None and len(df) and "in_service" in df.columns:
             for idx, row in df[~df["in_service"].astype(bool)].iterrows():
@@ -106,35 +107,40 @@ def bus_groups(net: Any, report: ImportReport) -> Merge:
     return merge
 
 
-def open_elements(net: Any) -> set[tuple[str, int]]:
-    """(et, element) cut by an open switch: an open line or transformer switch takes the branch out."""
-    cut: set[tuple[str, int]] = set()
+def open_elements(net: Any) -> dict[tuple[str, int], set[int]]:
+    """(et, element) cut by an open switch -> the buses where it is open: an open line or transformer switch
+    takes the branch out of the graph (its shunt still hangs on its closed end)."""
+    cut: dict[tuple[str, int], set[int]] = {}
     for _, sw in net.switch.iterrows() if "switch" in net else []:
         if sw["et"] in ("l", "t") and not bool(sw["closed"]):
-            cut.add((str(sw["et"]), int(sw["element"])))
+            cut.setdefault((str(sw["et"]), int(sw["element"])), set()).add(int(sw["bus"]))
     return cut
 
 
-def line_edges(net: Any, merge: Merge, base_kv: float, cut: set[tuple[str, int]],
-               report: ImportReport) -> list[Edge]:
+def line_edges(net: Any, merge: Merge, base_kv: float, cut: dict[tuple[str, int], set[int]],
+               report: ImportReport, shunts: sh.Shunts) -> list[Edge]:
     out = []
+    f_hz = float(getattr(net, "f_hz", 50.0) or 50.0)
     for idx, ln in _rows(net, "line"):
         label = _label("line", idx, ln.get("name"))
-        if ("l", int(idx)) in cut:
-            report.note(label, "dropped", "an open switch cuts it (normally open point)")
-            continue
-        a, b = merge.find(int(ln["from_bus"])), merge.find(int(ln["to_bus"]))
         vn = float(net.bus.at[int(ln["from_bus"]), "vn_kv"])
         scale = (base_kv / vn) ** 2
         n_par = float(ln.get("parallel", 1) or 1)
         length = float(ln["length_km"])
         r = float(ln["r_ohm_per_km"]) * length / n_par * scale
         x = float(ln["x_ohm_per_km"]) * length / n_par * scale
+        y_end = sh.line_end_admittance(ln, vn, f_hz)
+        opened = cut.get(("l", int(idx)), set())
+        sh.add_branch(shunts, int(ln["from_bus"]), int(ln["to_bus"]), complex(r, x) / base_kv**2, y_end, y_end,
+                      opened)
+        if opened:
+            report.note(label, "dropped", "an open switch cuts it (normally open point)"
+                        + ("; its charging kept at the closed end" if y_end and len(opened) == 1 else ""))
+            continue
+        a, b = merge.find(int(ln["from_bus"])), merge.find(int(ln["to_bus"]))
         i_ka = float(ln["max_i_ka"])
         rating = None if i_ka >= UNLIMITED_KA else math.sqrt(3) * vn * i_ka * 1000.0 * n_par * float(
             ln.get("df", 1.0) or 1.0)
-        if float(ln.get("c_nf_per_km", 0.0) or 0.0) > 0:
-            report.note(label, "approximated", "shunt capacitance dropped (series r, x only)")
         kind = "cable" if str(ln.get("type", "")) == "cs" else "overhead_line"
         if a == b:
             report.note(label, "dropped", "both ends are in one merged bus")
@@ -144,14 +150,11 @@ def line_edges(net: Any, merge: Merge, base_kv: float, cut: set[tuple[str, int]]
     return out
 
 
-def trafo_edges(net: Any, merge: Merge, base_kv: float, cut: set[tuple[str, int]],
-                report: ImportReport) -> list[Edge]:
+def trafo_edges(net: Any, merge: Merge, base_kv: float, cut: dict[tuple[str, int], set[int]],
+                report: ImportReport, shunts: sh.Shunts) -> list[Edge]:
     out = []
     for idx, tr in _rows(net, "trafo"):
         label = _label("trafo", idx, tr.get("name"))
-        if ("t", int(idx)) in cut:
-            report.note(label, "dropped", "an open switch cuts it")
-            continue
         lv = int(tr["lv_bus"])
         vn_bus = float(net.bus.at[lv, "vn_kv"])
         n_par = float(tr.get("parallel", 1) or 1)
@@ -159,18 +162,36 @@ def trafo_edges(net: Any, merge: Merge, base_kv: float, cut: set[tuple[str, int]
         z = float(tr["vk_percent"]) / 100.0 * base_kv**2 / float(tr["sn_mva"]) * ratio**2 / n_par
         r = float(tr["vkr_percent"]) / 100.0 * base_kv**2 / float(tr["sn_mva"]) * ratio**2 / n_par
         x = math.sqrt(max(z**2 - r**2, 0.0))
+        z_pi, y_hv, y_lv = sh.transformer_pi(tr, complex(r, x) / base_kv**2, ratio)   # pu of 1 MVA
+        opened = cut.get(("t", int(idx)), set())
+        sh.add_branch(shunts, int(tr["hv_bus"]), lv, z_pi, y_hv, y_lv, opened)
+        if opened:
+            report.note(label, "dropped", "an open switch cuts it")
+            continue
+        r, x = z_pi.real * base_kv**2, z_pi.imag * base_kv**2
         hv_ratio = float(tr["vn_hv_kv"]) / float(net.bus.at[int(tr["hv_bus"]), "vn_kv"])
         if abs(ratio - hv_ratio) > 1e-6:
             report.note(label, "approximated", "off-nominal ratio ignored (voltages in per unit of bus ratings)")
         tap = tr.get("tap_pos")
         if tap is not None and not _nan(tap) and not _nan(tr.get("tap_neutral")) and tap != tr.get("tap_neutral"):
             report.note(label, "approximated", f"tap position {tap} taken as neutral")
-        if float(tr.get("pfe_kw", 0) or 0) > 0 or float(tr.get("i0_percent", 0) or 0) > 0:
-            report.note(label, "approximated", "no-load losses and magnetizing current dropped (series r, x only)")
         out.append(Edge(merge.find(int(tr["hv_bus"])), merge.find(lv), r, x,
                         float(tr["sn_mva"]) * 1000.0 * n_par, [label], "transformer", None))
         report.keep("trafo")
     return out
+
+
+def shunt_elements(net: Any, report: ImportReport, shunts: sh.Shunts) -> None:
+    """pandapower ``shunt`` rows (capacitor banks, reactors) -> bus shunt admittance."""
+    for _, row in _rows(net, "shunt"):
+        bus = int(row["bus"])
+        shunts[bus] = shunts.get(bus, 0j) + sh.shunt_element(row, float(net.bus.at[bus, "vn_kv"]))
+        report.keep("shunt")
+
+
+def _name(name: Any) -> dict[str, str]:
+    """``{"name": ...}`` for a real name (MATPOWER cases have none: pandapower gives None)."""
+    return {"name": name} if isinstance(name, str) and name else {}
 
 
 def _nan(v: Any) -> bool:
@@ -217,7 +238,10 @@ def network_block(net: Any, report: ImportReport, defaults: dict[str, Any]) -> t
     slack, vm, _, _ = slack_of(net, merge)
     in_service = {int(i) for i, _ in _rows(net, "bus")}
     base_kv = choose_base_kv(net, {merge.find(b) for b in in_service})
-    edges = line_edges(net, merge, base_kv, cut, report) + trafo_edges(net, merge, base_kv, cut, report)
+    shunts: sh.Shunts = {}
+    edges = line_edges(net, merge, base_kv, cut, report, shunts) + trafo_edges(net, merge, base_kv, cut, report,
+                                                                                 shunts)
+    shunt_elements(net, report, shunts)
     edges, merged = merge_parallel(edges)
     for names in merged:
         report.note(" + ".join(names), "approximated", "parallel branches merged into one equivalent branch")
@@ -230,7 +254,11 @@ def network_block(net: Any, report: ImportReport, defaults: dict[str, Any]) -> t
             ids[b] = rep + 1
         elif rep == b:
             report.note(_label("bus", b, net.bus.at[b, "name"]), "dropped", "not connected to the external grid")
-    buses = [{"id": r + 1, "name": str(net.bus.at[r, "name"])} for r in sorted(reached)]
+    per_rep: dict[int, complex] = {}
+    for b, y in shunts.items():
+        per_rep[merge.find(b)] = per_rep.get(merge.find(b), 0j) + y
+    buses = [{"id": r + 1, **_name(net.bus.at[r, "name"]), **sh.bus_fields(per_rep.get(r, 0j))}
+             for r in sorted(reached)]
     branches = []
     for k, (u, v, e) in enumerate(tree):
         br = {"id": k + 1, "from_bus": u + 1, "to_bus": v + 1, "r_ohm": e.r_ohm, "x_ohm": e.x_ohm,
@@ -279,7 +307,7 @@ def net_to_instance(net: Any, *, name: str, load_profiles: dict[int, str] | None
         p, q = per_bus.get(bus["id"], (0.0, 0.0))
         bus["p_kw"], bus["q_kvar"] = p, (q if p > 0 else 0.0)
         if p <= 0 and q != 0:
-            report.note(f"bus {bus['id']} '{bus['name']}'", "approximated",
+            report.note(_label("bus", bus["id"], bus.get("name")), "approximated",
                         "reactive load without active load dropped (loads keep their power factor)")
     if sum(b["p_kw"] for b in network["buses"]) <= 0:
         raise GploptError("the network has no in-service load connected to the external grid")

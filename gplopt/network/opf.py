@@ -2,7 +2,8 @@
 
 ``build_shedding_model(network, units, lot_buses)`` is a pure builder returning a Pyomo ConcreteModel whose
 hour-dependent data are mutable Params; :class:`SheddingOPF` builds it once, keeps one persistent solver,
-and per hour only updates the Params and re-solves (never rebuilds). Loads are shed at constant power factor.
+and per hour only updates the Params and re-solves (never rebuilds). Loads are shed at constant power factor;
+bus shunts are constant loads at 1 pu voltage.
 While the external grid is up the root holds the voltage; in an islanded hour the ``ref`` Param moves the
 voltage reference to a local unit's bus.
 
@@ -24,7 +25,7 @@ import pyomo.environ as pyo
 
 from gplopt.errors import SolverError
 from gplopt.network.opf_check import lp_network, verify_answer
-from gplopt.network.powerflow import OCTAGON
+from gplopt.network.powerflow import OCTAGON, shunt_load_pu
 from gplopt.system import Network, Units
 
 SOLVERS = ("highs", "gurobi")
@@ -81,14 +82,15 @@ def build_shedding_model(net: Network, units: Units, lot_buses: tuple[int, ...])
     for u in range(units.n):
         at_bus[int(units.bus[u])].append(u)
     qop = {j: float(net.q_over_p[j]) for j in range(nb)}
+    sh_p, sh_q = (np.asarray(a, float) for a in shunt_load_pu(net))    # constant: shunts at 1 pu voltage
 
     def p_bal(m: pyo.ConcreteModel, j: int) -> pyo.Expression:
         gen = sum(m.pg[u] for u in at_bus[j]) + sum(m.pgpl[k] for k in range(len(lots)) if lots[k] == j)
-        return m.pf[j] + gen + m.shed[j] == m.load_p[j] + sum(m.pf[c] for c in children[j])
+        return m.pf[j] + gen + m.shed[j] == m.load_p[j] + float(sh_p[j]) + sum(m.pf[c] for c in children[j])
 
     def q_bal(m: pyo.ConcreteModel, j: int) -> pyo.Expression:  # loads shed at constant power factor
         gen = sum(m.qg[u] for u in at_bus[j])
-        return m.qf[j] + gen + qop[j] * m.shed[j] == m.load_q[j] + sum(m.qf[c] for c in children[j])
+        return m.qf[j] + gen + qop[j] * m.shed[j] == m.load_q[j] + float(sh_q[j]) + sum(m.qf[c] for c in children[j])
 
     m.p_balance = pyo.Constraint(m.B, rule=p_bal)
     m.q_balance = pyo.Constraint(m.B, rule=q_bal)

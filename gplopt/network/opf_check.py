@@ -3,9 +3,10 @@
 A solver that says "optimal" on a badly conditioned LP can return a point that breaks the very constraints it
 was given (a branch of 1e20 ohm once gave 5,571 kWh/yr of ENS instead of ~405,000, with no failed hour).
 :func:`verify_answer` recomputes, in numpy and from the hour's data alone, every constraint of
-:func:`gplopt.network.opf.build_shedding_model`: power balance (P and Q) at every bus, the LinDistFlow voltage
-drop of every branch, voltage limits, the branch-rating octagon, and every variable bound. An answer outside
-the tolerances below is not used: the OPF reports the hour as failed (counted with its whole load).
+:func:`gplopt.network.opf.build_shedding_model`: power balance (P and Q, bus shunts included) at every bus,
+the LinDistFlow voltage drop of every branch, voltage limits, the branch-rating octagon, and every variable
+bound. An answer outside the tolerances below is not used: the OPF reports the hour as failed (counted with
+its whole load).
 
 :func:`lp_network` picks the LP's power base: the instance's ``base_mva`` unless it is more than
 :data:`MAX_BASE_RATIO` away from the size of the sources, in which case a power of ten near their total
@@ -19,7 +20,7 @@ import math
 
 import numpy as np
 
-from gplopt.network.powerflow import OCTAGON
+from gplopt.network.powerflow import OCTAGON, shunt_load_pu
 from gplopt.system import Network, Units
 
 TOL_POWER = 1e-6          # pu of the LP base, times max(1, total load in pu): balance and bounds
@@ -36,7 +37,7 @@ def lp_network(net: Network, units: Units) -> Network:
     base = 10.0 ** round(math.log10(total))
     k = base / net.base_kva
     return dataclasses.replace(net, r_pu=net.r_pu * k, x_pu=net.x_pu * k, rating_pu=net.rating_pu / k,
-                               base_kva=base)
+                               shunt_g_pu=net.shunt_g_pu / k, shunt_b_pu=net.shunt_b_pu / k, base_kva=base)
 
 
 def _children_sum(net: Network, flow: np.ndarray) -> np.ndarray:
@@ -62,6 +63,7 @@ def verify_answer(net: Network, unit_bus: np.ndarray, lot_buses: tuple[int, ...]
     pgpl = np.asarray(sol["pgpl"], float).reshape(-1)
     gpl_max = np.asarray(gpl_max, float).reshape(-1)
     pd, qd = hour["pd"], hour["qd"]
+    sh_p, sh_q = shunt_load_pu(net)
     values = np.concatenate([pf, qf, v2, pg, qg, shed, pgpl])
     if not np.isfinite(values).all():
         return "non-finite value in the solution"
@@ -74,8 +76,8 @@ def verify_answer(net: Network, unit_bus: np.ndarray, lot_buses: tuple[int, ...]
     rated = np.flatnonzero(np.isfinite(net.rating_pu))
     s = net.rating_pu[rated] * OCTAGON
     checks = (
-        ("P balance", np.abs(pf + gen_p + shed - pd - _children_sum(net, pf)), tol_p),
-        ("Q balance", np.abs(qf + gen_q + net.q_over_p * shed - qd - _children_sum(net, qf)), tol_p),
+        ("P balance", np.abs(pf + gen_p + shed - pd - sh_p - _children_sum(net, pf)), tol_p),
+        ("Q balance", np.abs(qf + gen_q + net.q_over_p * shed - qd - sh_q - _children_sum(net, qf)), tol_p),
         ("voltage drop", np.abs(v2[kids] - v2[net.parent[kids]]
                                 + 2.0 * (net.r_pu[kids] * pf[kids] + net.x_pu[kids] * qf[kids])), TOL_V2),
         ("lower voltage limit", hour["v2lo"] - v2, TOL_V2),

@@ -55,20 +55,23 @@ class PowerFlowResult:
 
 def run_powerflow(net: Network, p_kw: np.ndarray, q_kvar: np.ndarray, *, tol: float = 1e-9,
                   max_iter: int = 60, v_slack: float | None = None) -> PowerFlowResult:
-    """AC power flow for many hours at once. ``p_kw``/``q_kvar``: (H, B) net load (load minus generation)."""
+    """AC power flow for many hours at once. ``p_kw``/``q_kvar``: (H, B) net load (load minus generation).
+    Bus shunts (``net.shunt_g_pu``, ``shunt_b_pu``) are constant-admittance loads; their consumption counts in
+    the losses, as pandapower counts line charging and transformer no-load losses in its branch losses."""
     p = np.atleast_2d(np.asarray(p_kw, float)) / net.base_kva
     q = np.atleast_2d(np.asarray(q_kvar, float)) / net.base_kva
     h, n = p.shape
     s = p + 1j * q
     t = subtree_matrix(net)
     z = (net.r_pu + 1j * net.x_pu)[None, :]
+    y = (net.shunt_g_pu + 1j * net.shunt_b_pu)[None, :] if net.has_shunts else None
     v0 = complex(net.v_ref if v_slack is None else v_slack)
     v = np.full((h, n), v0, complex)
     converged = np.zeros(h, bool)
     it = 0
     i_br = np.zeros((h, n), complex)
     for it in range(1, max_iter + 1):  # noqa: B007 - iterations of the whole batch, not of hours
-        i_load = np.conj(s / v)
+        i_load = np.conj(s / v) if y is None else np.conj(s / v) + y * v
         i_br = i_load @ t
         i_br[:, net.root] = 0.0
         v_new = v0 - (z * i_br) @ t.T
@@ -82,6 +85,8 @@ def run_powerflow(net: Network, p_kw: np.ndarray, q_kvar: np.ndarray, *, tol: fl
     s_send = v[:, par] * np.conj(i_br)
     s_send[:, net.root] = 0.0
     loss = (np.abs(i_br) ** 2 * z).sum(axis=1)
+    if y is not None:
+        loss = loss + (np.abs(v) ** 2 * np.conj(y)).sum(axis=1)
     slack = s.sum(axis=1) + loss
     kva = net.base_kva
     with np.errstate(invalid="ignore"):
@@ -92,6 +97,12 @@ def run_powerflow(net: Network, p_kw: np.ndarray, q_kvar: np.ndarray, *, tol: fl
 
 
 # ------------------------------------------------------------------------------------------ LinDistFlow
+def shunt_load_pu(net: Network) -> tuple[np.ndarray, np.ndarray]:
+    """(P, Q) the bus shunts consume at 1 pu voltage (pu): the LinDistFlow's constant-power stand-in for
+    constant admittance (the OPF, its answer check and :func:`lindistflow` all use it)."""
+    return net.shunt_g_pu, -net.shunt_b_pu
+
+
 OCTAGON = float(np.cos(np.pi / 8))   # scales |P|, |Q| <= S and |P| + |Q| <= sqrt(2) S to lie inside the circle
 @dataclass(frozen=True)
 class LinDistFlowPoint:
@@ -103,8 +114,12 @@ class LinDistFlowPoint:
 def lindistflow(net: Network, p_net_pu: np.ndarray, q_net_pu: np.ndarray, ref_bus: np.ndarray,
                 t: np.ndarray | None = None) -> LinDistFlowPoint:
     """Lossless linearized flow for many hours: flows from net loads, squared voltages with ``ref_bus``
-    (per hour) held at ``v_ref``. The same equations as the shedding OPF."""
+    (per hour) held at ``v_ref``. The same equations as the shedding OPF; bus shunts are constant loads at
+    1 pu voltage (:func:`shunt_load_pu`)."""
     t = subtree_matrix(net) if t is None else t
+    if net.has_shunts:
+        g, b = shunt_load_pu(net)
+        p_net_pu, q_net_pu = p_net_pu + g[None, :], q_net_pu + b[None, :]
     p_br = p_net_pu @ t
     q_br = q_net_pu @ t
     p_br[:, net.root] = 0.0
