@@ -45,8 +45,9 @@ def model_files(inst: Instance, base_dir: Path | None = None) -> list[dict[str, 
 
 def command_line(argv: list[str] | None = None) -> str:
     args = list(sys.argv if argv is None else argv)
-    if args and Path(args[0]).name in ("__main__.py", "gplopt"):
-        args[0] = "gplopt"
+    first = Path(args[0]) if args else Path()
+    if first.name == "gplopt" or (first.name == "__main__.py" and first.parent.name == "gplopt"):
+        args[0] = "gplopt"   # the console script or python -m gplopt
     return shlex.join(args)
 
 

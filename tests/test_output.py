@@ -75,7 +75,10 @@ def test_design_grid_adapts_to_the_instance(beijing_path: Path) -> None:
 # ------------------------------------------------------------------------------------------ reports
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_report_opens_with_summary_and_ends_with_provenance(result_dirs: dict[str, Path], kind: str,
-                                                                  tmp_path: Path) -> None:
+                                                                  tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # rendered as `gplopt report DIR --out R` would be (in-process, so the command line is set here)
+    monkeypatch.setattr(sys, "argv", ["/usr/bin/gplopt", "report", str(result_dirs[kind]), "--out", str(tmp_path)])
     md_path, html_path = render(result_dirs[kind], tmp_path)
     md, page = md_path.read_text(encoding="utf-8"), html_path.read_text(encoding="utf-8")
     heads = re.findall(r"^## (.+)$", md, flags=re.M)
