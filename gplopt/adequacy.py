@@ -61,6 +61,15 @@ class YearResult:
     v2g_kw: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))  # (H, lots) scheduled V2G
     v2g_kwh_by_lot: np.ndarray = field(default_factory=lambda: np.zeros(0))   # (lots,)
     ens_by_bus_kw: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
+    ens_by_hour_of_day_kwh: np.ndarray = field(default_factory=lambda: np.zeros(0))   # (24,) ENS by clock hour
+    lol_by_hour_of_day: np.ndarray = field(default_factory=lambda: np.zeros(0))       # (24,) LOL hours by hour
+
+
+def by_hour_of_day(hours: np.ndarray, ens_kw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(24,) ENS (kWh) and loss-of-load hours falling in each hour of the day."""
+    hod = np.asarray(hours, int) % 24
+    return (np.bincount(hod, ens_kw, minlength=24)[:24],
+            np.bincount(hod, (ens_kw > 0).astype(float), minlength=24)[:24])
 
 
 @dataclass(frozen=True)

@@ -295,6 +295,9 @@ def unique(jr: JsonlJournal, items: Iterator[tuple[int, Any, Any]]) -> dict[Any,
 
 
 # ------------------------------------------------------------------------------------------ per command
+HOUR_OF_DAY = ("ens_by_hour_of_day_kwh", "lol_by_hour_of_day")
+
+
 class YearJournal(JsonlJournal):
     """Finished sample years of ``assess`` (``evaluate``)."""
 
@@ -311,12 +314,16 @@ class YearJournal(JsonlJournal):
         by_bus = need(self, n, rec, "ens_by_bus_kwh", "nums", n_bus)
         failed = need(self, n, rec, "failed_hours", "ints")
         by_lot = need(self, n, rec, "v2g_kwh_by_lot", "nums") if "v2g_kwh_by_lot" in rec else []
+        ens_hod, lol_hod = (np.asarray(need(self, n, rec, k, "nums", 24) if k in rec else [], float)
+                            for k in HOUR_OF_DAY)
         return YearResult(**vals, ens_by_bus_kwh=np.asarray(by_bus, float), ens_kw=np.zeros(0),
-                          failed_hours=list(failed), v2g_kwh_by_lot=np.asarray(by_lot, float))
+                          failed_hours=list(failed), v2g_kwh_by_lot=np.asarray(by_lot, float),
+                          ens_by_hour_of_day_kwh=ens_hod, lol_by_hour_of_day=lol_hod)
 
     def append(self, r: YearResult) -> None:
         self.write({"kind": "year", **{k: getattr(r, k) for k in SCALARS}, "ens_by_bus_kwh": r.ens_by_bus_kwh,
-                     "failed_hours": r.failed_hours, "v2g_kwh_by_lot": r.v2g_kwh_by_lot})
+                     "failed_hours": r.failed_hours, "v2g_kwh_by_lot": r.v2g_kwh_by_lot,
+                     **{k: getattr(r, k) for k in HOUR_OF_DAY if getattr(r, k).size == 24}})
         self.years[r.year] = r
 
 

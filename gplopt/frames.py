@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gplopt.adequacy import by_hour_of_day
 from gplopt.errors import GploptError
 
 if TYPE_CHECKING:
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from gplopt.reliability import ReliabilityResult
 
 KINDS = ("year", "bus", "hour_of_day")
-WRITTEN = ("year", "bus")          # what assess() keeps; hour_of_day needs the years' hourly ENS
+WRITTEN = ("year", "bus", "hour_of_day")
 YEAR_COLUMNS = ("ens_kwh", "lol_hours", "lol_events", "v2g_kwh", "load_reduction_kwh", "charging_kwh",
                 "peak_shortfall_kw", "opf_solves", "opf_failed")
 
@@ -34,12 +35,16 @@ def reliability_frame(res: ReliabilityResult, kind: str = "year") -> pd.DataFram
         ens = np.zeros(24)
         lol = np.zeros(24)
         for r in res.per_year:
-            if r.ens_kw.size != r.hours.size or (r.ens_kw.size == 0 and r.ens_kwh > 0):
-                raise GploptError("to_frame('hour_of_day'): needs the hourly ENS of each year, which assess() "
-                                  "does not keep (it stays in the worker); use evaluate_year results")
-            hod = np.asarray(r.hours, int) % 24
-            np.add.at(ens, hod, r.ens_kw)
-            np.add.at(lol, hod, (r.ens_kw > 0).astype(float))
+            if r.ens_by_hour_of_day_kwh.size == 24:        # kept by assess() for every year
+                ens += r.ens_by_hour_of_day_kwh
+                lol += r.lol_by_hour_of_day
+            elif r.ens_kw.size == r.hours.size and not (r.ens_kw.size == 0 and r.ens_kwh > 0):
+                e, n_ = by_hour_of_day(r.hours, r.ens_kw)   # a YearResult straight from evaluate_year
+                ens += e
+                lol += n_
+            else:
+                raise GploptError(f"to_frame('hour_of_day'): year {r.year} has no hour-of-day profile (a result "
+                                  "resumed from a journal written before gplopt kept it)")
         n = max(len(res.per_year), 1)
         return pd.DataFrame({"hour": np.arange(24), "ens_kwh_per_year": ens / n, "lol_h_per_year": lol / n})
     raise GploptError(f"to_frame: kind must be one of {', '.join(KINDS)}, got {kind!r}")

@@ -82,11 +82,14 @@ def _run(system: System, seed: int, year0: int, n: int) -> list[YearResult]:
     ev_y = np.bincount(year[lol][starts], minlength=n)
     peak = np.zeros(n)
     np.maximum.at(peak, year, short)
+    hod = year * 24 + h % 24
+    ens_hod = np.bincount(hod, ens, minlength=n * 24).reshape(n, 24)
+    lol_hod = np.bincount(hod, lol.astype(float), minlength=n * 24).reshape(n, 24)
     e, ei, eb, e2 = np.zeros(0), np.zeros(0, int), np.zeros(0, bool), np.zeros((0, 0))   # shared, read-only
     return [YearResult(year=year0 + k, ens_kwh=float(ens_y[k]), lol_hours=int(lol_y[k]), lol_events=int(ev_y[k]),
                        ens_by_bus_kwh=bus_y[k:k + 1], v2g_kwh=0.0, load_reduction_kwh=0.0, deferred_kwh=0.0,
                        charging_kwh=0.0, hours_screened=0, hours_certified=0, opf_solves=0, opf_failed=0,
                        peak_shortfall_kw=float(peak[k]), min_soc_seen=float("nan"), ens_kw=e, failed_hours=[],
                        hours=ei, short_days=ei, normal=eb, gpl_bus_load_kw=e, charging_kw=e, v2g_kw=e,
-                       ens_by_bus_kw=e2)
+                       ens_by_bus_kw=e2, ens_by_hour_of_day_kwh=ens_hod[k], lol_by_hour_of_day=lol_hod[k])
             for k in range(n)]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gplopt import hl1
-from gplopt.adequacy import YearResult, evaluate_year, lot_buses
+from gplopt.adequacy import YearResult, by_hour_of_day, evaluate_year, lot_buses
 from gplopt.errors import InstanceError
 from gplopt.instance import Instance
 from gplopt.metrics import MeanEstimate, stopping_year
@@ -192,7 +192,8 @@ def _run_years(years: list[int]) -> list[YearResult]:
     for y in years:
         hist = sample_year(system, spec.seed, y)
         r = evaluate_year(system, hist, _opf(), v2g=spec.v2g, use_certificate=spec.use_certificate)
-        # hourly detail stays in the worker
+        if r.ens_kw.size == r.hours.size:   # the clock-hour profile travels; hourly detail stays in the worker
+            r.ens_by_hour_of_day_kwh, r.lol_by_hour_of_day = by_hour_of_day(r.hours, r.ens_kw)
         r.ens_kw = r.normal = r.gpl_bus_load_kw = r.hours = r.charging_kw = r.v2g_kw = np.zeros(0)
         r.ens_by_bus_kw = np.zeros((0, 0))
         out.append(r)

@@ -243,6 +243,10 @@ def test_result_frames_and_evaluate_out(tmp_path: Path, rbts_path: Path, run_cli
     assert by_bus["eens_kwh_per_year"].sum() == pytest.approx(res.eens_kwh_per_year.mean)
     with pytest.raises(GploptError, match="kind must be one of"):
         res.to_frame("month")
+    hod = res.to_frame("hour_of_day")              # the copper-plate (event) path keeps the clock-hour profile
+    assert list(hod["hour"]) == list(range(24))
+    assert hod["ens_kwh_per_year"].sum() == pytest.approx(res.eens_kwh_per_year.mean)
+    assert hod["lol_h_per_year"].sum() == pytest.approx(res.lole_h_per_year.mean)
     r = run_cli("evaluate", rbts_path, "--years", "2", "--seed", "5", "--workers", "1", "--json",
                 "--out", tmp_path / "out")
     assert r.returncode == 0, r.stderr
@@ -251,6 +255,19 @@ def test_result_frames_and_evaluate_out(tmp_path: Path, rbts_path: Path, run_cli
     written = pd.read_csv(tmp_path / "out" / "reliability_year.csv")
     np.testing.assert_allclose(written["ens_kwh"], years["ens_kwh"])
     assert (tmp_path / "out" / "reliability_bus.csv").is_file()
+    assert pd.read_csv(tmp_path / "out" / "reliability_hour_of_day.csv")["ens_kwh_per_year"].sum() == \
+        pytest.approx(res.eens_kwh_per_year.mean)
+
+
+def test_hour_of_day_frame_on_a_network_sums_to_eens(beijing_path: Path) -> None:
+    """The network path (OPF, lots) keeps each year's clock-hour profile too: it adds up to EENS and LOLE."""
+    from gplopt.reliability import SequentialMonteCarlo, assess
+
+    res = assess(build_system(load_instance(beijing_path)), SequentialMonteCarlo(years=2, seed=5, workers=1))
+    hod = res.to_frame("hour_of_day")
+    assert hod["ens_kwh_per_year"].sum() == pytest.approx(res.eens_kwh_per_year.mean, rel=1e-9)
+    assert hod["lol_h_per_year"].sum() == pytest.approx(res.lole_h_per_year.mean)
+    assert hod["ens_kwh_per_year"].iloc[2] < hod["ens_kwh_per_year"].max()   # not flat: night is not the peak
 
 
 # ------------------------------------------------------------------------------------------ SimBench (slow)
