@@ -156,13 +156,15 @@ def screen_feeder(inst: Instance, spec: ScreenSpec) -> dict[str, Any]:
     return {**row, "status": "ok", "lot": how, "lot_bus": g.bus, "n_chargers": g.n_chargers,
             "discharge_kw": g.discharge_kw if g.discharge_kw is not None else g.charge_kw,
             "soc_threshold": g.soc_threshold, "price_cny_per_kwh": case.incentive.price_cny_per_kwh,
-            "design": design, "placement_eens_kwh": eens_placement, **{k: _plain(p[k]) for k in keep}}
+            "design": design, "placement_eens_kwh": _plain(eens_placement), **{k: _plain(p[k]) for k in keep}}
 
 
 def _plain(v: Any) -> Any:
+    """Plain JSON values; a non-finite number (e.g. cost per kW when ECC is 0) is None, so rows compare equal
+    and journal lines are strict JSON."""
     if isinstance(v, np.generic):
-        return v.item()
-    return v
+        v = v.item()
+    return None if isinstance(v, float) and not math.isfinite(v) else v
 
 
 def _task(args: tuple[Instance, ScreenSpec]) -> dict[str, Any]:
@@ -182,8 +184,9 @@ class ScreenJournal(JsonlJournal):
         row = need(self, n, rec, "row", "dict")
         need(self, n, row, "status", "str")
         if row["status"] == "ok":
-            for k in ("ecc_kw", "ecc_per_cost", "ecc_per_cost_se", "years"):
-                need(self, n, row, k, "num")
+            need(self, n, row, "years", "int")
+            if row.get("ecc_per_cost") is not None:
+                need(self, n, row, "ecc_per_cost", "num")
         for k, v in row.items():
             if not (v is None or isinstance(v, str | int | float | bool)):
                 raise self.bad(n, f"row.{k}", "a number, string, boolean or null", v)
@@ -239,10 +242,12 @@ def screen(files: list[Path], spec: ScreenSpec, workers: int = 1, scheduler: str
 
 
 def rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Feeders by ECC per cost, highest first (ties by file); failed feeders last, unranked. ``z_next`` is the
+    """Feeders by ECC per cost, highest first (ties by file); failed feeders (and any without an ECC per cost)
+    last, unranked. ``z_next`` is the
     difference to the next ranked feeder in standard errors (independent feeders: s.e. added in quadrature);
     below ``Z_DISTINCT`` the two are statistically indistinguishable."""
-    ok = sorted((r for r in rows if r.get("status") == "ok"), key=lambda r: (-r["ecc_per_cost"], r["file"]))
+    ok = sorted((r for r in rows if r.get("status") == "ok" and r.get("ecc_per_cost") is not None),
+                key=lambda r: (-r["ecc_per_cost"], r["file"]))
     out = []
     for n, r in enumerate(ok):
         nxt = ok[n + 1] if n + 1 < len(ok) else None
@@ -253,7 +258,7 @@ def rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             z = diff / se if se > 0 else (math.inf if diff > 0 else 0.0)
         out.append({"rank": n + 1, **r, "z_next": z,
                     "vs_next": None if z is None else "distinct" if z >= Z_DISTINCT else "indistinguishable"})
-    out += [{"rank": None, **r, "z_next": None, "vs_next": None} for r in rows if r.get("status") != "ok"]
+    out += [{"rank": None, **r, "z_next": None, "vs_next": None} for r in rows if r not in ok]
     return out
 
 
@@ -274,7 +279,9 @@ def write_result(out_dir: Path, res: ScreenResult, insts: list[Instance]) -> Non
 
     df = pd.DataFrame(res.ranking)
     write_text_atomic(out_dir / "ranking.csv", df.to_csv(index=False))
-    body = {**res.to_dict(), "instance": f"{len(insts)} feeders", "notes": [f"Placement rule: {PLACEMENT}."],
+    notes = [f"Placement rule: {PLACEMENT}.", f"Storage costs and units above are those of the first feeder "
+             f"({insts[0].name}); every feeder's lot, ECC and costs are in the ranking."]
+    body = {**res.to_dict(), "instance": f"{len(insts)} feeders", "notes": notes,
             **screen_record(insts, res.spec)}
     write_text_atomic(out_dir / "result.json", json.dumps(json.loads(dumps(body)), indent=1) + "\n")
 
