@@ -203,3 +203,13 @@ def test_sigkill_resume(feeders: list[Path], screened: tuple[Any, Path], tmp_pat
     d = strict_json(out.stdout)
     assert d["resumed"] == done
     assert d["ranking"] == json.loads(json.dumps(screened[0].ranking))
+
+
+@pytest.mark.slow
+def test_budget_runs_a_design_search_per_feeder() -> None:
+    """--budget N: the design loop's recommendation is the lot evaluated and ranked."""
+    res = screen([ROOT / "instances" / "beijing.json"], ScreenSpec(years=YEARS, budget=3), workers=1)
+    r = res.ranking[0]
+    assert r["lot"] == "given+design" and r["status"] == "ok"
+    assert r["design"] == (f"p{r['price_cny_per_kwh']:g}_n{r['n_chargers']}_d{r['discharge_kw']:g}"
+                           f"_s{r['soc_threshold']:g}")
