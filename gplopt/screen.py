@@ -7,7 +7,8 @@ feeders are ranked by ECC per cost. The placement rule (``PLACEMENT``), stated o
 2. a feeder without one gets a default lot (every GPL default; charger count = the median of the instance's
    design grid ``design.n_chargers``) at the bus with the largest expected unserved energy in a short base run
    (``PLACEMENT_YEARS`` sample years without the lot, same seed); ties (e.g. no unserved energy at all) go to the
-   bus with the largest share of the load, then to the smallest bus id;
+   bus with the largest share of the load, then to the smallest bus id (a lot with 0 chargers keeps its other
+   settings);
 3. with ``budget > 0`` the design loop (``gplopt design``) then searches that feeder's design lattice with
    ``budget`` evaluations, and the recommended design is the one evaluated and ranked.
 
@@ -120,7 +121,8 @@ def place_lot(inst: Instance, spec: ScreenSpec) -> tuple[Instance, str, float | 
     bus = int(net.bus_ids[order[0]])
     chargers = grid_values(inst.design.n_chargers, integer=True)
     n = int(chargers[len(chargers) // 2])
-    return with_overrides(inst, {"gpl": {"bus": bus, "n_chargers": n}}), "placed", res.eens_kwh_per_year.mean
+    lot = {"gpl.bus": bus, "gpl.n_chargers": n} if inst.gpl is not None else {"gpl": {"bus": bus, "n_chargers": n}}
+    return with_overrides(inst, lot), "placed", res.eens_kwh_per_year.mean   # a lot without chargers keeps the rest
 
 
 def _design(inst: Instance, spec: ScreenSpec, seed: int) -> tuple[Instance, str]:
