@@ -12,14 +12,14 @@ import typer
 from gplopt.errors import InstanceError
 
 FeedersArg = Annotated[list[Path] | None, typer.Argument(
-    help="Instance files, or directories of them (*.json)", show_default=False)]
+    help="Instance files, or directories of them (*.json)", show_default=False, metavar="FEEDERS")]
 
 
 def screen(
     feeders: FeedersArg = None,
     budget: Annotated[int | None, typer.Option(help="Design evaluations per feeder (default: no search, the lot "
                                                "as placed)")] = None,
-    years: Annotated[int, typer.Option(help="Sample years per feeder (>= 2)")] = 10,
+    years: Annotated[int, typer.Option(help="Sample years per feeder (>= 2: a standard error needs two)")] = 10,
     seed: Annotated[int | None, typer.Option(help="Master seed for every feeder (default: each feeder's own)")]
     = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes (default: the number of cores; results "
