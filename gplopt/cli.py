@@ -499,6 +499,11 @@ def report(
     console.print(f"wrote {md} and {page}")
 
 
+from gplopt.screen_cli import screen  # noqa: E402  (the lead moves this registration into gplopt/cli/)
+
+app.command()(screen)
+
+
 # ------------------------------------------------------------------------------------------ logging
 @app.callback()
 def _logging(

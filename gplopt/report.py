@@ -1,4 +1,4 @@
-"""Reports: render a result directory written by ``sweep``, ``paper`` or ``design`` into ``report.md`` and a
+"""Reports: render a result directory written by ``sweep``, ``paper``, ``design`` or ``screen`` into ``report.md`` and a
 self-contained ``report.html`` (figures embedded as PNG). Reports compute nothing: they read result.json and
 the CSVs beside it, and draw them.
 """
@@ -232,6 +232,10 @@ def build_report(result_dir: str | Path) -> Report:
             _points(rep, res)
         elif kind == "tornado":
             _tornado(rep, res)
+        elif kind == "screen":
+            from gplopt.report_screen import screen_sections
+
+            screen_sections(rep, res)
         else:
             _design(rep, res, d)
         _common(rep, d)

@@ -13,7 +13,7 @@ import pandas as pd
 from gplopt.cli_format import num, pm, row_se
 from gplopt.errors import GploptError
 
-KINDS = ("paper", "sweep", "sweep2", "tornado", "phases", "design")
+KINDS = ("paper", "sweep", "sweep2", "tornado", "phases", "design", "screen")
 REQUIRED: dict[str, dict[str, tuple[str, ...]]] = {
     "paper": {"table4": ("strategy", "eens_kwh_per_year", "eens_se"),
               "table5": ("value", "ecc_kw", "ci_low_kw", "ci_high_kw", "ecc_per_cost"),
@@ -25,6 +25,7 @@ REQUIRED: dict[str, dict[str, tuple[str, ...]]] = {
     "phases": {"points": ("year", "uptake", "phase", "ecc_kw", "ci_low_kw", "ci_high_kw", "ecc_per_cost")},
     "tornado": {"points": ("param", "low", "high", "metric", "base", "at_low", "at_high", "swing")},
     "design": {},
+    "screen": {"ranking": ("rank", "file", "feeder", "status")},
 }
 QUESTIONS = {
     "paper": "How much conventional generating capacity does the parking lot's V2G replace (ECC), and how does "
@@ -33,6 +34,8 @@ QUESTIONS = {
     "sweep2": "How does the parking lot's ECC per cost change with {param} and {param2} together?",
     "tornado": "Which assumptions move the parking lot's capacity value per yuan the most?",
     "phases": "How does the parking lot's capacity value grow as EV uptake follows its S-curve?",
+    "screen": "On which feeders is a parking lot worth the most capacity per yuan (ECC per cost), and which "
+              "differences between feeders are real rather than Monte Carlo noise?",
     "design": "Which parking-lot design (incentive grade, chargers, discharge rating, SoC threshold) gives the "
               "most capacity value per yuan?",
 }
@@ -46,7 +49,7 @@ def read_result(d: Path) -> dict[str, Any]:
     """result.json as a dict whose tables have the columns a report needs, or one clear error."""
     p = d / "result.json"
     if not p.is_file():
-        raise GploptError(f"report {d}: must be a result directory written by sweep, paper or design "
+        raise GploptError(f"report {d}: must be a result directory written by sweep, paper, design or screen "
                           "(result.json), got none")
     try:
         res = json.loads(p.read_bytes().decode("utf-8"))
@@ -88,6 +91,9 @@ def summary(res: dict[str, Any]) -> str:
 
 
 def _years(res: dict[str, Any]) -> str:
+    if res["kind"] == "screen":
+        seed = "each feeder's own seed" if res.get("seed") is None else f"seed {res.get('seed')}"
+        return f" over {res.get('years')} sample years per feeder ({seed})."
     if res["kind"] == "design":
         return (f" (seed {res.get('seed')}; {res.get('years')} sample years per search evaluation, the same at "
                 f"every design; the recommendation confirmed on {res['best'].get('years')} fresh sample years).")
@@ -114,6 +120,10 @@ def _compare_row(r: Any) -> str:
 
 def _answer(res: dict[str, Any]) -> tuple[str, str]:
     kind = res["kind"]
+    if kind == "screen":
+        from gplopt.report_screen import answer
+
+        return answer(res)
     if kind == "design":
         b, c = res["best"], res.get("comparison") or {}
         se = b.get("ecc_se_kw", row_se(b, "", "ci_low", "ci_high"))
@@ -188,7 +198,8 @@ def assumptions(res: dict[str, Any]) -> str:
             rows.append(f"| {lot['bus']} | {num(lot['n_chargers'])} | {num(lot['charge_kw'])} / "
                         f"{num(lot['discharge_kw'])} | {num(lot.get('battery_kwh'))} ({lot['ev_type']}) | "
                         f"{lot['soc_threshold']:.0%} / {lot['v2g_min_soc']:.0%} | {num(a['incentive_cny_per_kwh'])} |")
-        parts.append("\n".join(rows) + "\n")
+        if a.get("lots"):
+            parts.append("\n".join(rows) + "\n")
         s = a.get("storage", {})
         if s:
             parts.append(f"Avoided storage: {num(s['power_cny_per_kw'])} CNY/kW and {num(s['energy_cny_per_kwh'])} "

@@ -45,7 +45,8 @@ class Reached(BaseException):
 
 ENGINES = [("gplopt.reliability", "assess"), ("gplopt.capacity_value", "capacity_value"),
            ("gplopt.studies", "paper_tables"), ("gplopt.studies", "sweep"), ("gplopt.studies", "tornado"),
-           ("gplopt.studies", "phase_study"), ("gplopt.design.loop", "optimize"), ("gplopt.report", "render")]
+           ("gplopt.studies", "phase_study"), ("gplopt.design.loop", "optimize"), ("gplopt.report", "render"),
+           ("gplopt.screen", "screen")]
 
 
 # ------------------------------------------------------------------------------------------ fixtures on disk
