@@ -37,6 +37,20 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def set_shorthand(data: dict[str, Any], value: Any) -> bool:
+    """``--set gpl=VALUE`` on data holding a ``gpls`` list: the whole lot set, as the shorthand reads
+    (``null`` = no lot, an object = one lot with id ``gpl``). False when ``data`` still uses ``gpl`` itself."""
+    if "gpl" in data or not isinstance(data.get("gpls"), list):
+        return False
+    if value is None:
+        data["gpls"] = []
+    elif isinstance(value, dict):
+        data["gpls"] = [{"id": SHORTHAND_ID, **value}]
+    else:
+        raise InstanceError("--set gpl", "an object (one parking lot) or null", value)
+    return True
+
+
 def override_path(data: dict[str, Any], path: str) -> str:
     """``gpl.X`` -> ``gpls[0].X`` when ``data`` holds its lots as a ``gpls`` list of exactly one lot."""
     head, dot, rest = path.strip().partition(".")

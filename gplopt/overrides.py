@@ -111,8 +111,10 @@ def _list_index(items: list[Any], key: str | int, where: str, walked: str) -> in
 def set_path(data: dict[str, Any], path: str, value: Any) -> None:
     """Set ``value`` at ``path`` in raw instance data, merging into schema defaults on the way."""
     from gplopt.instance import Instance
-    from gplopt.migrate import override_path
+    from gplopt.migrate import override_path, set_shorthand
 
+    if path.strip() == "gpl" and set_shorthand(data, value):   # the whole 1.0 shorthand: replace the lot set
+        return
     where = f"--set {path}"
     keys = split_path(override_path(data, path))
     node: Any = data

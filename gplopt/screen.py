@@ -106,13 +106,13 @@ def _mc(inst: Instance, spec: ScreenSpec, years: int) -> Any:
 
 def place_lot(inst: Instance, spec: ScreenSpec) -> tuple[Instance, str, float | None]:
     """The instance with its lot (rule 2 of the module text when it has none): (instance, how, base EENS)."""
-    if inst.gpl is not None and inst.gpl.n_chargers > 0:
+    if any(lot.n_chargers > 0 for lot in inst.gpls):   # the instance's own lots, evaluated jointly
         return inst, "given", None
     from gplopt.design.space import grid_values
     from gplopt.reliability import assess
     from gplopt.system import build_system
 
-    base = inst.model_copy(update={"gpl": None}) if inst.gpl is not None else inst
+    base = inst.model_copy(update={"gpls": []}) if inst.gpls else inst
     system = build_system(base)
     res = assess(system, _mc(inst, spec, min(spec.years, PLACEMENT_YEARS)))
     net = system.network
@@ -121,7 +121,8 @@ def place_lot(inst: Instance, spec: ScreenSpec) -> tuple[Instance, str, float | 
     bus = int(net.bus_ids[order[0]])
     chargers = grid_values(inst.design.n_chargers, integer=True)
     n = int(chargers[len(chargers) // 2])
-    lot = {"gpl.bus": bus, "gpl.n_chargers": n} if inst.gpl is not None else {"gpl": {"bus": bus, "n_chargers": n}}
+    lot: dict[str, Any] = ({"gpl.bus": bus, "gpl.n_chargers": n} if len(inst.gpls) == 1
+                           else {"gpls": [{"id": "gpl", "bus": bus, "n_chargers": n}]})
     return with_overrides(inst, lot), "placed", res.eens_kwh_per_year.mean   # a lot without chargers keeps the rest
 
 

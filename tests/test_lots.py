@@ -244,3 +244,14 @@ def test_evaluate_json_reports_v2g_by_lot(run_cli: Any) -> None:
     by_lot = {k: v["v2g_kwh_per_year"]["mean"] for k, v in d["by_lot"].items()}
     assert list(by_lot) == ["north", "east"] and all(v > 0 for v in by_lot.values())
     assert sum(by_lot.values()) == pytest.approx(d["v2g_kwh_per_year"]["mean"], rel=1e-12)
+
+
+def test_set_the_whole_shorthand_replaces_the_lot_set(beijing_path: Path) -> None:
+    """``--set gpl=null`` (the 1.0 way to remove the lot) and ``--set gpl={...}`` keep working on 1.1 data."""
+    from gplopt.instance import load_instance
+
+    assert load_instance(beijing_path, ["gpl=null"]).gpls == []
+    one = load_instance(beijing_path, ['gpl={"bus": 18, "n_chargers": 40}'])
+    assert [(lot.id, lot.bus, lot.n_chargers) for lot in one.gpls] == [("gpl", 18, 40)]
+    two = ROOT / "instances" / "beijing_two_lots.json"
+    assert load_instance(two, ["gpl=null"]).gpls == []
