@@ -5,6 +5,9 @@ pydantic and then runs every ``check_*`` rule of :mod:`gplopt.checks`. Errors ar
 naming the JSON path, the rule and the offending value.
 """
 
+# size: the schema is one table of blocks (every field with unit, range and description, as PyPSA keeps its
+# component table); splitting blocks across files would scatter it. The gplopt/instance/ package split
+# (schema, load, checks, migrate) is the planned next step of issue 12.
 from __future__ import annotations
 
 import json

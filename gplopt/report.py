@@ -21,8 +21,8 @@ import pandas as pd  # noqa: E402
 from gplopt import provenance as prov  # noqa: E402
 from gplopt import report_figures as figs  # noqa: E402
 from gplopt import report_summary as summ  # noqa: E402
-from gplopt.cli_format import num, pm, row_se  # noqa: E402
 from gplopt.errors import GploptError  # noqa: E402
+from gplopt.formatting import num, pm, row_se  # noqa: E402
 from gplopt.io import write_bytes_atomic, write_text_atomic  # noqa: E402
 
 METHOD = (

@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
-from gplopt.cli_format import row_se  # noqa: E402
+from gplopt.formatting import row_se  # noqa: E402
 
 plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "legend.fontsize": 9,
                      "xtick.labelsize": 10, "ytick.labelsize": 10, "figure.dpi": 100})

@@ -9,7 +9,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from gplopt.cli_format import num, pm
+from gplopt.formatting import num, pm
 from gplopt.report_figures import BAND, THOUSANDS
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from gplopt.cli_format import num, pm, row_se
 from gplopt.errors import GploptError
+from gplopt.formatting import num, pm, row_se
 
 KINDS = ("paper", "sweep", "sweep2", "tornado", "phases", "design", "screen")
 REQUIRED: dict[str, dict[str, tuple[str, ...]]] = {

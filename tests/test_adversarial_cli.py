@@ -24,7 +24,7 @@ import typer
 from cli_harness import assert_one_line_error, run_main, strict_json
 
 from gplopt.cli import app
-from gplopt.cli_options import RANGES, Range
+from gplopt.cli.options import RANGES, Range
 from gplopt.parallel import CONNECT_TIMEOUT_S, HANDSHAKE_TIMEOUT_S
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -306,7 +306,7 @@ def test_powerflow_within_limits_has_no_violations() -> None:
 
 
 def test_interrupt_message_names_what_was_saved(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from gplopt.cli_errors import EXIT_INTERRUPTED, interrupted
+    from gplopt.cli.errors import EXIT_INTERRUPTED, interrupted
 
     group: Any = typer.main.get_command(app)
     journal = tmp_path / "j.jsonl"

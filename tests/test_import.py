@@ -60,6 +60,19 @@ def test_case33bw_json_import_gives_ieee33_powerflow(tmp_path: Path, ieee33_path
     assert abs(a.loss_kw[0] - 202.67) < 0.01                    # the published Baran & Wu losses
 
 
+def test_cli_reimport_over_a_file_needs_force_and_works_with_it(tmp_path: Path, case33bw_net: Any,
+                                                                run_cli: Any) -> None:
+    """``gplopt import``'s --out is a file (not a result directory): refused without --force, replaced with it."""
+    src = tmp_path / "case33bw_pp.json"
+    quiet(pp.to_json, case33bw_net, str(src))
+    out = tmp_path / "c33.json"
+    assert run_cli("import", "pandapower", src, "--out", out, "--json").returncode == 0
+    again = run_cli("import", "pandapower", src, "--out", out, "--json")
+    assert again.returncode == 2 and "--force" in again.stderr and "Traceback" not in again.stderr
+    forced = run_cli("import", "pandapower", src, "--out", out, "--force", "--json")
+    assert forced.returncode == 0, forced.stderr
+
+
 def test_cigre_mv_peak_voltages_agree_with_pandapower(tmp_path: Path) -> None:
     net = quiet(pn.create_cigre_network_mv, with_der="pv_wind")
     summary = import_net(net, tmp_path / "cigre.json")

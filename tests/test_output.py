@@ -16,9 +16,10 @@ import pytest
 import report_fixtures as rf
 
 from gplopt import __version__, load_instance
-from gplopt.cli_format import num, pm, progress, se_from_ci, setup_logging
+from gplopt.cli.format import progress, setup_logging
 from gplopt.design.space import DesignSpace
 from gplopt.errors import GploptError, InstanceError
+from gplopt.formatting import num, pm, se_from_ci
 from gplopt.provenance import fingerprint
 from gplopt.report import render
 
@@ -138,14 +139,14 @@ def test_study_tables_fit_80_columns_without_wrapping(kind: str, capsys: pytest.
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     import pandas as pd
 
-    from gplopt import cli_print
+    from gplopt.cli import studies
 
     monkeypatch.setenv("COLUMNS", "80")
     df = pd.read_csv(RESULTS / kind / "points.csv")
-    cli_print.sweep("beijing", kind, df, 8)
+    studies.print_sweep("beijing", kind, df, 8)
     out = capsys.readouterr().out
     assert max(len(x) for x in out.splitlines()) <= 80 and "± = standard error" in out
-    values = df["year"] if kind == "phases" else df["param"].map(cli_print.short)
+    values = df["year"] if kind == "phases" else df["param"].map(studies.short)
     for v in values:      # one line per row: every row's first cell starts a line holding an estimate
         assert re.search(rf"^ *{re.escape(str(v))} .*(±|\b0\b)", out, flags=re.M), v
 

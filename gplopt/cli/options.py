@@ -126,6 +126,10 @@ def param_label(param: Any) -> str:
     return longs[0] if longs else str(param.opts[0])
 
 
+# commands whose --out is a file, not a result directory
+OUT_IS_FILE = {"schema", "pandapower", "matpower", "simbench"}
+
+
 def install_checks(group: Any) -> None:
     """Attach the rules above to every command's Click parameters (idempotent per built command tree)."""
     for command in getattr(group, "commands", {}).values():
@@ -141,6 +145,6 @@ def install_checks(group: Any) -> None:
             elif param.name == "file":
                 _chain(param, lambda v, lab=label: check_file(lab, v))
             elif param.name == "out":
-                _chain(param, lambda v, d=(command.name != "schema"): check_out(v, d))
+                _chain(param, lambda v, d=(command.name not in OUT_IS_FILE): check_out(v, d))
             elif param.name == "scheduler":
                 _chain(param, check_scheduler)

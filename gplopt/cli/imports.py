@@ -19,7 +19,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable summary 
 
 
 def _finish(imp: Any, out: Path, fmt: str, force: bool, as_json: bool) -> None:
-    from gplopt.cli import console, emit_json
+    from gplopt.cli.common import console, emit_json
     from gplopt.importers.write import grouped, write_imported
 
     summary = write_imported(imp, out, fmt=fmt, force=force)

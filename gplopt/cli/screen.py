@@ -35,7 +35,7 @@ def screen(
 ) -> None:
     """Screen feeders: place a lot on each (its own, or at the bus with the most unserved energy), estimate
     its ECC and ECC per cost with standard errors, and rank the feeders by ECC per cost."""
-    from gplopt.cli_format import progress
+    from gplopt.cli.format import progress
     from gplopt.io import prepare_out_dir
     from gplopt.screen import ScreenSpec, feeder_files, load_feeders, write_result
     from gplopt.screen import screen as run
@@ -66,7 +66,8 @@ def screen(
 
 
 def print_ranking(res: dict[str, Any]) -> None:
-    from gplopt.cli_format import SE, num, pm, show, table
+    from gplopt.cli.format import show, table
+    from gplopt.formatting import SE, num, pm
 
     rows = []
     for r in res["ranking"]:

@@ -42,7 +42,7 @@ def run(app: Any, argv: list[str] | None = None) -> int:
     import typer
     from typer._click import exceptions as cx
 
-    from gplopt.cli_options import install_checks
+    from gplopt.cli.options import install_checks
 
     args = list(sys.argv[1:] if argv is None else argv)
     built = _BUILT.get(id(app))
@@ -110,7 +110,7 @@ def _param_label(exc: Any) -> str:
     param = getattr(exc, "param", None)
     if param is None:
         return str(exc.param_hint or "option")
-    from gplopt.cli_options import param_label
+    from gplopt.cli.options import param_label
 
     return param_label(param)
 

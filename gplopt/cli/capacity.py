@@ -1,0 +1,94 @@
+"""``gplopt ecc``: capacity value (ECC, EFC or ELCC) of the parking lot or of a unit, with its economics."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from gplopt.cli.common import (
+    FileArg,
+    JsonOpt,
+    SchedulerOpt,
+    SeedOpt,
+    SetOpt,
+    SolverOpt,
+    WorkersOpt,
+    emit_json,
+    load,
+    n_workers,
+    progress,
+)
+from gplopt.cli.format import show, table
+from gplopt.formatting import SE, num, pm
+
+
+def ecc(
+    file: FileArg,
+    metric: Annotated[str, typer.Option(help="ecc | efc | elcc")] = "ecc",
+    resource: Annotated[str, typer.Option(help="A lot id, 'gpls' (all lots jointly, with per-lot values), or a "
+                                          "unit id; 'gpl' = all lots")] = "gpl",
+    years: Annotated[int | None, typer.Option(help="Exactly N sample years (default: stopping rule)")] = None,
+    seed: SeedOpt = None,
+    cov: Annotated[float | None, typer.Option(help="Target stderr/mean of the base EENS")] = None,
+    tolerance: Annotated[float | None, typer.Option(help="Bisection |dEENS|/EENS (default: instance)")] = None,
+    solver: SolverOpt = "highs",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    sets: SetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Capacity value of the GPL (or a unit): ECC, EFC or ELCC on common random numbers, with economics."""
+    from gplopt.capacity_value import CapacityValueSpec, capacity_value
+    from gplopt.economics import economics
+    from gplopt.reliability import SequentialMonteCarlo
+
+    inst, system = load(file, sets)
+    mc = SequentialMonteCarlo.from_instance(inst, years=years, seed=seed, target_cov=cov, solver=solver,
+                                            workers=n_workers(workers), scheduler=scheduler)
+    spec = CapacityValueSpec.from_system(system, metric=metric, resource=resource, tolerance=tolerance)
+    with progress(metric, not as_json) as bar:
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            if bar is not None:
+                bar.update(done, total, stage)
+
+        cv = capacity_value(system, mc, spec, progress=on_progress)
+        by_lot = None
+        if resource == "gpls" and spec.metric != "elcc":
+            from gplopt.resources import per_lot_values
+
+            by_lot = per_lot_values(system, mc, spec, cv, on_progress)
+    eco = economics(system, cv)
+    if as_json:
+        d = cv.to_dict()
+        if by_lot is not None:
+            d["by_lot"] = by_lot
+        emit_json({"instance": inst.name, f"{cv.metric}_kw": cv.value_kw, "ecc_kw": cv.value_kw,
+                   "ci_low_kw": cv.ci_low_kw, "ci_high_kw": cv.ci_high_kw,
+                   "eens_base_kwh_per_year": d["eens_base_kwh_per_year"],
+                   "eens_with_kwh_per_year": d["eens_with_kwh_per_year"], "probes": d["probes"],
+                   "capacity_value": d, "economics": eco.to_dict()})
+        return
+    print_capacity_value(inst.name, cv, eco)
+
+
+def print_capacity_value(name: str, cv: Any, eco: Any) -> None:
+    import numpy as np
+
+    se = float(np.std(cv.boot_values, ddof=1)) if cv.boot_values.size > 1 else float("nan")
+    m = cv.metric.upper()
+    rows = [[m, pm(cv.value_kw, se), "kW"],
+            ["EENS without", pm(cv.eens_base.mean, cv.eens_base.stderr), "kWh/yr"],
+            ["EENS with", pm(cv.eens_with.mean, cv.eens_with.stderr), "kWh/yr"],
+            ["V2G energy", pm(cv.v2g_kwh_per_year.mean, cv.v2g_kwh_per_year.stderr), "kWh/yr"],
+            ["avoided storage S_PE+S_m", num(eco.storage_capex_annual_cny + eco.storage_om_annual_cny), "CNY/yr"],
+            ["V2G payments E_V2G", pm(eco.v2g_payments_cny, eco.v2g_payments_stderr_cny), "CNY/yr"],
+            ["charger cost", num(eco.charger_cost_cny), "CNY/yr"],
+            ["net benefit E_G", pm(eco.net_benefit_cny, eco.net_benefit_sd), "CNY/yr"],
+            [f"{m} per cost", pm(eco.ecc_per_cost, eco.ecc_per_cost_sd), "kW per MCNY/yr"],
+            ["cost per kW: GPL", num(eco.cost_per_kw_cny), "CNY/kW/yr"],
+            ["cost per kW: storage", num(eco.storage_cost_per_kw_cny), "CNY/kW/yr"]]
+    probes = ", ".join(f"{num(p.capacity_kw)} kW ({p.rel_gap:+.1%})" for p in cv.probes)
+    cap = f"{cv.years} sample years; probes {probes}" + (f"\n{cv.note}" if cv.note else "")
+    show(table(f"{name}: {m} of {cv.resource} ({SE})", ["", "value ± s.e.", "unit"], rows, caption=cap))

@@ -1,0 +1,109 @@
+"""``gplopt validate``, ``gplopt schema`` and ``gplopt powerflow``: look at an instance before running it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from gplopt.cli.common import FileArg, JsonOpt, SetOpt, console, emit_json, load
+from gplopt.cli.format import show, table
+from gplopt.errors import InstanceError
+from gplopt.formatting import num
+
+
+def validate(file: FileArg, sets: SetOpt = None, as_json: JsonOpt = False) -> None:
+    """Validate an instance and print a summary (buses, units, GPL, peak, annual energy)."""
+    inst, system = load(file, sets)
+    from gplopt.report_text import instance_summary
+
+    summary = instance_summary(inst, system)
+    if as_json:
+        emit_json(summary)
+        return
+    print_summary(summary)
+
+
+def schema(out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout")] = None
+           ) -> None:
+    """Print the instance JSON Schema."""
+    from gplopt.instance import json_schema
+    from gplopt.io import write_text_atomic
+
+    text = json.dumps(json_schema(), indent=1) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        write_text_atomic(out, text)
+
+
+def powerflow(
+    file: FileArg,
+    hour: Annotated[str, typer.Option(help="Hour index (0-based) or 'peak'")] = "peak",
+    no_gpl: Annotated[bool, typer.Option("--no-gpl-charging", help="Leave GPL charging out")] = False,
+    sets: SetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """AC power flow of one hour with all units up (conventional at rating, wind calm, grid as slack)."""
+    from gplopt.network.snapshot import peak_hour
+    from gplopt.network.summary import powerflow_summary
+
+    inst, system = load(file, sets)
+    if hour == "peak":
+        h = peak_hour(system)
+    else:
+        try:
+            h = int(hour)
+        except ValueError:
+            raise InstanceError("--hour", "an integer or 'peak'", hour) from None
+        if not 0 <= h < system.hours:
+            raise InstanceError("--hour", f"in [0, {system.hours - 1}]", h)
+    out = powerflow_summary(system, h, gpl_charging=not no_gpl)
+    if as_json:
+        emit_json(out)
+        return
+    print_powerflow(inst.name, out)
+
+
+# ------------------------------------------------------------------------------------------ printing
+def print_summary(summary: dict[str, Any]) -> None:
+    s = summary
+    rows = [["buses / branches", f"{s['buses']} / {s['branches']}" + (" (copper plate)" if s["copper_plate"]
+                                                                      else "")],
+            ["hours", num(s["hours"])], ["peak load", f"{num(s['peak_kw'])} kW"],
+            ["annual energy", f"{num(s['annual_energy_mwh'])} MWh"], ["load factor", num(s["load_factor"], 3)],
+            ["installed units", f"{num(s['installed_kw'])} kW"]]
+    show(table(f"{s['name']}: valid (schema {s['schema_version']})", ["", ""], rows, header=False))
+    show(table("units", ["id", "type", "bus", "kW", "MTTF h", "MTTR h"],
+               [[u["id"], u["type"], str(u["bus"]), num(u["capacity_kw"]), num(u["mttf_h"]), num(u["mttr_h"])]
+                for u in s["units"]]))
+    g = s["gpl"]
+    if g is not None:
+        show(table("parking lot (GPL)", ["", ""], [
+            ["bus", str(g["bus"])], ["chargers", num(g["n_chargers"])],
+            ["charge / discharge", f"{num(g['charge_kw'])} / {num(g['discharge_kw'])} kW per charger"],
+            ["battery", f"{num(g['battery_kwh'])} kWh per PEV"],
+            ["SoC threshold / V2G floor", f"{g['soc_threshold']:.0%} / {g['v2g_min_soc']:.0%}"],
+            ["participation V2G / load red.", f"{g['participation_v2g']:.0%} / "
+                                              f"{g['participation_load_reduction']:.0%}"],
+            ["incentive", f"{num(g['incentive_cny_per_kwh'])} CNY/kWh"],
+            ["charger cost", f"{num(g['charger_cost_cny_per_year'])} CNY/yr per charger"]], header=False))
+
+
+def print_powerflow(name: str, out: dict[str, Any]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from gplopt.network.limits import describe
+
+    t = Table(title=f"{name}: AC power flow, hour {out['hour']}", show_header=False)
+    for k in ("system_load_kw", "gpl_charging_kw", "loss_kw", "loss_kvar", "vmin_pu", "vmin_bus", "vmax_pu",
+              "substation_mva", "max_branch_loading", "within_limits"):
+        v = out[k]
+        t.add_row(k, f"{v:.4f}" if isinstance(v, float) else str(v))
+    for v in out["violations"]:
+        t.add_row("violation", escape(describe(v)))
+    console.print(t)
