@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gplopt.cli.common import FileArg, JsonOpt, SetOpt, console, emit_json, load
+from gplopt.cli.common import FileArg, JsonOpt, SetOpt, emit_json, load
 from gplopt.cli.format import show, table
 from gplopt.errors import InstanceError
 from gplopt.formatting import num
@@ -95,15 +95,21 @@ def print_summary(summary: dict[str, Any]) -> None:
 
 def print_powerflow(name: str, out: dict[str, Any]) -> None:
     from rich.markup import escape
-    from rich.table import Table
 
     from gplopt.network.limits import describe
 
-    t = Table(title=f"{name}: AC power flow, hour {out['hour']}", show_header=False)
-    for k in ("system_load_kw", "gpl_charging_kw", "loss_kw", "loss_kvar", "vmin_pu", "vmin_bus", "vmax_pu",
-              "substation_mva", "max_branch_loading", "within_limits"):
-        v = out[k]
-        t.add_row(k, f"{v:.4f}" if isinstance(v, float) else str(v))
-    for v in out["violations"]:
-        t.add_row("violation", escape(describe(v)))
-    console.print(t)
+    rows = [
+        ["system load", f"{num(out['system_load_kw'], 0)} kW"],
+        ["GPL charging", f"{num(out['gpl_charging_kw'], 0)} kW"],
+        ["losses", f"{num(out['loss_kw'], 1)} kW, {num(out['loss_kvar'], 1)} kvar"],
+        ["lowest voltage", f"{out['vmin_pu']:.4f} pu at bus {out['vmin_bus']}"],
+        ["highest voltage", f"{out['vmax_pu']:.4f} pu"],
+        ["through the substation",
+         "–" if out["substation_mva"] is None else f"{num(1000 * out['substation_mva'], 0)} kVA"],
+        ["most loaded branch", "no rated branch" if out["max_branch_loading"] is None
+         else f"{100 * out['max_branch_loading']:.1f} % of its rating"],
+        ["within every limit", "yes" if out["within_limits"] else "no"],
+    ]
+    rows += [["violated", escape(describe(v))] for v in out["violations"]]
+    show(table(f"{name}: AC power flow, hour {out['hour']} (all units up, wind calm)", ["", ""], rows,
+               header=False))
