@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_harness import assert_one_line_error, run_main, strict_json
 
 from gplopt.capacity_value import CapacityValueSpec, capacity_value
 from gplopt.instance import load_instance, with_overrides
 from gplopt.reliability import SequentialMonteCarlo, assess
 from gplopt.screen import PLACEMENT_YEARS, Z_DISTINCT, ScreenSpec, feeder_files, screen, write_result
 from gplopt.system import build_system
-from tests.cli_harness import assert_one_line_error, run_main, strict_json
 
 ROOT = Path(__file__).resolve().parent.parent
 YEARS = 2
