@@ -91,7 +91,8 @@ def _paired_cell(r: pd.Series) -> str:
     return f"{pm(r['d_ecc_kw'], r['d_ecc_se_kw'])} [{num(r['d_ecc_ci_low_kw'])}, {num(r['d_ecc_ci_high_kw'])}]"
 
 
-POINT_COLS = {"ecc": "ECC (kW)", "d_ecc": "ECC - previous point, paired (kW, 90 % CI)", "per_cost": "ECC per cost (kW per MCNY/yr)", "benefit": "net benefit (CNY/yr)",
+POINT_COLS = {"ecc": "ECC (kW)", "d_ecc": "ECC - previous point, paired (kW, 90 % CI)",
+              "per_cost": "ECC per cost (kW per MCNY/yr)", "benefit": "net benefit (CNY/yr)",
               "cost_per_kw_cny": "GPL cost (CNY/kW/yr)"}
 SE_NOTE = ("\nAll estimates: value ± standard error. Paired differences: ECC minus the previous row's, on the "
            "same sample years (common random numbers), with the paired bootstrap's s.e. and 90 % CI.\n")

@@ -27,15 +27,22 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET_KWH = 259_800.0
 
 
-def eens_at(peak_kw: float, years: int, seed: int) -> tuple[float, float]:
+def _eens_at(peak_kw: float, years: int, seed: int, workers: int = 1) -> tuple[float, float]:
+    """EENS of the case without a lot at annual peak ``peak_kw`` (the numbers never depend on ``workers``)."""
     inst = load_instance(ROOT / "instances" / "beijing.json", ["gpl=null", f"load.peak_kw={peak_kw:.3f}"])
-    res = assess(build_system(inst, base_dir=ROOT / "instances"), SequentialMonteCarlo(seed=seed, years=years))
+    res = assess(build_system(inst, base_dir=ROOT / "instances"),
+                 SequentialMonteCarlo(seed=seed, years=years, workers=workers))
     return res.eens_kwh_per_year.mean, res.eens_kwh_per_year.stderr
 
 
-def calibrate(years: int, seed: int, lo: float = 9000.0, hi: float = 13000.0, rtol: float = 0.005) -> dict[str, float]:
-    f_lo, _ = eens_at(lo, years, seed)
-    f_hi, _ = eens_at(hi, years, seed)
+def calibrate(years: int, seed: int, lo: float = 9000.0, hi: float = 13000.0, rtol: float = 0.005,
+              workers: int = 1) -> dict[str, float]:
+    def eens_at(peak_kw: float) -> tuple[float, float]:
+        return _eens_at(peak_kw, years, seed, workers)
+
+    f_lo, _ = eens_at(lo)
+    f_hi, _ = eens_at(hi)
+    print(f"bracket: EENS({lo:.0f} kW) = {f_lo / 1000:.2f}, EENS({hi:.0f} kW) = {f_hi / 1000:.2f} MWh/yr")
     g = math.log(TARGET_KWH)
     a, fa, b, fb = lo, math.log(f_lo) - g, hi, math.log(f_hi) - g
     if fa > 0 or fb < 0:
@@ -44,7 +51,7 @@ def calibrate(years: int, seed: int, lo: float = 9000.0, hi: float = 13000.0, rt
     x, fx, se = b, fb, 0.0
     for _ in range(30):
         x = (a * fb - b * fa) / (fb - fa)
-        e, se = eens_at(x, years, seed)
+        e, se = eens_at(x)
         fx = math.log(e) - g
         print(f"peak {x:9.1f} kW -> EENS {e / 1000:8.2f} +/- {se / 1000:.2f} MWh/yr")
         if abs(math.exp(fx) - 1.0) <= rtol:
@@ -61,7 +68,7 @@ def calibrate(years: int, seed: int, lo: float = 9000.0, hi: float = 13000.0, rt
             side = -1
     # local slope for the root's Monte Carlo error
     dx = 0.01 * x
-    e_up, _ = eens_at(x + dx, years, seed)
+    e_up, _ = eens_at(x + dx)
     slope = (e_up - math.exp(fx + g)) / dx
     return {"peak_kw": x, "eens_kwh": math.exp(fx + g), "eens_stderr_kwh": se, "slope_kwh_per_kw": slope,
             "peak_stderr_kw": se / slope if slope > 0 else float("nan"), "years": years, "seed": seed}
@@ -71,8 +78,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--years", type=int, default=200)
     ap.add_argument("--seed", type=int, default=2021)
+    ap.add_argument("--lo", type=float, default=9000.0, help="bracket: a peak (kW) with EENS below the target")
+    ap.add_argument("--hi", type=float, default=13000.0, help="bracket: a peak (kW) with EENS above the target")
+    ap.add_argument("--workers", type=int, default=1, help="worker processes (the numbers never depend on it)")
     args = ap.parse_args()
-    r = calibrate(args.years, args.seed)
+    r = calibrate(args.years, args.seed, args.lo, args.hi, workers=args.workers)
     print(", ".join(f"{k}={v:.6g}" for k, v in r.items()))
 
 
