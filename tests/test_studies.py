@@ -32,7 +32,7 @@ def test_sweep_then_report_writes_markdown_and_self_contained_html(run_cli: Any,
     # the paired difference to the previous point: none for the first, ECC(5) - ECC(2) with its paired CI
     assert pts[0]["d_ecc_kw"] is None or pts[0]["d_ecc_kw"] != pts[0]["d_ecc_kw"]
     assert pts[1]["d_ecc_kw"] == pytest.approx(pts[1]["ecc_kw"] - pts[0]["ecc_kw"], rel=1e-12)
-    assert 0 < pts[1]["d_ecc_se_kw"] and pts[1]["d_ecc_ci_low_kw"] < pts[1]["d_ecc_ci_high_kw"]
+    assert pts[1]["d_ecc_se_kw"] > 0 and pts[1]["d_ecc_ci_low_kw"] < pts[1]["d_ecc_ci_high_kw"]
     assert not any(k.startswith("_") for k in pts[0])                # bootstrap replicates are not written
     for x in pts:
         assert x["ci_low_kw"] <= x["ci_high_kw"] and "ecc_per_cost" in x and "net_benefit_cny" in x
