@@ -164,7 +164,10 @@ def _init_worker(system: System, spec: SequentialMonteCarlo) -> None:
 
 def _run_years_task(system: System, spec: SequentialMonteCarlo, years: list[int]) -> list[YearResult]:
     """A self-contained task (for executors without initializers, e.g. Dask): sets up the worker once."""
-    key = (system.name, spec, hash(system.load_kw.tobytes()), system.units.ids)
+    from gplopt.checkpoint import system_sha
+
+    # every array and scalar of the System: two variants (another grade, another lot) never share a worker setup
+    key = (system_sha(system), spec)
     if _WORKER.get("task_key") != key:
         _init_worker(system, spec)
         _WORKER["task_key"] = key

@@ -77,12 +77,25 @@ def _with_se(df: pd.DataFrame) -> pd.DataFrame:
     for name, col, se in (("eens_with", "eens_with_kwh", "eens_with_se"), ("v2g", "v2g_kwh", "v2g_se")):
         if {col, se} <= set(df.columns):
             out[name] = [pm(r[col], r[se]) for _, r in df.iterrows()]
+    if {"d_ecc_kw", "d_ecc_se_kw", "d_ecc_ci_low_kw", "d_ecc_ci_high_kw"} <= set(df.columns):
+        out["d_ecc"] = [_paired_cell(r) for _, r in df.iterrows()]
     return out
 
 
-POINT_COLS = {"ecc": "ECC (kW)", "per_cost": "ECC per cost (kW per MCNY/yr)", "benefit": "net benefit (CNY/yr)",
+def _paired_cell(r: pd.Series) -> str:
+    """The paired difference to the previous point: value ± s.e. [90 % CI] (gplopt/paired.py)."""
+    if pd.isna(r["d_ecc_kw"]):
+        return "–"
+    if pd.isna(r["d_ecc_se_kw"]):
+        return num(r["d_ecc_kw"])
+    return f"{pm(r['d_ecc_kw'], r['d_ecc_se_kw'])} [{num(r['d_ecc_ci_low_kw'])}, {num(r['d_ecc_ci_high_kw'])}]"
+
+
+POINT_COLS = {"ecc": "ECC (kW)", "d_ecc": "ECC - previous point, paired (kW, 90 % CI)",
+              "per_cost": "ECC per cost (kW per MCNY/yr)", "benefit": "net benefit (CNY/yr)",
               "cost_per_kw_cny": "GPL cost (CNY/kW/yr)"}
-SE_NOTE = "\nAll estimates: value ± standard error.\n"
+SE_NOTE = ("\nAll estimates: value ± standard error. Paired differences: ECC minus the previous row's, on the "
+           "same sample years (common random numbers), with the paired bootstrap's s.e. and 90 % CI.\n")
 
 
 def _paper(rep: Report, res: dict[str, Any]) -> None:

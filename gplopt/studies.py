@@ -19,6 +19,7 @@ from gplopt.capacity_value import CapacityValueSpec, capacity_value
 from gplopt.economics import economics, ledger
 from gplopt.instance import Instance, with_overrides
 from gplopt.io import write_text_atomic
+from gplopt.paired import BOOT, add_paired_columns, pop_boots
 from gplopt.parallel import make_executor
 from gplopt.reliability import SequentialMonteCarlo, assess
 from gplopt.system import build_system
@@ -67,7 +68,7 @@ def study_point(inst: Instance, overrides: dict[str, Any], mc: SequentialMonteCa
         "ecc_per_cost": eco.ecc_per_cost, "ecc_per_cost_ci_low": eco.ecc_per_cost_ci[0],
         "ecc_per_cost_ci_high": eco.ecc_per_cost_ci[1], "cost_per_kw_cny": eco.cost_per_kw_cny,
         "storage_cost_per_kw_cny": eco.storage_cost_per_kw_cny, "years": cv.years,
-        "converged": cv.converged, "note": cv.note,
+        "converged": cv.converged, "note": cv.note, BOOT: cv.boot_values.tolist(),
         **{f"utility_{k}": v for k, v in led.utility.items()},
         **{f"operator_{k}": v for k, v in led.operator.items()},
         **{f"owners_{k}": v for k, v in led.owners.items()},
@@ -117,10 +118,11 @@ def paper_tables(inst: Instance, mc: SequentialMonteCarlo, workers: int = 1,
         progress(1, total)
     rows = run_points(inst, [{**BASE, **p.overrides} for p in pts], mc, workers,
                       (lambda k, n: progress(k + 1, total)) if progress else None, journal)
+    boots = pop_boots(rows)
     for p, row in zip(pts, rows, strict=True):
         row.update({"table": p.table, "param": p.param, "value": p.value,
                     "paper_ecc_kw": PAPER.get(p.table, {}).get(p.value) if p.table != "fig6" else None})
-    points = pd.DataFrame(rows)
+    points = add_paired_columns(pd.DataFrame(rows), boots, [p.table for p in pts])
     lead = ["table", "param", "value"]
     points = points[lead + [c for c in points.columns if c not in lead]]
     b = points[(points["table"] == "table5") & (points["value"] == 3.5)].iloc[0]
@@ -191,7 +193,8 @@ def sweep(inst: Instance, param: str, values: list[Any], mc: SequentialMonteCarl
     else:
         cases = [{param: a} for a in values]
     rows = run_points(inst, cases, mc, workers, progress, journal)
-    df = pd.DataFrame(rows)
+    boots = pop_boots(rows)   # paired differences along ``param`` (within each value of ``param2``)
+    df = add_paired_columns(pd.DataFrame(rows), boots, [c.get(param2) if param2 else None for c in cases])
     df.insert(0, "param", param)
     df.insert(1, "value", [c[param] for c in cases])
     if param2 is not None and values2:
@@ -219,6 +222,7 @@ def tornado(inst: Instance, mc: SequentialMonteCarlo, workers: int = 1,
     for path, lo, hi in params:
         cases += [{path: lo}, {path: hi}]
     rows = run_points(inst, cases, mc, workers, progress, journal)
+    pop_boots(rows)
     base = rows[0]
     out = []
     for k, (path, lo, hi) in enumerate(params):
@@ -285,6 +289,7 @@ def phase_study(inst: Instance, scenario: PhaseScenario, mc: SequentialMonteCarl
                 ) -> pd.DataFrame:
     cases = scenario.cases()
     rows = run_points(inst, [c[3] for c in cases], mc, workers, progress, journal)
+    pop_boots(rows)
     df = pd.DataFrame(rows)
     df.insert(0, "year", [c[0] for c in cases])
     df.insert(1, "uptake", [c[1] for c in cases])

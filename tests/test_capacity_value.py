@@ -28,6 +28,7 @@ from gplopt.economics import economics
 from gplopt.instance import Instance, instance_from_data, load_instance, with_overrides
 from gplopt.metrics import MeanEstimate
 from gplopt.network.opf import SheddingOPF
+from gplopt.paired import paired_difference
 from gplopt.reliability import SequentialMonteCarlo, assess
 from gplopt.sampling import UNIT, sample_year, unit_key, unit_up
 from gplopt.system import System, build_system
@@ -97,7 +98,8 @@ def test_ecc_of_unit_identical_to_reference_is_its_capacity() -> None:
     # fixed; at 150 years the 90 % CI is about +-2 % of C); independently, the estimate is within 3 % of C.
     assert cv.ci_low_kw <= c <= cv.ci_high_kw
     assert abs(cv.value_kw - c) <= 0.03 * c
-    assert cv.ci_low_kw <= cv.value_kw <= cv.ci_high_kw
+    # the interval has the width its sampling error implies: neither degenerate nor uninformative
+    assert 0.002 * c < cv.ci_high_kw - cv.ci_low_kw <= 0.10 * c
 
 
 def test_resource_that_never_helps_has_zero_capacity_value() -> None:
@@ -179,20 +181,25 @@ def test_ecc_trends_on_common_random_numbers(beijing_path: Path, key: str, low: 
     """ECC rises with the discharge rating, with the energy each PEV may give (a lower V2G floor) and with
     the incentive grade (paper Tables 4-6). The SoC-threshold trend has its own test below.
     Same seed and years for both ends (common random numbers), 4 sample years each. Asserted:
-    value(low) < value(high); each value lies in its own bootstrap CI; both values are positive and below
-    the bisection's upper end."""
+    value(low) < value(high) with the paired difference's 90 % CI (bootstrap over the same resampled years at
+    both ends, gplopt/paired.py) above zero; both values are positive and below the bisection's upper end."""
     inst = load_instance(beijing_path)
     a, b = ecc_of(inst, {key: low}, 4), ecc_of(inst, {key: high}, 4)
     for cv in (a, b):
         assert cv.converged, cv.note
         assert 0 < cv.value_kw < inst.ecc_reference.capacity_max_kw
-        assert cv.ci_low_kw <= cv.value_kw <= cv.ci_high_kw
-    assert a.value_kw < b.value_kw, (key, a.value_kw, b.value_kw)
+    d = paired_difference(b.value_kw, a.value_kw, b.boot_values, a.boot_values)
+    assert d["d_ecc_kw"] > 0 and d["d_ecc_ci_low_kw"] > 0, (key, d)
 
 
 @pytest.mark.slow
-def test_ecc_falls_with_soc_threshold_on_beijing(beijing_path: Path) -> None:
-    """A finding, not the paper's Table 6: on Beijing's literal data ECC *falls* as the SoC threshold rises
+def test_characterization_ecc_falls_with_soc_threshold_on_beijing(beijing_path: Path) -> None:
+    """A characterization test, not a truth: it records what the current model gives, so that a change of
+    model that reverses it is noticed; it does not claim the direction is right. Nothing in the model forces
+    the sign (unlike the incentive grade, tests/test_trends.py): the trend claims of docs/validation.md rest
+    on paired differences at >= 30 years, not on this test.
+
+    Not the paper's Table 6: on Beijing's literal data ECC *falls* as the SoC threshold rises
     from 80 % to 90 %. Eq. 4-8 lets a PEV discharge only once it has reached the threshold; a lower one is
     reached sooner after the morning arrivals, when the feeder is short, and that outweighs the smaller
     energy window (threshold - v2g_min_soc). The V2G energy delivered is larger at 80 % for that reason.

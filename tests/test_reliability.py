@@ -559,3 +559,14 @@ def test_cli_unavailable_solver_exits_2(run_cli: Any) -> None:
         assert proc.returncode in (0, 2) and "Traceback" not in proc.stderr
     proc = run_cli("evaluate", "instances/beijing.json", "--years", "1", "--solver", "cplex")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "highs" in proc.stderr
+
+
+def test_back_to_back_assessments_of_variants_never_share_a_worker_setup(beijing_path: Path) -> None:
+    """Two systems that differ only in a lot parameter (here the incentive grade), assessed one after the other
+    in one process, each get their own answer (the worker cache once keyed on name, load and unit ids only)."""
+    from gplopt.instance import load_instance
+    from gplopt.system import build_system
+
+    low, high = (assess(build_system(load_instance(beijing_path, [f"incentive.price_cny_per_kwh={p}"])),
+                        SequentialMonteCarlo(years=2, seed=3, workers=1)) for p in (1.0, 2.0))
+    assert high.v2g_kwh_per_year.mean > low.v2g_kwh_per_year.mean    # a superset of participants

@@ -29,6 +29,11 @@ def test_sweep_then_report_writes_markdown_and_self_contained_html(run_cli: Any,
     pts = out["points"]
     assert [x["value"] for x in pts] == [2, 5]
     assert pts[0]["ecc_kw"] < pts[1]["ecc_kw"]                      # common random numbers: a clean pair
+    # the paired difference to the previous point: none for the first, ECC(5) - ECC(2) with its paired CI
+    assert pts[0]["d_ecc_kw"] is None or pts[0]["d_ecc_kw"] != pts[0]["d_ecc_kw"]
+    assert pts[1]["d_ecc_kw"] == pytest.approx(pts[1]["ecc_kw"] - pts[0]["ecc_kw"], rel=1e-12)
+    assert pts[1]["d_ecc_se_kw"] > 0 and pts[1]["d_ecc_ci_low_kw"] < pts[1]["d_ecc_ci_high_kw"]
+    assert not any(k.startswith("_") for k in pts[0])                # bootstrap replicates are not written
     for x in pts:
         assert x["ci_low_kw"] <= x["ci_high_kw"] and "ecc_per_cost" in x and "net_benefit_cny" in x
     assert {"points.csv", "per_year.csv", "worst_day.csv", "result.json"} <= {f.name for f in d.iterdir()}
@@ -37,6 +42,7 @@ def test_sweep_then_report_writes_markdown_and_self_contained_html(run_cli: Any,
     md = (r / "report.md").read_text()
     page = (r / "report.html").read_text()
     assert "![" in md and "Key assumptions" in md and "Validation status" in md
+    assert "previous point, paired" in md
     assert page.count("data:image/png;base64,") >= 4                # figures embedded, no external files
     assert "<table>" in page and "src=\"http" not in page
     # reports never overwrite without --force
