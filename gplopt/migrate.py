@@ -57,6 +57,8 @@ def override_path(data: dict[str, Any], path: str) -> str:
     if head != "gpl" or "gpl" in data or not isinstance(data.get("gpls"), list):
         return path
     lots = data["gpls"]
+    if not lots:   # no lot yet (``gpl: null``): ``gpl.X`` places one with id ``gpl``, as it did on 1.0 data
+        lots.append({"id": SHORTHAND_ID})
     if len(lots) != 1:
         raise InstanceError(f"--set {path.strip()}", "'gpls.<id>.X' on an instance with several lots (gpl.X "
                             "addresses the only lot)", f"{len(lots)} lots")

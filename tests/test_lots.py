@@ -255,3 +255,11 @@ def test_set_the_whole_shorthand_replaces_the_lot_set(beijing_path: Path) -> Non
     assert [(lot.id, lot.bus, lot.n_chargers) for lot in one.gpls] == [("gpl", 18, 40)]
     two = ROOT / "instances" / "beijing_two_lots.json"
     assert load_instance(two, ["gpl=null"]).gpls == []
+
+
+def test_set_gpl_fields_places_a_lot_on_an_instance_without_one(root: Path) -> None:
+    """``--set gpl.bus=12 --set gpl.n_chargers=200`` on a ``gpl: null`` instance places one lot, as on 1.0."""
+    from gplopt.instance import load_instance
+
+    inst = load_instance(root / "instances" / "ieee33.json", ["gpl.bus=12", "gpl.n_chargers=200"])
+    assert [(lot.id, lot.bus, lot.n_chargers) for lot in inst.gpls] == [("gpl", 12, 200)]
