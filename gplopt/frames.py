@@ -51,8 +51,8 @@ def reliability_frame(res: ReliabilityResult, kind: str = "year") -> pd.DataFram
 
 
 def write_frames(res: ReliabilityResult, out: Path, fmt: str = "csv") -> list[Path]:
-    """``out/reliability_year.<fmt>`` and ``out/reliability_bus.<fmt>``, each written to a temporary name then
-    renamed."""
+    """``out/reliability_year.<fmt>``, ``out/reliability_bus.<fmt>`` and ``out/reliability_hour_of_day.<fmt>``,
+    each written to a temporary name then renamed."""
     from gplopt.importers.profiles import missing_extra
 
     if fmt not in ("csv", "parquet"):

@@ -9,8 +9,8 @@ loop, report rendering) are replaced by a sentinel that records that the command
 validation: the fuzz targets the surface, and 10,000 real simulations would take days. Everything before them
 (parsing, range checks, instance loading, --set, specs, --out preparation) runs for real.
 
-Known gaps, owned elsewhere: corrupted ``result.json`` contents (report, branch output) and model files that are
-not JSON objects (model library, branches pack/input) are not generated yet; see docs/reliability.md."""
+Corrupted ``result.json`` contents and model files that are not JSON objects are not generated here; they have
+their own tests (tests/test_output.py for ``report``, tests/test_packaging.py for model files)."""
 
 from __future__ import annotations
 
