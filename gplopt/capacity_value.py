@@ -136,7 +136,8 @@ def add_reserve(units: Units, bus: int) -> Units:
         bus=np.append(units.bus, bus), capacity_kw=np.append(units.capacity_kw, 0.0),
         mttf_h=np.append(units.mttf_h, 1.0), mttr_h=np.append(units.mttr_h, 1.0),
         q_max_kvar=np.append(units.q_max_kvar, 0.0), wind=units.wind + ((0.0,) * 5,),
-        avail_low=np.append(units.avail_low, 1.0), avail_high=np.append(units.avail_high, 1.0))
+        avail_low=np.append(units.avail_low, 1.0), avail_high=np.append(units.avail_high, 1.0),
+        avail_resample=units.avail_resample + ("hour",), avail_event_h=np.append(units.avail_event_h, 1.0))
 
 
 def with_row(hist: History, up: np.ndarray, avail: np.ndarray) -> History:

@@ -118,6 +118,12 @@ class UniformAvailability(Block):
     distribution: Literal["uniform"] = F("uniform", description="Hourly available fraction ~ U(low, high)")
     low: Num = F(1.0, description="Lower bound of the hourly available fraction", allowed="[0, 1]")
     high: Num = F(1.0, description="Upper bound of the hourly available fraction", allowed="[0, 1]")
+    resample: Literal["hour", "day", "event"] = F(
+        "hour", description="How often the fraction is redrawn (each value a fresh U(low, high) draw): 'hour' "
+        "every hour; 'day' once per day, held 24 h; 'event' held for exponential holding times of mean "
+        "event_mean_h (docs/method.md)")
+    event_mean_h: Num = F(24.0, unit="h", description="Mean exponential holding time of one drawn fraction "
+                          "(resample 'event' only)", allowed="(0, 1e6]")
 
 
 class UnitBase(Block):

@@ -28,6 +28,7 @@ from gplopt.streams import (
 from gplopt.system import Fleet, System, Units
 
 UNIT, WIND, GRID, CHARGER, SESSION = 0, 1, 2, 3, 4
+GRID_DAY, GRID_EVENT = 16, 17   # held external-grid draws: own purposes, so the hourly GRID stream is untouched
 CHARGER_BLOCK = 64
 LOT_STRIDE = 1 << 32     # a lot's charger/session components: lot_base(id) + block (blocks < 2**32)
 
@@ -136,6 +137,29 @@ class History:
         return self.lots[0].sessions if self.lots and self.lots[0] is not None else None
 
 
+def grid_uniforms(mode: str, event_mean_h: float, seed: int, key: int, year: int, hours: int) -> np.ndarray:
+    """(hours,) uniforms of the external grid's available fraction: a fresh one each hour ('hour', the GRID
+    stream as always), one per day held 24 h ('day'), or one per event held for an exponential holding time of
+    mean ``event_mean_h`` ('event'; hour h takes the event covering its midpoint h + 1/2, the first event starts
+    at hour 0, memoryless so stationary)."""
+    if mode == "hour":
+        return uniforms(seed, GRID, key, year, 1, _per_year(hours), hours)[0]
+    if mode == "day":
+        days = -(-hours // 24)
+        return np.repeat(uniforms(seed, GRID_DAY, key, year, 1, _per_year(days), days)[0], 24)[:hours]
+    k = chronology_budget(event_mean_h, event_mean_h, hours)      # (duration, value) pairs per year
+    u = uniforms(seed, GRID_EVENT, key, year, 1, 2 * k)[0].reshape(k, 2)
+    ends = np.cumsum(-np.log1p(-u[:, 0]) * event_mean_h)
+    values = u[:, 1]
+    if ends[-1] < hours:            # rare: the budget ends before the year, continue from the overflow stream
+        rng = overflow_rng(seed, GRID_EVENT, key, year)
+        while ends[-1] < hours:
+            more = rng.random((k, 2))
+            ends = np.concatenate([ends, ends[-1] + np.cumsum(-np.log1p(-more[:, 0]) * event_mean_h)])
+            values = np.concatenate([values, more[:, 1]])
+    return values[np.searchsorted(ends, np.arange(hours) + 0.5, side="right")]
+
+
 def sample_units(units: Units, seed: int, year: int, hours: int,
                  profiles: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     up = np.ones((units.n, hours), bool)
@@ -151,8 +175,8 @@ def sample_units(units: Units, seed: int, year: int, hours: int,
             factor = wind_power_fraction(speed, cin, rated, cout)
         elif units.kind[i] == "external_grid":
             lo, hi = float(units.avail_low[i]), float(units.avail_high[i])
-            factor = lo + (hi - lo) * uniforms(seed, GRID, key, year, 1, _per_year(hours), hours)[0] \
-                if hi > lo else lo
+            factor = lo + (hi - lo) * grid_uniforms(units.avail_resample[i], float(units.avail_event_h[i]),
+                                                    seed, key, year, hours) if hi > lo else lo
         if profiles and units.ids[i] in profiles:   # a profiled unit: its series scales available power
             factor = factor * profiles[units.ids[i]][:hours]
         avail[i] = units.capacity_kw[i] * factor * up[i]

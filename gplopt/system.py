@@ -188,6 +188,8 @@ class Units:
     wind: tuple[tuple[float, float, float, float, float], ...]  # per unit (k, c, cut_in, rated, cut_out)
     avail_low: np.ndarray          # external-grid hourly availability bounds (1, 1 for others)
     avail_high: np.ndarray
+    avail_resample: tuple[str, ...]  # external grid: hour | day | event ('hour' for others)
+    avail_event_h: np.ndarray        # mean holding time of an 'event' draw (h)
 
     @property
     def n(self) -> int:
@@ -203,7 +205,8 @@ class Units:
             bus=self.bus[keep], capacity_kw=self.capacity_kw[keep], mttf_h=self.mttf_h[keep],
             mttr_h=self.mttr_h[keep], q_max_kvar=self.q_max_kvar[keep],
             wind=tuple(self.wind[i] for i in keep), avail_low=self.avail_low[keep],
-            avail_high=self.avail_high[keep])
+            avail_high=self.avail_high[keep], avail_resample=tuple(self.avail_resample[i] for i in keep),
+            avail_event_h=self.avail_event_h[keep])
 
 
 @dataclass(frozen=True)
@@ -326,7 +329,10 @@ def build_units(inst: Instance, network: Network) -> Units:
         mttf_h=np.array([u.mttf_h for u in us], float), mttr_h=np.array([u.mttr_h for u in us], float),
         q_max_kvar=np.array([u.q_max_kvar for u in us], float), wind=wind,
         avail_low=np.array([u.availability.low if u.type == "external_grid" else 1.0 for u in us], float),
-        avail_high=np.array([u.availability.high if u.type == "external_grid" else 1.0 for u in us], float))
+        avail_high=np.array([u.availability.high if u.type == "external_grid" else 1.0 for u in us], float),
+        avail_resample=tuple(u.availability.resample if u.type == "external_grid" else "hour" for u in us),
+        avail_event_h=np.array([u.availability.event_mean_h if u.type == "external_grid" else 1.0 for u in us],
+                               float))
 
 
 def build_fleet(inst: Instance, network: Network, base_dir: Path | None = None, k: int = 0) -> Fleet | None:
