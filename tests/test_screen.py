@@ -138,13 +138,29 @@ def test_report_renders_a_screen_directory(screened: tuple[Any, Path], feeders: 
     write_result(out, screened[0], [load_instance(f) for f in feeders])
     ranking = (out / "ranking.csv").read_text().splitlines()
     assert len(ranking) == 1 + len(feeders) and ranking[0].startswith("rank,file,feeder")
-    md, _ = render(out, tmp_path / "report")
+    md, page = render(out, tmp_path / "report")
     text = md.read_text()
     heads = [line for line in text.splitlines() if line.startswith("## ")]
     assert heads[0] == "## Summary" and heads[-1] == "## Provenance" and "## Ranking of feeders" in heads
     top = Path(screened[0].ranking[0]["file"]).stem
     assert f"{top} ranks first" in text.replace(top.capitalize(), top)
     assert (tmp_path / "report" / "screen_ranking.png").stat().st_size > 1000
+    _shows_in_chromium(page, tmp_path)
+
+
+def _shows_in_chromium(page: Path, tmp_path: Path) -> None:
+    """The screen report in a real browser too, like every other report kind (tests/test_report_browser.py);
+    where Chromium is absent (it is installed in CI) this part is not run."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("screenshot_report", ROOT / "tools" / "screenshot_report.py")
+    assert spec is not None and spec.loader is not None
+    shot = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(shot)
+    if shot.chromium() is None:
+        return
+    sd, inked = shot.ink(shot.screenshot(page, tmp_path / "screen.png", height=1400))
+    assert sd > 0.05 and inked > 0.02, f"screen report: the screenshot looks blank (s.d. {sd:.3f}, {inked:.1%})"
 
 
 # ------------------------------------------------------------------------------------------ the command
