@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -196,21 +197,7 @@ def capacity_value(system: System, mc: SequentialMonteCarlo | None = None,
     ex = make_executor(mc.workers, scheduler=mc.scheduler)
     years: list[_Year] = []
     try:
-        stop_at = mc.n_cap
-        chunk = stop_at if mc.years is not None else max(mc.min_years, 2 * max(1, mc.workers))
-        while len(years) < stop_at:
-            todo = range(len(years), min(len(years) + chunk, stop_at))
-            futs = [ex.submit(_first_pass, setup, mc.first_year + y) for y in todo]
-            for f in futs:
-                years.append(f.result())
-                if progress:
-                    progress("years", len(years), stop_at)
-            if mc.years is None:
-                decided = stopping_year([x.base_ens for x in years], mc.target_cov, mc.min_years, mc.max_years)
-                if decided is not None:
-                    stop_at = decided[0]
-                chunk = max(1, mc.workers)
-        years = years[:stop_at]
+        years = stopped_years(ex, _first_pass, setup, mc, lambda x: x.base_ens, progress)
         n = len(years)
         base = np.array([x.base_ens for x in years])
         target = np.array([x.with_ens for x in years])
@@ -411,6 +398,28 @@ def _zero_target(probe: Callable[[float], float], lo: float, hi: float, budget: 
         a, b = (m, b) if probe(m) > 0 else (a, m)
     return b, True, ("EENS with the resource is 0 on these sample years: ECC is the smallest capacity that also "
                      "gives EENS 0 (resolve it with more years)")
+
+
+def stopped_years(ex: Executor, task: Callable[[Any, int], Any], setup: Any, mc: SequentialMonteCarlo,
+                  ens: Callable[[Any], float], progress: Progress | None) -> list[Any]:
+    """``task(setup, year)`` for years in order over ``ex``, in chunks, until the stopping rule on ``ens`` of each
+    result decides (or exactly ``mc.years``): the year loop shared by the capacity-value first passes."""
+    out: list[Any] = []
+    stop_at = mc.n_cap
+    chunk = stop_at if mc.years is not None else max(mc.min_years, 2 * max(1, mc.workers))
+    while len(out) < stop_at:
+        todo = range(len(out), min(len(out) + chunk, stop_at))
+        futs = [ex.submit(task, setup, mc.first_year + y) for y in todo]
+        for f in futs:
+            out.append(f.result())
+            if progress:
+                progress("years", len(out), stop_at)
+        if mc.years is None:
+            decided = stopping_year([ens(x) for x in out], mc.target_cov, mc.min_years, mc.max_years)
+            if decided is not None:
+                stop_at = decided[0]
+            chunk = max(1, mc.workers)
+    return out[:stop_at]
 
 
 def _bootstrap(curve: dict[float, np.ndarray], target: np.ndarray, spec: CapacityValueSpec,

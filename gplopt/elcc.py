@@ -22,9 +22,10 @@ from gplopt.capacity_value import (
     _cached_opf,
     _solve_monotone,
     drop_row,
+    stopped_years,
 )
 from gplopt.errors import GploptError
-from gplopt.metrics import MeanEstimate, stopping_year
+from gplopt.metrics import MeanEstimate
 from gplopt.parallel import make_executor
 from gplopt.reliability import SequentialMonteCarlo
 from gplopt.resources import without
@@ -59,23 +60,7 @@ def _probe_year(setup: _Setup, y: int, dl: float) -> float:
 
 
 def _base_years(setup: _Setup, ex: Executor, progress: Progress | None) -> np.ndarray:
-    mc = setup.mc
-    stop_at = mc.n_cap
-    chunk = stop_at if mc.years is not None else max(mc.min_years, 2 * max(1, mc.workers))
-    base: list[float] = []
-    while len(base) < stop_at:
-        todo = range(len(base), min(len(base) + chunk, stop_at))
-        futs = [ex.submit(_base_year, setup, mc.first_year + y) for y in todo]
-        for f in futs:
-            base.append(f.result())
-            if progress:
-                progress("years", len(base), stop_at)
-        if mc.years is None:
-            decided = stopping_year(base, mc.target_cov, mc.min_years, mc.max_years)
-            if decided is not None:
-                stop_at = decided[0]
-            chunk = max(1, mc.workers)
-    return np.array(base[:stop_at])
+    return np.array(stopped_years(ex, _base_year, setup, setup.mc, float, progress))
 
 
 def elcc(system: System, mc: SequentialMonteCarlo, spec: CapacityValueSpec, progress: Progress | None,
