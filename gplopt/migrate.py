@@ -28,13 +28,17 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
     if "gpls" in out:
         raise InstanceError("gpl", "absent when 'gpls' is given (gpl is shorthand for a one-lot gpls list)",
                             "both given")
-    if gpl is None:
-        out["gpls"] = []
-    elif isinstance(gpl, dict):
-        out["gpls"] = [{"id": SHORTHAND_ID, **gpl}]
-    else:
-        raise InstanceError("gpl", "an object (one parking lot) or null", gpl)
+    out["gpls"] = _lots(gpl, "gpl")
     return out
+
+
+def _lots(gpl: Any, where: str) -> list[dict[str, Any]]:
+    """The ``gpls`` list the shorthand ``gpl`` stands for: ``null`` = no lot, an object = one lot with id ``gpl``."""
+    if gpl is None:
+        return []
+    if isinstance(gpl, dict):
+        return [{"id": SHORTHAND_ID, **gpl}]
+    raise InstanceError(where, "an object (one parking lot) or null", gpl)
 
 
 def set_shorthand(data: dict[str, Any], value: Any) -> bool:
@@ -42,12 +46,7 @@ def set_shorthand(data: dict[str, Any], value: Any) -> bool:
     (``null`` = no lot, an object = one lot with id ``gpl``). False when ``data`` still uses ``gpl`` itself."""
     if "gpl" in data or not isinstance(data.get("gpls"), list):
         return False
-    if value is None:
-        data["gpls"] = []
-    elif isinstance(value, dict):
-        data["gpls"] = [{"id": SHORTHAND_ID, **value}]
-    else:
-        raise InstanceError("--set gpl", "an object (one parking lot) or null", value)
+    data["gpls"] = _lots(value, "--set gpl")
     return True
 
 
