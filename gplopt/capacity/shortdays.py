@@ -101,7 +101,7 @@ def cached_opf(system: System, units: Units, solver: str) -> SheddingOPF | None:
     """One shedding model per (network, units, solver) in each process, built on first use."""
     net = system.network
     key = (system.name, net.r_pu.tobytes(), net.x_pu.tobytes(), net.rating_pu.tobytes(), net.vmin, net.vmax,
-           units.ids, units.bus.tobytes(), lot_buses(system).tobytes(), solver)
+           units.ids, units.bus.tobytes(), units.capacity_kw.tobytes(), lot_buses(system).tobytes(), solver)
     if key not in _OPFS:
         if len(_OPFS) > 16:
             _OPFS.clear()

@@ -93,5 +93,6 @@ def print_capacity_value(name: str, cv: Any, eco: Any) -> None:
             ["cost per kW: GPL", num(eco.cost_per_kw_cny), "CNY/kW/yr"],
             ["cost per kW: storage", num(eco.storage_cost_per_kw_cny), "CNY/kW/yr"]]
     probes = ", ".join(f"{num(p.capacity_kw)} kW ({p.rel_gap:+.1%})" for p in cv.probes)
-    cap = f"{cv.years} sample years; probes {probes}" + (f"\n{cv.note}" if cv.note else "")
+    stop = f" (stopped by {cv.stopped_by})" if cv.stopped_by else ""
+    cap = f"{cv.years} sample years{stop}; probes {probes}" + (f"\n{cv.note}" if cv.note else "")
     show(table(f"{name}: {m} of {cv.resource} ({SE})", ["", "value ± s.e.", "unit"], rows, caption=cap))
