@@ -21,7 +21,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
-from gplopt.errors import InstanceError
+from gplopt.errors import GploptError, InstanceError
 from gplopt.instance import Instance
 from gplopt.metrics import stopping_year
 from gplopt.parallel import make_executor
@@ -62,6 +62,10 @@ class SequentialMonteCarlo:
     @classmethod
     def from_settings(cls, s: Any, **kw: Any) -> SequentialMonteCarlo:
         """From an instance's ``simulation`` block, then the non-None keywords."""
+        moved = sorted(k for k in set(kw) & {f.name for f in fields(Execution)} if kw[k] is not None)
+        if moved:   # code written before the split: say where the setting went instead of a TypeError
+            raise GploptError(f"{moved[0]}: must be given to Execution(...) and passed as execution=..., not to "
+                              f"the method SequentialMonteCarlo, got {kw[moved[0]]!r}")
         base = dict(seed=s.seed, target_cov=s.target_cov, min_years=s.min_years, max_years=s.max_years,
                     ecc_rel_precision=getattr(s, "ecc_rel_precision", None))
         base.update({k: v for k, v in kw.items() if v is not None})
