@@ -31,7 +31,6 @@ import perfdoc  # noqa: E402
 
 from gplopt.adequacy import evaluate_year  # noqa: E402
 from gplopt.capacity_value import (  # noqa: E402
-    REFERENCE_ID,
     CapacityValueSpec,
     add_reserve,
     capacity_value,
@@ -40,7 +39,7 @@ from gplopt.capacity_value import (  # noqa: E402
 from gplopt.instance import load_instance  # noqa: E402
 from gplopt.network.opf import SheddingOPF  # noqa: E402
 from gplopt.reliability import SequentialMonteCarlo, assess  # noqa: E402
-from gplopt.sampling import UNIT, sample_year, stream, two_state_hourly, unit_key  # noqa: E402
+from gplopt.sampling import reference_unit_up, sample_year  # noqa: E402
 from gplopt.system import System, build_system  # noqa: E402
 
 
@@ -50,11 +49,11 @@ def naive_ecc(system: System, mc: SequentialMonteCarlo, spec: CapacityValueSpec)
     bus = system.fleet.bus if spec.ref_bus is None else spec.ref_bus
     units = add_reserve(system.units, bus)
     sys_r = system.replace(units=units)
-    opf_r = SheddingOPF(system.network, units, system.fleet.bus, mc.solver)
-    opf = SheddingOPF(system.network, system.units, system.fleet.bus, mc.solver)
+    opf_r = SheddingOPF(system.network, units, system.fleet.bus)
+    opf = SheddingOPF(system.network, system.units, system.fleet.bus)
     hists = [sample_year(system, mc.seed, y) for y in range(mc.years)]
-    ref_up = [two_state_hourly(stream(mc.seed, y, UNIT, unit_key(REFERENCE_ID)), spec.ref_mttf_h,
-                               spec.ref_mttr_h, system.hours) for y in range(mc.years)]
+    ref_up = [reference_unit_up(mc.seed, y, spec.ref_mttf_h, spec.ref_mttr_h, system.hours)
+              for y in range(mc.years)]
     target = float(np.mean([evaluate_year(system, h, opf, v2g=True).ens_kwh for h in hists]))
     n_probes = 0
 
@@ -91,7 +90,7 @@ def main() -> None:
     args = ap.parse_args()
     inst = load_instance(args.instance)
     system = build_system(inst, base_dir=Path(args.instance).resolve().parent)
-    mc = SequentialMonteCarlo.from_instance(inst, years=args.years, seed=args.seed, workers=1)
+    mc = SequentialMonteCarlo.from_instance(inst, years=args.years, seed=args.seed)
     spec = CapacityValueSpec.from_system(system)
 
     ratios, t_eens_all, t_ecc_all = [], [], []

@@ -55,8 +55,7 @@ def _evaluate(args: tuple[dict[str, Any], int, int]) -> dict[str, Any]:
 
     design, years, seed = args
     inst = reduced_instance()
-    ev = evaluate_design(inst, Design(**design), SequentialMonteCarlo.from_instance(inst, years=years, seed=seed,
-                                                                                     workers=1))
+    ev = evaluate_design(inst, Design(**design), SequentialMonteCarlo.from_instance(inst, years=years, seed=seed))
     return ev.to_dict()
 
 

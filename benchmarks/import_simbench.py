@@ -50,7 +50,7 @@ def main() -> None:
         t_import = time.perf_counter() - t0
         system = build_system(load_instance(out), base_dir=out.parent)
         t_pf, t_pf0 = powerflow_times(system)
-        spec = SequentialMonteCarlo(years=a.years, workers=1)
+        spec = SequentialMonteCarlo(years=a.years)
         t0 = time.perf_counter()
         res = assess(system, spec)
         t_eval = (time.perf_counter() - t0) / a.years

@@ -46,7 +46,7 @@ import perfdoc  # noqa: E402
 
 from gplopt.instance import load_instance, with_overrides  # noqa: E402
 from gplopt.metrics import MeanEstimate  # noqa: E402
-from gplopt.reliability import SequentialMonteCarlo, assess  # noqa: E402
+from gplopt.reliability import Execution, SequentialMonteCarlo, assess  # noqa: E402
 from gplopt.system import System, build_system  # noqa: E402
 
 DOC = ROOT / "docs" / "performance.md"
@@ -155,7 +155,7 @@ def rbts_section(args: argparse.Namespace) -> list[str]:
     rounds = []
     for _ in range(args.rounds):
         ref = mc_runs.referee(n, seed)
-        ours = assess(rbts, SequentialMonteCarlo.from_instance(inst, years=n, seed=seed, workers=1))
+        ours = assess(rbts, SequentialMonteCarlo.from_instance(inst, years=n, seed=seed))
         rounds.append((ref, ours))
     ours = min((o for _, o in rounds), key=lambda r: r.seconds)
     rate = n / ours.seconds
@@ -201,7 +201,7 @@ def assetra_rows(rbts: System, args: argparse.Namespace) -> list[str]:
     if not ext["available"]:
         print(f"  assetra: {ext['why']}")
         return [f"| assetra: {ext['why']} | | | | |"]
-    ours = assess(rbts, SequentialMonteCarlo(years=na, seed=args.seed, batch_years=250, workers=1))
+    ours = assess(rbts, SequentialMonteCarlo(years=na, seed=args.seed), execution=Execution(batch_years=250))
     r_ext, r_ours = na / ext["seconds"], na / ours.seconds
     print(f"  assetra {na} years: {r_ext:,.0f} years/s; gplopt on the same years {r_ours:,.0f} ({r_ours / r_ext:.1f}x)")
     return [f"| assetra {ext['version']} (one run of {na:,} years; gplopt on the same years: {ours.seconds:.2f} s, "

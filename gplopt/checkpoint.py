@@ -96,7 +96,7 @@ def _feed(h: Any, obj: Any) -> None:
         h.update(f"{obj.dtype.str}{obj.shape}".encode() + np.ascontiguousarray(obj).tobytes())
     elif is_dataclass(obj) and not isinstance(obj, type):
         for f in fields(obj):
-            if f.name != "instance":
+            if f.metadata.get("fingerprint", True):
                 h.update(f.name.encode())
                 _feed(h, getattr(obj, f.name))
     elif isinstance(obj, tuple | list):

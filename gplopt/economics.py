@@ -57,7 +57,7 @@ class Economics:
 
 
 def storage_annual_cost(system: System, ecc_kw: np.ndarray | float) -> tuple[Any, Any]:
-    e = system.instance.economics
+    e = system.settings.economics
     p = np.asarray(ecc_kw, float)
     energy = p * e.storage_hours
     capex = (e.storage_power_cost_cny_per_kw * p + e.storage_energy_cost_cny_per_kwh * energy) / \
@@ -69,7 +69,7 @@ def break_even_storage_hours(system: System, ecc_kw: float, v2g_payments: float)
     """The avoided storage's duration at which the paper's net benefit E_G is zero (see the module text)."""
     if not ecc_kw > 0:
         return None
-    e = system.instance.economics
+    e = system.settings.economics
     per_hour = e.storage_energy_cost_cny_per_kwh / e.storage_life_years + e.storage_om_cny_per_kwh_year
     fixed = e.storage_power_cost_cny_per_kw / e.storage_life_years
     return max(0.0, (v2g_payments / ecc_kw - fixed) / per_hour) if per_hour > 0 else None
@@ -114,7 +114,7 @@ def economics(system: System, cv: CapacityValueResult) -> Economics:
 
     ecc = cv.value_kw
     return Economics(
-        ecc_kw=ecc, storage_power_kw=ecc, storage_energy_kwh=ecc * system.instance.economics.storage_hours,
+        ecc_kw=ecc, storage_power_kw=ecc, storage_energy_kwh=ecc * system.settings.economics.storage_hours,
         storage_capex_annual_cny=float(capex), storage_om_annual_cny=float(om),
         v2g_payments_cny=v2g.mean, v2g_payments_stderr_cny=v2g.stderr,
         load_reduction_payments_cny=lr.mean, load_reduction_payments_stderr_cny=lr.stderr,
@@ -144,7 +144,7 @@ def ledger(system: System, cv: CapacityValueResult, eco: Economics) -> Ledger:
     """Who pays whom. The utility avoids storage and pays the incentive; the operator carries the chargers
     and earns its margin on charging energy; owners receive the V2G and load-reduction income."""
     lots = lots_of(system, cv)
-    margin = system.instance.economics.charging_margin_cny_per_kwh * cv.charging_kwh_per_year.mean
+    margin = system.settings.economics.charging_margin_cny_per_kwh * cv.charging_kwh_per_year.mean
     avoided = eco.storage_capex_annual_cny + eco.storage_om_annual_cny
     utility = {"avoided_storage": avoided, "v2g_payments": -eco.v2g_payments_cny,
                "load_reduction_payments": -eco.load_reduction_payments_cny}

@@ -272,6 +272,9 @@ class Simulation(Block):
     min_years: Int = F(10, unit="yr", description="Never stop before this many sample years")
     max_years: Int = F(500, unit="yr", description="Year cap")
     batch_years: Int = F(8, unit="yr", description="Years evaluated per batch (never changes results)")
+    ecc_rel_precision: Num | None = F(None, description="Capacity value: add sample years until the CI "
+                                      "half-width <= this x the value (null: stop on EENS's target_cov only)",
+                                      allowed="(0, 1)")
 
 
 class Grid(Block):

@@ -1,8 +1,9 @@
-"""``assess(system, spec) -> ReliabilityResult``: the sequential Monte Carlo driver.
+"""``assess(system, spec, execution=...) -> ReliabilityResult``: the sequential Monte Carlo driver.
 
-Sample year ``y`` is computed from ``SeedSequence(seed, spawn_key=(y, ...))`` alone; years are evaluated in
-batches (in this process or across workers) and the stopping rule is applied year by year in order, so the
-answer never depends on batch size or worker count.
+Sample year ``y`` is a function of (instance, seed, y) alone; years are evaluated in batches (in this process or
+across workers) by :func:`gplopt.montecarlo.run_years`, which applies the stopping rule year by year in order,
+so the answer never depends on batch size or worker count. ``SequentialMonteCarlo`` (the method) and
+``Execution`` (how it runs) are defined in :mod:`gplopt.montecarlo` and re-exported here.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ import numpy as np
 
 from gplopt import hl1
 from gplopt.adequacy import YearResult, by_hour_of_day, evaluate_year, lot_buses
-from gplopt.errors import InstanceError
+from gplopt.errors import GploptError
 from gplopt.instance import Instance
-from gplopt.metrics import MeanEstimate, stopping_year
-from gplopt.parallel import make_executor
+from gplopt.metrics import MeanEstimate
+from gplopt.montecarlo import Execution, SequentialMonteCarlo, run_years
 from gplopt.sampling import sample_year
 from gplopt.streams import VERSION as STREAMS_VERSION
 from gplopt.system import System
@@ -28,50 +29,7 @@ from gplopt.system import System
 if TYPE_CHECKING:
     from gplopt.network.opf import SheddingOPF
 
-
-@dataclass(frozen=True)
-class SequentialMonteCarlo:
-    """How to simulate: seed, stopping rule, V2G on/off, solver, workers. Validates itself."""
-    seed: int = 2021
-    target_cov: float = 0.05
-    min_years: int = 10
-    max_years: int = 500
-    years: int | None = None       # run exactly this many years (overrides the stopping rule)
-    batch_years: int = 8
-    v2g: bool = True
-    solver: str = "highs"
-    workers: int = 1
-    use_certificate: bool = True
-    first_year: int = 0            # sample years are first_year, first_year + 1, ... (fresh years for checks)
-    scheduler: str | None = None   # Dask scheduler address, "local" for a local Dask cluster
-
-    def __post_init__(self) -> None:
-        if self.years is not None and self.years < 1:
-            raise InstanceError("--years", ">= 1", self.years)
-        if not 0 < self.target_cov < 1:
-            raise InstanceError("--cov", "in (0, 1)", self.target_cov)
-        if self.seed < 0:
-            raise InstanceError("--seed", ">= 0", self.seed)
-        if self.workers < 1:
-            raise InstanceError("--workers", ">= 1", self.workers)
-        if self.first_year < 0:
-            raise InstanceError("first_year", ">= 0", self.first_year)
-        if self.batch_years < 1:
-            raise InstanceError("batch_years", ">= 1", self.batch_years)
-        if self.max_years < self.min_years:
-            raise InstanceError("max_years", f">= min_years ({self.min_years})", self.max_years)
-
-    @classmethod
-    def from_instance(cls, inst: Instance, **kw: Any) -> SequentialMonteCarlo:
-        s = inst.simulation
-        base = dict(seed=s.seed, target_cov=s.target_cov, min_years=s.min_years, max_years=s.max_years,
-                    batch_years=s.batch_years)
-        base.update({k: v for k, v in kw.items() if v is not None})
-        return cls(**base)  # type: ignore[arg-type]
-
-    @property
-    def n_cap(self) -> int:
-        return self.years if self.years is not None else self.max_years
+__all__ = ["Execution", "ReliabilityResult", "SequentialMonteCarlo", "assess", "summarize"]
 
 
 @dataclass
@@ -153,23 +111,26 @@ def by_lot_estimates(system: System, per_year: list[YearResult]) -> dict[str, Me
 
 # --------------------------------------------------------------------------------------- worker state
 _WORKER: dict[str, Any] = {}
+Setup = tuple[System, SequentialMonteCarlo, Execution]
 
 
-def _init_worker(system: System, spec: SequentialMonteCarlo) -> None:
+def _init_worker(system: System, spec: SequentialMonteCarlo, execution: Execution) -> None:
     _WORKER["system"] = system
     _WORKER["spec"] = spec
+    _WORKER["execution"] = execution
     _WORKER["opf"] = None
     _WORKER["key"] = id(system)
 
 
-def _run_years_task(system: System, spec: SequentialMonteCarlo, years: list[int]) -> list[YearResult]:
+def _run_years_task(setup: Setup, years: list[int]) -> list[YearResult]:
     """A self-contained task (for executors without initializers, e.g. Dask): sets up the worker once."""
     from gplopt.checkpoint import system_sha
 
+    system, spec, execution = setup
     # every array and scalar of the System: two variants (another grade, another lot) never share a worker setup
-    key = (system_sha(system), spec)
+    key = (system_sha(system), spec, execution.solver, execution.use_certificate)
     if _WORKER.get("task_key") != key:
-        _init_worker(system, spec)
+        _init_worker(system, spec, execution)
         _WORKER["task_key"] = key
     return _run_years(years)
 
@@ -182,7 +143,7 @@ def _opf() -> SheddingOPF | None:
         from gplopt.network.opf import SheddingOPF  # Pyomo is imported only when a network needs it
 
         _WORKER["opf"] = SheddingOPF(system.network, system.units, tuple(lot_buses(system)),
-                                     _WORKER["spec"].solver)
+                                     _WORKER["execution"].solver)
     return _WORKER["opf"]  # type: ignore[no-any-return]
 
 
@@ -194,7 +155,7 @@ def _run_years(years: list[int]) -> list[YearResult]:
     out = []
     for y in years:
         hist = sample_year(system, spec.seed, y)
-        r = evaluate_year(system, hist, _opf(), v2g=spec.v2g, use_certificate=spec.use_certificate)
+        r = evaluate_year(system, hist, _opf(), v2g=spec.v2g, use_certificate=_WORKER["execution"].use_certificate)
         if r.ens_kw.size == r.hours.size:   # the clock-hour profile travels; hourly detail stays in the worker
             r.ens_by_hour_of_day_kwh, r.lol_by_hour_of_day = by_hour_of_day(r.hours, r.ens_kw)
         r.ens_kw = r.normal = r.gpl_bus_load_kw = r.hours = r.charging_kw = r.v2g_kw = np.zeros(0)
@@ -206,77 +167,48 @@ def _run_years(years: list[int]) -> list[YearResult]:
 Progress = Callable[[int, int, ReliabilityResult | None], None]
 
 
-class _Done:
-    """A finished 'future' for years read back from a journal."""
-
-    def __init__(self, value: list[YearResult]) -> None:
-        self.value = value
-
-    def result(self) -> list[YearResult]:
-        return self.value
-
-    def cancel(self) -> bool:
-        return True
-
-
 def assess(system: System, spec: SequentialMonteCarlo | None = None,
-           progress: Progress | None = None, journal: str | Path | None = None) -> ReliabilityResult:
+           progress: Progress | None = None, journal: str | Path | None = None, *,
+           execution: Execution | None = None, instance: Instance | None = None) -> ReliabilityResult:
     """EENS, LOLE, LOLF, EDNS, ENS by bus, V2G and load-reduction energy: means with standard errors.
 
-    ``journal``: a JSONL checkpoint of finished sample years; a killed run restarted with the same journal
-    reads them back and continues, ending with the same numbers as an uninterrupted run."""
-    spec = spec or SequentialMonteCarlo.from_instance(system.instance)
+    ``spec`` is the method (default: the instance's simulation block), ``execution`` how to run it (default:
+    one process). ``journal``: a JSONL checkpoint of finished sample years; a killed run restarted with the
+    same journal reads them back and continues, ending with the same numbers as an uninterrupted run (its
+    header fingerprints ``instance``, which a journal therefore needs)."""
+    spec = spec or SequentialMonteCarlo.from_settings(system.settings.simulation)
+    execution = execution or Execution(batch_years=system.settings.simulation.batch_years)
     t0 = time.perf_counter()
     from gplopt.checkpoint import YearJournal
 
-    jr = YearJournal(journal, _run_info(system, spec), system.network.n_bus) if journal is not None else None
-    done = jr.years if jr is not None else {}
+    if journal is not None and instance is None:
+        raise GploptError("--journal: needs the instance it fingerprints (assess(..., instance=inst)), got none")
+    jr = (YearJournal(journal, _run_info(system, spec, execution, instance), system.network.n_bus)
+          if journal is not None and instance is not None else None)
     if system.network.copper_plate is False:
         from gplopt.network.opf import make_solver
 
-        make_solver(spec.solver)   # fail fast (exit 2) when the solver is unusable
-    ex = make_executor(spec.workers, None, (), spec.scheduler)
-    results: list[YearResult] = []
-    cap = spec.n_cap
-    batch = 1 if jr is not None else spec.batch_years   # with a checkpoint, lose at most one year in flight
-    inflight = max(1, spec.workers)
-    stopped_by = "years" if spec.years is not None else "max_years"
-    stop_at = cap
-    try:
-        next_year = 0
-        pending: list[Any] = []
-        while len(results) < stop_at:
-            while len(pending) < inflight and next_year < stop_at:
-                ys = list(range(next_year, min(next_year + batch, stop_at)))
-                todo = [spec.first_year + k for k in ys]
-                pending.append(_Done([done[y] for y in todo]) if all(y in done for y in todo)
-                               else ex.submit(_run_years_task, system, spec, todo))
-                next_year = ys[-1] + 1
-            batch_results = pending.pop(0).result()
-            for r in batch_results:
-                if r.year not in done and jr is not None:
-                    jr.append(r)
-            results.extend(batch_results)
-            if spec.years is None:
-                decided = stopping_year([r.ens_kwh for r in results], spec.target_cov, spec.min_years,
-                                        spec.max_years)
-                if decided is not None:
-                    stop_at, stopped_by = decided
-            if progress is not None:
-                progress(min(len(results), stop_at), stop_at if spec.years is not None else cap,
-                         summarize(system, results[:stop_at], stopped_by, spec.seed, 0.0))
-        for f in pending:
-            f.cancel()
-    finally:
-        ex.shutdown(wait=True, cancel_futures=True)
-    return summarize(system, results[:stop_at], stopped_by, spec.seed, time.perf_counter() - t0)
+        make_solver(execution.solver)   # fail fast (exit 2) when the solver is unusable
+
+    def report(done: list[YearResult], stop_at: int, stopped_by: str) -> None:
+        if progress is not None:
+            progress(len(done), stop_at if spec.years is not None else spec.n_cap,
+                     summarize(system, done, stopped_by, spec.seed, 0.0))
+
+    results, stopped_by = run_years(
+        _run_years_task, (system, spec, execution.inline()), spec, execution, lambda r: r.ens_kwh,
+        progress=report, done=jr.years if jr is not None else None, on_new=jr.append if jr is not None else None,
+        batch=1 if jr is not None else None)    # with a checkpoint, lose at most one year in flight
+    return summarize(system, results, stopped_by, spec.seed, time.perf_counter() - t0)
 
 
-def _run_info(system: System, spec: SequentialMonteCarlo) -> dict[str, Any]:
+def _run_info(system: System, spec: SequentialMonteCarlo, execution: Execution,
+              instance: Instance) -> dict[str, Any]:
     from gplopt.checkpoint import run_identity
 
     # per-year results depend on the System and these only; the year count and the stopping rule may differ
     # (a journal can extend a run), the executor never matters
-    keep = {k: v for k, v in spec.__dict__.items() if k in ("v2g", "solver", "use_certificate", "first_year")}
+    keep = {"v2g": spec.v2g, "solver": execution.solver, "use_certificate": execution.use_certificate,
+            "first_year": spec.first_year}
     keep["streams"] = STREAMS_VERSION   # a journal of another sampling scheme is another run
-    return run_identity(system.instance, spec.seed, keep, system=system)
+    return run_identity(instance, spec.seed, keep, system=system)

@@ -17,8 +17,8 @@ from gplopt.errors import InstanceError
 from gplopt.system import System
 
 if TYPE_CHECKING:
-    from gplopt.capacity_value import CapacityValueResult, CapacityValueSpec, Progress
-    from gplopt.reliability import SequentialMonteCarlo
+    from gplopt.capacity.spec import CapacityValueResult, CapacityValueSpec, Progress
+    from gplopt.montecarlo import Execution, SequentialMonteCarlo
 
 JOINT = "gpls"
 
@@ -64,17 +64,18 @@ def without(system: System, resource: str, v2g: bool) -> Without:
 
 
 def per_lot_values(system: System, mc: SequentialMonteCarlo, spec: CapacityValueSpec,
-                   joint: CapacityValueResult, progress: Progress | None = None) -> dict[str, Any]:
+                   joint: CapacityValueResult, progress: Progress | None = None, *,
+                   execution: Execution | None = None) -> dict[str, Any]:
     """Each lot's own capacity value (its V2G off, the other lots in service: its marginal value) on the same
     sample years as ``joint``, and the joint value: value, bootstrap CI and standard error per entry."""
-    from gplopt.capacity_value import capacity_value
+    from gplopt.capacity.value import capacity_value
 
     def row(cv: CapacityValueResult) -> dict[str, Any]:
         se = float(np.std(cv.boot_values, ddof=1)) if cv.boot_values.size > 1 else 0.0
         return {"value_kw": cv.value_kw, "ci_low_kw": cv.ci_low_kw, "ci_high_kw": cv.ci_high_kw, "se_kw": se,
                 "converged": cv.converged, "note": cv.note}
 
-    out = {lot.id: row(capacity_value(system, mc, replace(spec, resource=lot.id), progress))
+    out = {lot.id: row(capacity_value(system, mc, replace(spec, resource=lot.id), progress, execution=execution))
            for lot in system.lots if lot.n_chargers > 0}
     out[JOINT] = row(joint)
     return out

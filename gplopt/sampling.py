@@ -23,6 +23,7 @@ from gplopt.streams import (
     chronology_up_by_hour,
     down_intervals,
     overflow_rng,
+    purpose_rng,
     uniforms,
 )
 from gplopt.system import Fleet, System, Units
@@ -225,3 +226,19 @@ def sample_year(system: System, seed: int, year: int) -> History:
     lots = tuple(LotDraws(*sample_fleet(f, seed, year, system.hours)) if f.n_chargers > 0 else None
                  for f in system.lots)
     return History(year=year, unit_up=up, unit_avail_kw=avail, lots=lots)
+
+
+# ------------------------------------------------------------------------------------------ capacity value
+REFERENCE_ID = "ecc_reference"   # the ECC reference unit's id: its chronology is a unit stream keyed by it
+
+
+def reference_unit_up(seed: int, year: int, mttf: float, mttr: float, hours: int) -> np.ndarray:
+    """(hours,) up/down of the ECC reference unit in one sample year: the stream of a unit with id
+    ``REFERENCE_ID`` (the same draws it always had), so a probe's capacity scales one fixed chronology."""
+    return unit_up(seed, UNIT, unit_key(REFERENCE_ID), year, mttf, mttr, hours)
+
+
+def bootstrap_indices(seed: int, n_years: int, n_boot: int) -> np.ndarray:
+    """(n_boot, n_years) sample-year indices of the capacity-value bootstrap, from the "bootstrap" stream. They
+    depend only on (seed, n_years, n_boot), so every point of a study resamples the same years (paired CIs)."""
+    return purpose_rng(seed, "bootstrap").integers(0, n_years, size=(n_boot, n_years))

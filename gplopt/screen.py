@@ -101,7 +101,14 @@ def feeder_key(inst: Instance) -> str:
 def _mc(inst: Instance, spec: ScreenSpec, years: int) -> Any:
     from gplopt.reliability import SequentialMonteCarlo
 
-    return SequentialMonteCarlo.from_instance(inst, years=years, seed=spec.seed, workers=1, solver=spec.solver)
+    return SequentialMonteCarlo.from_instance(inst, years=years, seed=spec.seed)
+
+
+def _one(spec: ScreenSpec) -> Any:
+    """Each feeder runs in one process (feeders are the parallel tasks)."""
+    from gplopt.reliability import Execution
+
+    return Execution(solver=spec.solver)
 
 
 def place_lot(inst: Instance, spec: ScreenSpec) -> tuple[Instance, str, float | None]:
@@ -114,7 +121,7 @@ def place_lot(inst: Instance, spec: ScreenSpec) -> tuple[Instance, str, float | 
 
     base = inst.model_copy(update={"gpls": []}) if inst.gpls else inst
     system = build_system(base)
-    res = assess(system, _mc(inst, spec, min(spec.years, PLACEMENT_YEARS)))
+    res = assess(system, _mc(inst, spec, min(spec.years, PLACEMENT_YEARS)), execution=_one(spec))
     net = system.network
     ens = np.array([res.ens_by_bus_kwh_per_year[int(b)].mean for b in net.bus_ids])
     order = np.lexsort((net.bus_ids, -net.p_share, -np.round(ens, 9)))   # last key first: ENS, load, id
@@ -130,7 +137,7 @@ def _design(inst: Instance, spec: ScreenSpec, seed: int) -> tuple[Instance, str]
     from gplopt.design.loop import DesignSpec, optimize
 
     res = optimize(inst, DesignSpec(budget=spec.budget, years=spec.years, seed=seed, workers=1,
-                                    confirm_years=spec.years))
+                                    confirm_years=spec.years), execution=_one(spec))
     return with_overrides(inst, res.best.design.overrides()), res.best.design.key()
 
 
@@ -148,7 +155,7 @@ def screen_feeder(inst: Instance, spec: ScreenSpec) -> dict[str, Any]:
             case, design = _design(case, spec, seed)
             how += "+design"
         assert case.gpl is not None
-        p = study_point(case, {}, _mc(case, spec, spec.years))
+        p = study_point(case, {}, _mc(case, spec, spec.years), _one(spec))
     except GploptError as exc:
         return {**row, "status": f"failed: {exc}"}
     g = case.gpl

@@ -21,6 +21,10 @@ from functools import lru_cache
 import numpy as np
 
 OVERFLOW = 1 << 20   # purpose offset of the overflow streams
+# Every stream purpose by name (gplopt.sampling uses these numbers): a new kind of draw gets a new name here,
+# never a hand-picked key at the call site. "bootstrap" draws the resample indices of capacity-value CIs.
+PURPOSES = {"unit": 0, "wind": 1, "grid": 2, "charger": 3, "session": 4, "grid_day": 16, "grid_event": 17,
+            "bootstrap": 18}
 VERSION = 2          # of the sampling scheme: journals of another version are not resumed
 
 
@@ -41,6 +45,16 @@ def uniforms(seed: int, purpose: int, component: int, year0: int, n_years: int, 
     if n_years == 1:
         return gen.random(take)[None, :]
     return gen.random(n_years * per_year).reshape(n_years, per_year)[:, :take]
+
+
+def purpose(name: str) -> int:
+    return PURPOSES[name]
+
+
+def purpose_rng(seed: int, name: str, component: int = 0) -> np.random.Generator:
+    """A generator for draws that are not part of a sample year (e.g. bootstrap resamples), keyed by
+    (seed, purpose name, component) alone."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(PURPOSES[name], component)))
 
 
 def overflow_rng(seed: int, purpose: int, component: int, year: int) -> np.random.Generator:

@@ -21,7 +21,7 @@ from gplopt.instance import Instance, with_overrides
 from gplopt.io import write_text_atomic
 from gplopt.paired import BOOT, add_paired_columns, pop_boots
 from gplopt.parallel import make_executor
-from gplopt.reliability import SequentialMonteCarlo, assess
+from gplopt.reliability import Execution, SequentialMonteCarlo, assess
 from gplopt.system import build_system
 
 DISCHARGE_KW = (2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0)          # paper Table 5
@@ -44,12 +44,15 @@ class Point:
     overrides: dict[str, Any]
 
 
-def study_point(inst: Instance, overrides: dict[str, Any], mc: SequentialMonteCarlo) -> dict[str, Any]:
+def study_point(inst: Instance, overrides: dict[str, Any], mc: SequentialMonteCarlo,
+                execution: Execution | None = None) -> dict[str, Any]:
     """ECC with its CI, economics and the stakeholder ledger of one case (a top-level function so workers
-    can run it). Every point of a study uses the same seed and sample years: common random numbers."""
+    can run it; it runs in one process). Every point of a study uses the same seed and sample years: common
+    random numbers."""
     case = with_overrides(inst, overrides) if overrides else inst
     system = build_system(case)
-    cv = capacity_value(system, replace(mc, workers=1), CapacityValueSpec.from_system(system))
+    cv = capacity_value(system, mc, CapacityValueSpec.from_system(system),
+                        execution=(execution or Execution()).inline())
     eco = economics(system, cv)
     led = ledger(system, cv, eco)
     return {
@@ -102,7 +105,7 @@ class PaperResult:
                     {"paper": {k: {str(a): b for a, b in v.items()} for k, v in PAPER.items()}, **(extra or {})})
 
 
-def paper_tables(inst: Instance, mc: SequentialMonteCarlo, workers: int = 1,
+def paper_tables(inst: Instance, mc: SequentialMonteCarlo, execution: Execution | None = None,
                  progress: Callable[[int, int], None] | None = None, journal: str | Path | None = None
                  ) -> PaperResult:
     """Tables 4-6 and Fig. 6 of the GPL paper on common random numbers (same seed and years everywhere)."""
@@ -110,13 +113,13 @@ def paper_tables(inst: Instance, mc: SequentialMonteCarlo, workers: int = 1,
         mc = replace(mc, years=20)
     base = with_overrides(inst, BASE)
     system = build_system(base)
-    with_v2g = assess(system, mc)
-    without = assess(system, replace(mc, v2g=False))
+    with_v2g = assess(system, mc, execution=execution)
+    without = assess(system, replace(mc, v2g=False), execution=execution)
     pts = paper_points()
     total = len(pts) + 1
     if progress:
         progress(1, total)
-    rows = run_points(inst, [{**BASE, **p.overrides} for p in pts], mc, workers,
+    rows = run_points(inst, [{**BASE, **p.overrides} for p in pts], mc, execution,
                       (lambda k, n: progress(k + 1, total)) if progress else None, journal)
     boots = pop_boots(rows)
     for p, row in zip(pts, rows, strict=True):
@@ -138,36 +141,40 @@ def paper_tables(inst: Instance, mc: SequentialMonteCarlo, workers: int = 1,
 
 
 # ------------------------------------------------------------------------------------------ sweeps
-def _run_overrides(args: tuple[Instance, dict[str, Any], SequentialMonteCarlo]) -> dict[str, Any]:
+def _run_overrides(args: tuple[Instance, dict[str, Any], SequentialMonteCarlo, Execution]) -> dict[str, Any]:
     return {**{f"set:{k}": v for k, v in args[1].items()}, **study_point(*args)}
 
 
-def point_run_info(inst: Instance, mc: SequentialMonteCarlo) -> dict[str, Any]:
-    """What a study point depends on besides its overrides (workers, batch size and scheduler never matter)."""
+def point_run_info(inst: Instance, mc: SequentialMonteCarlo, execution: Execution | None = None) -> dict[str, Any]:
+    """What a study point depends on besides its overrides: the method, the solver and the certificate switch
+    (workers, batch size and scheduler never matter)."""
     from gplopt.checkpoint import run_identity
 
-    method = {k: v for k, v in mc.__dict__.items() if k not in ("seed", "workers", "batch_years", "scheduler")}
+    ex = execution or Execution()
+    method = {k: v for k, v in mc.identity().items() if k != "seed"}
+    method.update(solver=ex.solver, use_certificate=ex.use_certificate)
     return run_identity(inst, mc.seed, method)
 
 
-def run_points(inst: Instance, cases: list[dict[str, Any]], mc: SequentialMonteCarlo, workers: int = 1,
-               progress: Callable[[int, int], None] | None = None, journal: str | Path | None = None
-               ) -> list[dict[str, Any]]:
+def run_points(inst: Instance, cases: list[dict[str, Any]], mc: SequentialMonteCarlo,
+               execution: Execution | None = None, progress: Callable[[int, int], None] | None = None,
+               journal: str | Path | None = None) -> list[dict[str, Any]]:
     """Study points in parallel; results in the order of ``cases`` whatever the number of workers.
     ``journal``: a checkpoint of finished points (a restarted run reads them back)."""
     from gplopt.checkpoint import PointJournal
 
     for c in cases:       # validate every case before any simulation (bad input fails fast, exit 2)
         with_overrides(inst, c)
-    one = replace(mc, workers=1)
+    execution = execution or Execution()
+    one = execution.inline()
     jr = None
     if journal is not None:
-        jr = PointJournal(journal, point_run_info(inst, mc))
-    ex = make_executor(workers, scheduler=mc.scheduler)
+        jr = PointJournal(journal, point_run_info(inst, mc, execution))
+    ex = make_executor(execution.workers, scheduler=execution.scheduler)
     rows = []
     try:
         keys = [PointJournal.key(c) for c in cases]
-        futs = {k: ex.submit(_run_overrides, (inst, c, one)) for k, c in zip(keys, cases, strict=True)
+        futs = {k: ex.submit(_run_overrides, (inst, c, mc, one)) for k, c in zip(keys, cases, strict=True)
                 if jr is None or k not in jr.points}
         for n, k in enumerate(keys):
             if jr is not None and k in jr.points:
@@ -185,14 +192,14 @@ def run_points(inst: Instance, cases: list[dict[str, Any]], mc: SequentialMonteC
 
 
 def sweep(inst: Instance, param: str, values: list[Any], mc: SequentialMonteCarlo,
-          param2: str | None = None, values2: list[Any] | None = None, workers: int = 1,
+          param2: str | None = None, values2: list[Any] | None = None, execution: Execution | None = None,
           progress: Callable[[int, int], None] | None = None, journal: str | Path | None = None) -> pd.DataFrame:
     """One- or two-way sensitivity of EENS, ECC, ECC-per-cost and net benefit on common random numbers."""
     if param2 is not None and values2:
         cases = [{param: a, param2: b} for a in values for b in values2]
     else:
         cases = [{param: a} for a in values]
-    rows = run_points(inst, cases, mc, workers, progress, journal)
+    rows = run_points(inst, cases, mc, execution, progress, journal)
     boots = pop_boots(rows)   # paired differences along ``param`` (within each value of ``param2``)
     df = add_paired_columns(pd.DataFrame(rows), boots, [c.get(param2) if param2 else None for c in cases])
     df.insert(0, "param", param)
@@ -213,7 +220,7 @@ TORNADO = (  # (path, low, high): the main design and behaviour parameters
 )
 
 
-def tornado(inst: Instance, mc: SequentialMonteCarlo, workers: int = 1,
+def tornado(inst: Instance, mc: SequentialMonteCarlo, execution: Execution | None = None,
             params: tuple[tuple[str, Any, Any], ...] = TORNADO,
             progress: Callable[[int, int], None] | None = None, journal: str | Path | None = None
             ) -> pd.DataFrame:
@@ -221,7 +228,7 @@ def tornado(inst: Instance, mc: SequentialMonteCarlo, workers: int = 1,
     cases: list[dict[str, Any]] = [{}]
     for path, lo, hi in params:
         cases += [{path: lo}, {path: hi}]
-    rows = run_points(inst, cases, mc, workers, progress, journal)
+    rows = run_points(inst, cases, mc, execution, progress, journal)
     pop_boots(rows)
     base = rows[0]
     out = []
@@ -284,11 +291,12 @@ class PhaseScenario:
         return out
 
 
-def phase_study(inst: Instance, scenario: PhaseScenario, mc: SequentialMonteCarlo, workers: int = 1,
+def phase_study(inst: Instance, scenario: PhaseScenario, mc: SequentialMonteCarlo,
+                execution: Execution | None = None,
                 progress: Callable[[int, int], None] | None = None, journal: str | Path | None = None
                 ) -> pd.DataFrame:
     cases = scenario.cases()
-    rows = run_points(inst, [c[3] for c in cases], mc, workers, progress, journal)
+    rows = run_points(inst, [c[3] for c in cases], mc, execution, progress, journal)
     pop_boots(rows)
     df = pd.DataFrame(rows)
     df.insert(0, "year", [c[0] for c in cases])
@@ -299,21 +307,23 @@ def phase_study(inst: Instance, scenario: PhaseScenario, mc: SequentialMonteCarl
 
 
 # ------------------------------------------------------------------------------------------ for reports
-def annual_ens_and_worst_day(inst: Instance, mc: SequentialMonteCarlo) -> tuple[pd.DataFrame, pd.DataFrame]:
+def annual_ens_and_worst_day(inst: Instance, mc: SequentialMonteCarlo, execution: Execution | None = None
+                             ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-year ENS of the case, and the hourly story of its worst day (the day with the most ENS)."""
     from gplopt.adequacy import evaluate_year, hour_inputs, lot_buses
     from gplopt.network.opf import SheddingOPF
     from gplopt.sampling import sample_year
 
     system = build_system(inst)
-    res = assess(system, replace(mc, workers=1))
+    one = (execution or Execution()).inline()
+    res = assess(system, mc, execution=one)
     per_year = pd.DataFrame({"year": [r.year for r in res.per_year], "ens_kwh": [r.ens_kwh for r in res.per_year],
                              "lol_hours": [r.lol_hours for r in res.per_year],
                              "v2g_kwh": [r.v2g_kwh for r in res.per_year]})
     worst = res.per_year[int(per_year["ens_kwh"].to_numpy().argmax())]
     hist = sample_year(system, mc.seed, worst.year)
     opf = None if system.network.copper_plate else SheddingOPF(
-        system.network, system.units, tuple(lot_buses(system)), mc.solver)
+        system.network, system.units, tuple(lot_buses(system)), one.solver)
     full = evaluate_year(system, hist, opf, v2g=mc.v2g)
     hi = hour_inputs(system, hist, v2g=mc.v2g)
     day = int(full.ens_kw.reshape(-1, 24).sum(axis=1).argmax()) if system.hours >= 24 else 0

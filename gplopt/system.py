@@ -13,37 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from gplopt.importers.profiles import HOURS, hourly_column, read_columns
-from gplopt.instance import Instance
+from gplopt.importers.profiles import HOURS, hourly_column, read_columns, rts79_series
+from gplopt.instance import Economics, Instance, ReferenceUnit, Simulation
 from gplopt.library import load_model
 
 
 # ------------------------------------------------------------------------------------------ load shapes
-def rts79_series(tables: dict[str, Any], hours: int = 8736) -> np.ndarray:
-    """IEEE RTS-79 per-unit chronological load (52 weeks x 7 days x 24 h, week 1 starting on Monday).
-
-    For 8,760 hours a 365th day is appended: the Monday of week 52 (the table has no 53rd week).
-    """
-    weekly = np.asarray(tables["weekly_pct_of_annual_peak"], float) / 100.0
-    daily = np.asarray(tables["daily_pct_of_weekly_peak_mon_to_sun"], float) / 100.0
-    prof = tables["hourly_pct_of_daily_peak"]
-    season_of = {}
-    for name, key in (("winter", "winter_weeks"), ("summer", "summer_weeks"),
-                      ("spring_fall", "spring_fall_weeks")):
-        for w in tables[key]:
-            season_of[int(w)] = name
-    out = np.empty((52, 7, 24))
-    for w in range(52):
-        s = season_of[w + 1]
-        for d in range(7):
-            kind = "weekend" if d >= 5 else "weekday"
-            out[w, d] = weekly[w] * daily[d] * np.asarray(prof[f"{s}_{kind}"], float) / 100.0
-    series = out.reshape(-1)
-    if hours == 8760:
-        series = np.concatenate([series, out[51, 0]])
-    return series
-
-
+# rts79_series lives in importers/profiles.py (a pure series builder) and is imported above
 def read_series_csv(path: str | Path) -> list[float]:
     vals: list[float] = []
     with open(path, newline="", encoding="utf-8") as fh:
@@ -240,13 +216,23 @@ class Fleet:
 
 
 @dataclass(frozen=True)
+class Settings:
+    """What the engine reads of the instance besides the arrays (System holds no instance): Monte Carlo
+    defaults, the ECC reference unit, cost data. Not in the System's fingerprint: they change no simulated number."""
+    simulation: Simulation = field(default_factory=Simulation)
+    ecc_reference: ReferenceUnit = field(default_factory=ReferenceUnit)
+    economics: Economics = field(default_factory=Economics)
+
+
+@dataclass(frozen=True)
 class System:
     name: str
     network: Network
     units: Units
     load_kw: np.ndarray            # (H,) system load
     lots: tuple[Fleet, ...]        # the parking lots, in instance order (ids unique)
-    instance: Instance = field(repr=False, compare=False)
+    settings: Settings = field(default_factory=Settings, repr=False, compare=False,
+                               metadata={"fingerprint": False})
     bus_load_kw: np.ndarray | None = field(default=None, repr=False, compare=False)  # (H, B) per-bus load
     unit_profile: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)  # by unit id
 
@@ -373,7 +359,9 @@ def build_system(inst: Instance, base_dir: Path | None = None) -> System:
     return System(name=inst.name, network=network, units=build_units(inst, network),
                   load_kw=load,
                   lots=tuple(f for k in range(len(inst.gpls)) if (f := build_fleet(inst, network, base_dir, k))),
-                  instance=inst, bus_load_kw=table, unit_profile=unit_profiles(inst, base_dir))
+                  settings=Settings(simulation=inst.simulation, ecc_reference=inst.ecc_reference,
+                                    economics=inst.economics),
+                  bus_load_kw=table, unit_profile=unit_profiles(inst, base_dir))
 
 
 def bus_loads_kw(net: Network, system_load_kw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

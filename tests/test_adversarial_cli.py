@@ -178,7 +178,7 @@ def test_every_numeric_option_is_capped(command: str, name: str, option: str) ->
     r = RANGES[name]
     for value in _outside(r):
         res = run_main(command, IEEE33, option, value)
-        if value in ("nan", "inf") and name not in ("cov", "tolerance", "time_limit"):
+        if value in ("nan", "inf") and name not in ("cov", "tolerance", "time_limit", "ecc_rel_precision"):
             assert_one_line_error(res, option, "a valid integer")
         else:
             assert_one_line_error(res, option, r.rule)

@@ -28,7 +28,7 @@ from gplopt.design.journal import Journal, eval_key
 from gplopt.design.loop import DesignSpec, optimize
 from gplopt.design.space import Design
 from gplopt.errors import GploptError
-from gplopt.reliability import SequentialMonteCarlo, assess
+from gplopt.reliability import Execution, SequentialMonteCarlo, assess
 from gplopt.studies import point_run_info
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -84,7 +84,8 @@ def _evaluate_refused(via: str, journal: Path, seed: int, run_cli: Run, system: 
         _refused(run_cli(*EVAL, "--seed", str(seed), "--journal", journal), *words)
     else:
         with pytest.raises(GploptError) as exc:
-            assess(system, SequentialMonteCarlo(years=2, seed=seed), journal=journal)
+            assess(system, SequentialMonteCarlo(years=2, seed=seed), journal=journal,
+                   instance=load_instance(ROOT / "instances" / "beijing.json"))
         assert "\n" not in str(exc.value)
         for w in words:
             assert w in str(exc.value), (w, str(exc.value))
@@ -251,7 +252,7 @@ def test_point_journal_identity_covers_instance_seed_method_and_models(beijing_p
     j = tmp_path / "points.jsonl"
     PointJournal(j, point_run_info(inst, mc)).append("{}", {"ecc_kw": 1.0, "net_benefit_cny": 2.0,
                                                              "ecc_per_cost": 0.5, "years": 2})
-    assert PointJournal(j, point_run_info(inst, replace(mc, workers=2, batch_years=1))).points["{}"]["ecc_kw"] == 1.0
+    assert PointJournal(j, point_run_info(inst, mc, Execution(workers=2, batch_years=1))).points["{}"]["ecc_kw"] == 1.0
     for other, field in ((point_run_info(inst, replace(mc, seed=2)), "seed"),
                          (point_run_info(inst, replace(mc, years=3)), "method"),
                          (point_run_info(load_instance(beijing_path, ["economics.storage_hours=4"]), mc),

@@ -134,7 +134,7 @@ def full_year_probe_eens(system: System, mc: SequentialMonteCarlo, capacity_kw: 
     bus = system.fleet.bus if spec.ref_bus is None else spec.ref_bus
     units = add_reserve(system.units, bus)
     sys_r = system.replace(units=units)
-    opf = SheddingOPF(system.network, units, system.fleet.bus, mc.solver)
+    opf = SheddingOPF(system.network, units, system.fleet.bus)
     out = []
     for y in range(mc.n_cap):
         up = unit_up(mc.seed, UNIT, unit_key(REFERENCE_ID), y, spec.ref_mttf_h, spec.ref_mttr_h, system.hours)

@@ -54,7 +54,7 @@ def test_ecc_interval_covers_the_exact_answer_at_its_nominal_rate() -> None:
     spec = CapacityValueSpec.from_system(system, resource="gen")
     covered, values = [], []
     for seed in range(80):
-        cv = capacity_value(system, SequentialMonteCarlo(years=30, seed=1000 + seed, workers=1), spec)
+        cv = capacity_value(system, SequentialMonteCarlo(years=30, seed=1000 + seed), spec)
         assert cv.ci_level == pytest.approx(NOMINAL)
         covered.append(cv.ci_low_kw <= c <= cv.ci_high_kw)
         values.append(cv.value_kw)
@@ -71,7 +71,7 @@ def test_eens_and_lole_intervals_cover_the_exact_rbts_indices(root: Path) -> Non
     exact = {"eens_kwh_per_year": 9823.0, "lole_h_per_year": 1.0881}
     covered: dict[str, list[bool]] = {k: [] for k in exact}
     for seed in range(100):
-        res = assess(system, SequentialMonteCarlo(years=400, seed=5000 + seed, workers=1))
+        res = assess(system, SequentialMonteCarlo(years=400, seed=5000 + seed))
         for key, truth in exact.items():
             est = getattr(res, key)
             covered[key].append(abs(est.mean - truth) <= Z90 * est.stderr)

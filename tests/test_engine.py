@@ -5,7 +5,6 @@ Seeds are fixed, so every test is deterministic."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from gplopt import hl1
 from gplopt.adequacy import evaluate_year
 from gplopt.capacity_value import CapacityValueSpec, capacity_value
 from gplopt.instance import instance_from_data, load_instance
-from gplopt.reliability import SequentialMonteCarlo, assess
+from gplopt.reliability import Execution, SequentialMonteCarlo, assess
 from gplopt.sampling import CHARGER_BLOCK, UNIT, sample_year, unit_key, unit_outages, unit_up
 from gplopt.streams import chronology_budget, uniforms
 from gplopt.system import System, build_system
@@ -121,9 +120,10 @@ def test_charger_blocks_shift_no_draw() -> None:
 
 
 def test_assess_uses_the_event_path_with_identical_numbers_any_batch(rbts: System) -> None:
-    ref = assess(rbts, SequentialMonteCarlo(years=300, seed=8, batch_years=300)).to_dict()
+    mc = SequentialMonteCarlo(years=300, seed=8)
+    ref = assess(rbts, mc, execution=Execution(batch_years=300)).to_dict()
     for kw in ({"batch_years": 7}, {"batch_years": 64}):   # workers: test_stop_year_is_batch_and_worker_independent
-        got = assess(rbts, SequentialMonteCarlo(years=300, seed=8, **kw)).to_dict()
+        got = assess(rbts, mc, execution=Execution(**kw)).to_dict()
         got.pop("seconds")
         assert got == {k: v for k, v in ref.items() if k != "seconds"}, kw
 
@@ -134,7 +134,7 @@ def test_elcc_identical_for_any_workers() -> None:
     spec = CapacityValueSpec.from_system(system, metric="elcc", resource="c", capacity_max_kw=200.0, n_boot=50)
     mc = SequentialMonteCarlo(years=6, seed=3)
     one = capacity_value(system, mc, spec)
-    two = capacity_value(system, dataclasses.replace(mc, workers=2), spec)
+    two = capacity_value(system, mc, spec, execution=Execution(workers=2))
     assert one.value_kw > 0
     d1, d2 = one.to_dict(), two.to_dict()
     d1.pop("seconds"), d2.pop("seconds")

@@ -20,7 +20,7 @@ from gplopt.errors import GploptError, SolverError
 from gplopt.io import prepare_out_dir, write_text_atomic
 from gplopt.network import opf as opf_mod
 from gplopt.network.opf import SheddingOPF, make_solver
-from gplopt.reliability import SequentialMonteCarlo, assess
+from gplopt.reliability import Execution, SequentialMonteCarlo, assess
 from gplopt.sampling import sample_year
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,21 +140,24 @@ def _strip(d: dict[str, Any]) -> dict[str, Any]:
 
 def test_dask_local_cluster_gives_identical_numbers(beijing: Any) -> None:
     pytest.importorskip("dask.distributed")
-    a = assess(beijing, SequentialMonteCarlo(years=3, seed=9, workers=1)).to_dict()
-    b = assess(beijing, SequentialMonteCarlo(years=3, seed=9, workers=2, scheduler="local")).to_dict()
+    a = assess(beijing, SequentialMonteCarlo(years=3, seed=9)).to_dict()
+    b = assess(beijing, SequentialMonteCarlo(years=3, seed=9),
+               execution=Execution(workers=2, scheduler="local")).to_dict()
     assert _strip(a) == _strip(b)
 
 
 def test_journal_resume_equals_uninterrupted(beijing: Any, tmp_path: Path) -> None:
-    spec = SequentialMonteCarlo(years=5, seed=4, batch_years=2)
-    ref = assess(beijing, spec).to_dict()
+    spec = SequentialMonteCarlo(years=5, seed=4)
+    ref = assess(beijing, spec, execution=Execution(batch_years=2)).to_dict()
     j = tmp_path / "j.jsonl"
-    assess(beijing, SequentialMonteCarlo(years=3, seed=4), journal=j)      # a run "killed" after 3 years
+    inst = load_instance(ROOT / "instances" / "beijing.json")
+    assess(beijing, SequentialMonteCarlo(years=3, seed=4), journal=j, instance=inst)   # "killed" after 3 years
     lines = j.read_text().splitlines()
     j.write_text("\n".join(lines) + '\n{"year": 99, "ens_k')            # and a torn last line
     with pytest.raises(GploptError, match="another run"):
-        assess(beijing, SequentialMonteCarlo(years=5, seed=5), journal=tmp_path / "j.jsonl")
-    got = assess(beijing, SequentialMonteCarlo(years=5, seed=4, batch_years=2), journal=j).to_dict()
+        assess(beijing, SequentialMonteCarlo(years=5, seed=5), journal=tmp_path / "j.jsonl", instance=inst)
+    got = assess(beijing, SequentialMonteCarlo(years=5, seed=4), journal=j, instance=inst,
+                 execution=Execution(batch_years=2)).to_dict()
     assert _strip(got) == _strip(ref)
 
 
@@ -206,6 +209,6 @@ def test_sweep_killed_with_sigkill_resumes_to_the_same_answer(tmp_path: Path) ->
 def test_ecc_is_identical_for_any_number_of_workers(beijing: Any) -> None:
     from gplopt.capacity_value import capacity_value
 
-    a = capacity_value(beijing, SequentialMonteCarlo(years=3, seed=6, workers=1)).to_dict()
-    b = capacity_value(beijing, SequentialMonteCarlo(years=3, seed=6, workers=2)).to_dict()
+    a = capacity_value(beijing, SequentialMonteCarlo(years=3, seed=6)).to_dict()
+    b = capacity_value(beijing, SequentialMonteCarlo(years=3, seed=6), execution=Execution(workers=2)).to_dict()
     assert _strip(a) == _strip(b)

@@ -212,9 +212,10 @@ def profiled_case(tmp: Path, ieee33_path: Path, *, hours: int = 8760, column: st
 def test_bus_profiles_and_profiled_unit_drive_the_engine(tmp_path: Path, ieee33_path: Path) -> None:
     from gplopt.sampling import sample_year
 
-    system = build_system(load_instance(profiled_case(tmp_path, ieee33_path)), base_dir=tmp_path)
+    inst = load_instance(profiled_case(tmp_path, ieee33_path))
+    system = build_system(inst, base_dir=tmp_path)
     prof = system.unit_profile["pv18"]
-    buses = system.instance.network.buses
+    buses = inst.network.buses
     j = system.network.index(18)
     res = 0.6 + 0.4 * np.sin(2 * np.pi * np.arange(8760) / 24.0) ** 2
     np.testing.assert_allclose(system.bus_load_kw[:, j], buses[j].p_kw * res, rtol=1e-5)
@@ -248,7 +249,7 @@ def test_result_frames_and_evaluate_out(tmp_path: Path, rbts_path: Path, run_cli
     from gplopt.reliability import SequentialMonteCarlo, assess
 
     system = build_system(load_instance(rbts_path), base_dir=rbts_path.parent)
-    res = assess(system, SequentialMonteCarlo(years=2, seed=5, workers=1))
+    res = assess(system, SequentialMonteCarlo(years=2, seed=5))
     years = res.to_frame("year")
     assert list(years["year"]) == [0, 1]
     assert years["ens_kwh"].mean() == pytest.approx(res.eens_kwh_per_year.mean)
@@ -276,7 +277,7 @@ def test_hour_of_day_frame_on_a_network_sums_to_eens(beijing_path: Path) -> None
     """The network path (OPF, lots) keeps each year's clock-hour profile too: it adds up to EENS and LOLE."""
     from gplopt.reliability import SequentialMonteCarlo, assess
 
-    res = assess(build_system(load_instance(beijing_path)), SequentialMonteCarlo(years=2, seed=5, workers=1))
+    res = assess(build_system(load_instance(beijing_path)), SequentialMonteCarlo(years=2, seed=5))
     hod = res.to_frame("hour_of_day")
     assert hod["ens_kwh_per_year"].sum() == pytest.approx(res.eens_kwh_per_year.mean, rel=1e-9)
     assert hod["lol_h_per_year"].sum() == pytest.approx(res.lole_h_per_year.mean)

@@ -22,9 +22,14 @@ def ieee33(ieee33_path: Path) -> System:
     return build_system(load_instance(ieee33_path), base_dir=ieee33_path.parent)
 
 
+IEEE33 = load_instance(Path(__file__).resolve().parent.parent / "instances" / "ieee33.json")
+
+
 def base_loads(system: System) -> tuple[np.ndarray, np.ndarray]:
-    """(B,) active and reactive bus loads of the instance's reference condition, in kW/kvar."""
-    buses = system.instance.network.buses
+    """(B,) active and reactive bus loads of the instance's reference condition, in kW/kvar (``system`` is
+    built from instances/ieee33.json; a System keeps no reference to its instance)."""
+    assert system.name == IEEE33.name
+    buses = IEEE33.network.buses
     return np.array([b.p_kw for b in buses]), np.array([b.q_kvar for b in buses])
 
 

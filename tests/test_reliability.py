@@ -29,7 +29,7 @@ from gplopt.fleet import charging_time_h, simulate_fleet
 from gplopt.instance import Instance, instance_from_data, load_instance, with_overrides
 from gplopt.metrics import MeanEstimate
 from gplopt.network.opf import SheddingOPF
-from gplopt.reliability import ReliabilityResult, SequentialMonteCarlo, assess
+from gplopt.reliability import Execution, ReliabilityResult, SequentialMonteCarlo, assess
 from gplopt.sampling import Sessions, sample_year
 from gplopt.system import Fleet, System, build_system
 
@@ -105,7 +105,7 @@ ONE_UNIT_MTTF, ONE_UNIT_MTTR, ONE_UNIT_C, ONE_UNIT_L = 90.0, 10.0, 100.0, 60.0
 def one_unit() -> ReliabilityResult:
     """One unit carrying a load it can meet alone (module-scoped: shared by the tests below)."""
     system = copper_plate([unit("g", ONE_UNIT_C, ONE_UNIT_MTTF, ONE_UNIT_MTTR)], ONE_UNIT_L)
-    return assess(system, SequentialMonteCarlo(years=400, seed=11, batch_years=100))
+    return assess(system, SequentialMonteCarlo(years=400, seed=11), execution=Execution(batch_years=100))
 
 
 class TestExactTinySystems:
@@ -139,7 +139,7 @@ class TestExactTinySystems:
         mttf, mttr = 4500.0, 500.0
         q = mttr / (mttf + mttr)
         system = copper_plate([unit("g", self.C, mttf, mttr)], self.L)
-        res = assess(system, SequentialMonteCarlo(years=3000, seed=5, batch_years=500))
+        res = assess(system, SequentialMonteCarlo(years=3000, seed=5), execution=Execution(batch_years=500))
         f = q + H / (mttf + mttr)
         assert within(res.lolf_per_year, f), describe(res.lolf_per_year, f)
         assert not within(res.lolf_per_year, H / (mttf + mttr))  # the year-start term is resolved
@@ -153,7 +153,7 @@ class TestExactTinySystems:
         mttf, mttr, c, load = 45.0, 5.0, 100.0, 60.0
         q = mttr / (mttf + mttr)
         system = copper_plate([unit("a", c, mttf, mttr), unit("b", c, mttf, mttr)], load)
-        res = assess(system, SequentialMonteCarlo(years=400, seed=3, batch_years=100))
+        res = assess(system, SequentialMonteCarlo(years=400, seed=3), execution=Execution(batch_years=100))
         assert within(res.lole_h_per_year, q**2 * H), describe(res.lole_h_per_year, q**2 * H)
         assert within(res.eens_kwh_per_year, q**2 * load * H), describe(res.eens_kwh_per_year,
                                                                       q**2 * load * H)
@@ -170,7 +170,7 @@ class TestExactTinySystems:
         q = mttr / (mttf + mttr)
         p = 1.0 - q
         system = copper_plate([unit("a", c, mttf, mttr), unit("b", c, mttf, mttr)], load)
-        res = assess(system, SequentialMonteCarlo(years=300, seed=4, batch_years=100))
+        res = assess(system, SequentialMonteCarlo(years=300, seed=4), execution=Execution(batch_years=100))
         lole = (1.0 - p**2) * H
         eens = (q**2 * load + 2 * p * q * (load - c)) * H
         assert within(res.lole_h_per_year, lole), describe(res.lole_h_per_year, lole)
@@ -225,7 +225,7 @@ def test_rbts_load_and_exact_reference(rbts: System) -> None:
 
 
 def test_rbts_short(rbts: System) -> None:
-    res = assess(rbts, SequentialMonteCarlo(years=3000, seed=2021, batch_years=500))
+    res = assess(rbts, SequentialMonteCarlo(years=3000, seed=2021), execution=Execution(batch_years=500))
     assert res.years == 3000
     assert within(res.lole_h_per_year, RBTS_LOLE), describe(res.lole_h_per_year, RBTS_LOLE)
     assert within(res.eens_kwh_per_year, RBTS_EENS), describe(res.eens_kwh_per_year, RBTS_EENS)
@@ -234,7 +234,8 @@ def test_rbts_short(rbts: System) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [2021, 7])
 def test_rbts_long(rbts: System, seed: int) -> None:
-    res = assess(rbts, SequentialMonteCarlo(years=60_000, seed=seed, batch_years=500, workers=2))
+    res = assess(rbts, SequentialMonteCarlo(years=60_000, seed=seed),
+                 execution=Execution(batch_years=500, workers=2))
     assert res.years == 60_000
     assert within(res.lole_h_per_year, RBTS_LOLE), describe(res.lole_h_per_year, RBTS_LOLE)
     assert within(res.eens_kwh_per_year, RBTS_EENS), describe(res.eens_kwh_per_year, RBTS_EENS)
@@ -480,10 +481,10 @@ def test_adding_chargers_shifts_no_other_draw(beijing_inst: Instance) -> None:
 
 # ==================================================================================== determinism
 def test_beijing_same_seed_same_answer_any_workers_or_batch(beijing: System) -> None:
-    ref = comparable(assess(beijing, SequentialMonteCarlo(years=6, seed=3, batch_years=8)))
+    ref = comparable(assess(beijing, SequentialMonteCarlo(years=6, seed=3), execution=Execution(batch_years=8)))
     for kw in ({"workers": 2, "batch_years": 8}, {"batch_years": 1}, {"batch_years": 50},
                {"workers": 2, "batch_years": 1}):
-        got = comparable(assess(beijing, SequentialMonteCarlo(years=6, seed=3, **kw)))
+        got = comparable(assess(beijing, SequentialMonteCarlo(years=6, seed=3), execution=Execution(**kw)))
         assert got == ref, kw
     other = comparable(assess(beijing, SequentialMonteCarlo(years=6, seed=4)))
     assert other["eens_kwh_per_year"] != ref["eens_kwh_per_year"]
@@ -496,11 +497,11 @@ def _rare_system() -> System:
 
 def test_stop_year_is_batch_and_worker_independent() -> None:
     system = _rare_system()
-    spec = SequentialMonteCarlo(seed=8, target_cov=0.1, min_years=5, max_years=5000, batch_years=1)
-    ref = assess(system, spec)
+    spec = SequentialMonteCarlo(seed=8, target_cov=0.1, min_years=5, max_years=5000)
+    ref = assess(system, spec, execution=Execution(batch_years=1))
     assert ref.stopped_by == "target_cov" and 20 < ref.years < 5000
     for kw in ({"batch_years": 7}, {"batch_years": 64}, {"workers": 2, "batch_years": 3}):
-        got = assess(system, dataclasses.replace(spec, **kw))
+        got = assess(system, spec, execution=Execution(**kw))
         assert comparable(got) == comparable(ref), kw
     # the stop year is the first n >= min_years with stderr/mean <= target, from the year-by-year values
     per_year = [r.ens_kwh for r in assess(system, SequentialMonteCarlo(years=ref.years + 40, seed=8)).per_year]
@@ -513,7 +514,7 @@ def test_stop_year_is_batch_and_worker_independent() -> None:
 def test_years_runs_exactly_n() -> None:
     system = _rare_system()
     for n in (1, 7, 33):
-        res = assess(system, SequentialMonteCarlo(years=n, seed=1, batch_years=8))
+        res = assess(system, SequentialMonteCarlo(years=n, seed=1), execution=Execution(batch_years=8))
         assert res.years == n and res.stopped_by == "years" and len(res.per_year) == n
         assert [r.year for r in res.per_year] == list(range(n))
 
@@ -568,5 +569,5 @@ def test_back_to_back_assessments_of_variants_never_share_a_worker_setup(beijing
     from gplopt.system import build_system
 
     low, high = (assess(build_system(load_instance(beijing_path, [f"incentive.price_cny_per_kwh={p}"])),
-                        SequentialMonteCarlo(years=2, seed=3, workers=1)) for p in (1.0, 2.0))
+                        SequentialMonteCarlo(years=2, seed=3)) for p in (1.0, 2.0))
     assert high.v2g_kwh_per_year.mean > low.v2g_kwh_per_year.mean    # a superset of participants

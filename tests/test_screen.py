@@ -79,7 +79,7 @@ def test_a_given_lot_is_evaluated_as_given(screened: tuple[Any, Path]) -> None:
     row = next(r for r in res.ranking if Path(r["file"]).stem == "beijing")
     inst = load_instance(ROOT / "instances" / "beijing.json")
     system = build_system(inst)
-    cv = capacity_value(system, SequentialMonteCarlo.from_instance(inst, years=YEARS, workers=1),
+    cv = capacity_value(system, SequentialMonteCarlo.from_instance(inst, years=YEARS),
                         CapacityValueSpec.from_system(system))
     assert row["ecc_kw"] == cv.value_kw and row["seed"] == inst.simulation.seed
 
@@ -88,7 +88,7 @@ def test_a_lot_is_placed_at_the_bus_with_most_unserved_energy(screened: tuple[An
     res, _ = screened
     row = next(r for r in res.ranking if Path(r["file"]).stem == "beijing_nolot")
     inst = with_overrides(load_instance(ROOT / "instances" / "beijing.json"), {"gpl": None})
-    base = assess(build_system(inst), SequentialMonteCarlo.from_instance(inst, years=PLACEMENT_YEARS, workers=1))
+    base = assess(build_system(inst), SequentialMonteCarlo.from_instance(inst, years=PLACEMENT_YEARS))
     ens = {b: e.mean for b, e in base.ens_by_bus_kwh_per_year.items()}
     assert ens[row["lot_bus"]] == max(ens.values()) > 0
     assert row["n_chargers"] == 250                       # the median of the default design grid 100..400

@@ -57,13 +57,14 @@ def test_line_charging_raises_the_voltage_and_the_lindistflow_follows() -> None:
 def test_shedding_opf_supplies_the_shunt_losses(ieee33_path) -> None:  # type: ignore[no-untyped-def]
     """The substation short by 50 kW of load plus shunt conductance: exactly 50 kW is shed, and the answer
     passes the independent check (which includes the shunts)."""
-    system = build_system(load_instance(ieee33_path))
+    inst = load_instance(ieee33_path)
+    system = build_system(inst)
     g_kw = np.zeros(system.network.n_bus)
     g_kw[[5, 17, 30]] = [20.0, 7.5, 12.0]
     net = dataclasses.replace(system.network, shunt_g_pu=g_kw / system.network.base_kva,
                               shunt_b_pu=np.full(system.network.n_bus, 30.0) / system.network.base_kva)
     units = system.units
-    p = np.asarray([b.p_kw for b in system.instance.network.buses], float) * 0.5
+    p = np.asarray([b.p_kw for b in inst.network.buses], float) * 0.5
     q = p * net.q_over_p
     pmax = np.zeros(units.n)
     grid = units.kind.index("external_grid")

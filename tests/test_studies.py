@@ -67,7 +67,7 @@ def test_ledger_adds_up(beijing_path: Path) -> None:
     assert -u["v2g_payments"] == pytest.approx(w["v2g_income"])          # what the utility pays, owners get
     assert -u["load_reduction_payments"] == pytest.approx(w["load_reduction_income"])
     assert o["charger_cost"] == pytest.approx(-system.fleet.n_chargers * system.fleet.charger_cost_cny_per_year)
-    margin = system.instance.economics.charging_margin_cny_per_kwh * cv.charging_kwh_per_year.mean
+    margin = system.settings.economics.charging_margin_cny_per_kwh * cv.charging_kwh_per_year.mean
     assert o["charging_margin"] == pytest.approx(margin) and o["net"] == pytest.approx(o["charger_cost"] + margin)
     assert w["participating_owners"] == pytest.approx(300 * system.fleet.rate_lr)
 

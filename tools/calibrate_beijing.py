@@ -23,7 +23,7 @@ import math
 from pathlib import Path
 
 from gplopt.instance import load_instance
-from gplopt.reliability import SequentialMonteCarlo, assess
+from gplopt.reliability import Execution, SequentialMonteCarlo, assess
 from gplopt.system import build_system
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +34,7 @@ def _eens_at(peak_kw: float, years: int, seed: int, workers: int = 1) -> tuple[f
     """EENS of the case without a lot at annual peak ``peak_kw`` (the numbers never depend on ``workers``)."""
     inst = load_instance(ROOT / "instances" / "beijing.json", ["gpl=null", f"load.peak_kw={peak_kw:.3f}"])
     res = assess(build_system(inst, base_dir=ROOT / "instances"),
-                 SequentialMonteCarlo(seed=seed, years=years, workers=workers))
+                 SequentialMonteCarlo(seed=seed, years=years), execution=Execution(workers=workers))
     return res.eens_kwh_per_year.mean, res.eens_kwh_per_year.stderr
 
 

@@ -32,6 +32,8 @@ def ecc(
     seed: SeedOpt = None,
     cov: Annotated[float | None, typer.Option(help="Target stderr/mean of the base EENS")] = None,
     tolerance: Annotated[float | None, typer.Option(help="Bisection |dEENS|/EENS (default: instance)")] = None,
+    ecc_rel_precision: Annotated[float | None, typer.Option(
+        help="Add sample years until the CI half-width <= this x the value (default: instance)")] = None,
     solver: SolverOpt = "highs",
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
@@ -41,11 +43,12 @@ def ecc(
     """Capacity value of the GPL (or a unit): ECC, EFC or ELCC on common random numbers, with economics."""
     from gplopt.capacity_value import CapacityValueSpec, capacity_value
     from gplopt.economics import economics
-    from gplopt.reliability import SequentialMonteCarlo
+    from gplopt.montecarlo import Execution, SequentialMonteCarlo
 
     inst, system = load(file, sets)
-    mc = SequentialMonteCarlo.from_instance(inst, years=years, seed=seed, target_cov=cov, solver=solver,
-                                            workers=n_workers(workers), scheduler=scheduler)
+    mc = SequentialMonteCarlo.from_instance(inst, years=years, seed=seed, target_cov=cov,
+                                            ecc_rel_precision=ecc_rel_precision)
+    ex = Execution.from_instance(inst, solver=solver, workers=n_workers(workers), scheduler=scheduler)
     spec = CapacityValueSpec.from_system(system, metric=metric, resource=resource, tolerance=tolerance)
     with progress(metric, not as_json) as bar:
 
@@ -53,12 +56,12 @@ def ecc(
             if bar is not None:
                 bar.update(done, total, stage)
 
-        cv = capacity_value(system, mc, spec, progress=on_progress)
+        cv = capacity_value(system, mc, spec, progress=on_progress, execution=ex)
         by_lot = None
         if resource == "gpls" and spec.metric != "elcc":
             from gplopt.resources import per_lot_values
 
-            by_lot = per_lot_values(system, mc, spec, cv, on_progress)
+            by_lot = per_lot_values(system, mc, spec, cv, on_progress, execution=ex)
     eco = economics(system, cv)
     if as_json:
         d = cv.to_dict()
@@ -90,5 +93,6 @@ def print_capacity_value(name: str, cv: Any, eco: Any) -> None:
             ["cost per kW: GPL", num(eco.cost_per_kw_cny), "CNY/kW/yr"],
             ["cost per kW: storage", num(eco.storage_cost_per_kw_cny), "CNY/kW/yr"]]
     probes = ", ".join(f"{num(p.capacity_kw)} kW ({p.rel_gap:+.1%})" for p in cv.probes)
-    cap = f"{cv.years} sample years; probes {probes}" + (f"\n{cv.note}" if cv.note else "")
+    stop = f" (stopped by {cv.stopped_by})" if cv.stopped_by else ""
+    cap = f"{cv.years} sample years{stop}; probes {probes}" + (f"\n{cv.note}" if cv.note else "")
     show(table(f"{name}: {m} of {cv.resource} ({SE})", ["", "value ± s.e.", "unit"], rows, caption=cap))

@@ -42,12 +42,12 @@ def evaluate(
     out_format: Annotated[str, typer.Option(help="csv, or parquet (needs gplopt[parquet])")] = "csv",
 ) -> None:
     """Sequential Monte Carlo reliability: EENS, LOLE, LOLF, EDNS, ENS by bus, V2G energy."""
-    from gplopt.reliability import SequentialMonteCarlo, assess
+    from gplopt.reliability import Execution, SequentialMonteCarlo, assess
 
     inst, system = load(file, sets)
     spec = SequentialMonteCarlo.from_instance(inst, years=years, seed=seed, target_cov=cov,
-                                              max_years=max_years, v2g=not no_v2g, solver=solver,
-                                              workers=n_workers(workers), scheduler=scheduler)
+                                              max_years=max_years, v2g=not no_v2g)
+    ex = Execution.from_instance(inst, solver=solver, workers=n_workers(workers), scheduler=scheduler)
     with progress("evaluate", not as_json) as bar:
 
         def on_progress(done: int, total: int, partial: Any) -> None:
@@ -55,7 +55,7 @@ def evaluate(
                 e = partial.eens_kwh_per_year if partial else None
                 bar.update(done, total, f"EENS {pm(e.mean, e.stderr)} kWh/yr" if e else "")
 
-        res = assess(system, spec, progress=on_progress, journal=journal)
+        res = assess(system, spec, progress=on_progress, journal=journal, execution=ex, instance=inst)
     if out is not None:
         from gplopt.frames import write_frames
 

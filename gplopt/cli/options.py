@@ -56,6 +56,7 @@ RANGES: dict[str, Range] = {
     "budget": Range(1, MAX_BUDGET),
     "cov": Range(0.0, 1.0, low_open=True, high_open=True),
     "tolerance": Range(0.0, 1.0, low_open=True, high_open=True),
+    "ecc_rel_precision": Range(0.0, 1.0, low_open=True, high_open=True),
     "time_limit": Range(0.0, MAX_TIME_LIMIT_S, low_open=True),
 }
 

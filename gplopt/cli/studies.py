@@ -48,14 +48,15 @@ def paper(
     """The GPL paper's Table 4 (EENS with/without V2G), Table 5 (ECC vs discharge rate), Table 6 (ECC vs
     SoC threshold) and Fig. 6 (ECC and cost per kW vs incentive grade), with CIs, on common random numbers."""
     from gplopt.io import prepare_out_dir
-    from gplopt.reliability import SequentialMonteCarlo
+    from gplopt.reliability import Execution, SequentialMonteCarlo
     from gplopt.studies import paper_tables
 
     inst, _ = load(file, sets)
     out_dir = prepare_out_dir(out, force) if out is not None else None
-    mc = SequentialMonteCarlo.from_instance(inst, years=years, seed=seed, scheduler=scheduler)
+    mc = SequentialMonteCarlo.from_instance(inst, years=years, seed=seed)
+    ex = Execution.from_instance(inst, workers=n_workers(workers), scheduler=scheduler)
     with progress("paper", not as_json) as bar:
-        res = paper_tables(inst, mc, workers=n_workers(workers), progress=_points(bar), journal=journal)
+        res = paper_tables(inst, mc, ex, progress=_points(bar), journal=journal)
     if out_dir is not None:
         from gplopt.result_dirs import save_paper
 
@@ -92,7 +93,7 @@ def sweep(
     """Sensitivity of EENS, ECC, ECC-per-cost and net benefit (with CIs) on common random numbers: one- or
     two-way sweeps, a tornado over the main parameters, or phase scenarios along an EV-uptake S-curve."""
     from gplopt.io import prepare_out_dir
-    from gplopt.reliability import SequentialMonteCarlo
+    from gplopt.reliability import Execution, SequentialMonteCarlo
     from gplopt.studies import phase_study
     from gplopt.studies import sweep as run_sweep
     from gplopt.studies import tornado as run_tornado
@@ -107,10 +108,11 @@ def sweep(
     if (param2 is None) != (not vals2):
         raise InstanceError("--param2/--values2", "given together", (param2, values2))
     out_dir = prepare_out_dir(out, force) if out is not None else None
-    mc = SequentialMonteCarlo.from_instance(inst, years=years, seed=seed, scheduler=scheduler)
+    mc = SequentialMonteCarlo.from_instance(inst, years=years, seed=seed)
     scenario = _scenario(phases)
     with progress("sweep", not as_json) as bar:
-        w, on_progress = n_workers(workers), _points(bar)
+        w = Execution.from_instance(inst, workers=n_workers(workers), scheduler=scheduler)
+        on_progress = _points(bar)
         if tornado_mode:
             kind, df = "tornado", run_tornado(inst, mc, w, progress=on_progress, journal=journal)
         elif scenario is not None:

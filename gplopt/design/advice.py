@@ -65,7 +65,7 @@ def storage_cost_per_kw(inst: Instance) -> float:
 
     from gplopt.economics import storage_annual_cost
 
-    capex, om = storage_annual_cost(cast(Any, SimpleNamespace(instance=inst)), 1.0)   # uses only the economics
+    capex, om = storage_annual_cost(cast(Any, SimpleNamespace(settings=inst)), 1.0)   # reads only .economics
     return float(capex + om)
 
 

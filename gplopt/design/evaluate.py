@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from gplopt.capacity_value import CapacityValueSpec, capacity_value
 from gplopt.design.space import Design
 from gplopt.economics import economics
 from gplopt.instance import Instance, with_overrides
-from gplopt.reliability import SequentialMonteCarlo
+from gplopt.reliability import Execution, SequentialMonteCarlo
 from gplopt.system import build_system
 
 
@@ -52,11 +52,14 @@ class Evaluation:
         return cls(**d)
 
 
-def evaluate_design(inst: Instance, design: Design, mc: SequentialMonteCarlo) -> Evaluation:
-    """ECC and economics of one design on sample years ``mc.first_year ..`` (same seeds for every design)."""
+def evaluate_design(inst: Instance, design: Design, mc: SequentialMonteCarlo,
+                    execution: Execution | None = None) -> Evaluation:
+    """ECC and economics of one design on sample years ``mc.first_year ..`` (same seeds for every design), in
+    one process (designs are the parallel tasks)."""
     t0 = time.perf_counter()
     system = build_system(with_overrides(inst, design.overrides()))
-    cv = capacity_value(system, replace(mc, workers=1), CapacityValueSpec.from_system(system))
+    cv = capacity_value(system, mc, CapacityValueSpec.from_system(system),
+                        execution=(execution or Execution()).inline())
     eco = economics(system, cv)
     cost = eco.annual_cost_cny
     return Evaluation(

@@ -23,7 +23,7 @@ from gplopt.design.surrogate import maximin_sample, posterior_mean, propose_batc
 from gplopt.errors import GploptError, InstanceError
 from gplopt.instance import Instance
 from gplopt.parallel import make_executor
-from gplopt.reliability import SequentialMonteCarlo
+from gplopt.reliability import Execution, SequentialMonteCarlo
 
 BACKENDS = ("gp", "random", "grid", "optuna")
 MAX_YEARS_FACTOR = 4           # a design re-picked gets at most 4 x the base sample years
@@ -66,11 +66,11 @@ class DesignSpec:
         """What makes a journal belong to a run (workers and time limit never change answers)."""
         from gplopt.checkpoint import run_identity
 
-        mc = SequentialMonteCarlo()
+        mc, ex = SequentialMonteCarlo(), Execution()
         return run_identity(inst, self.seed, {
             "budget": self.budget, "years": self.years, "objective": self.objective, "backend": self.backend,
             "n_init": self.n_init, "confirm_top": self.confirm_top, "confirm_years": self.confirm_years,
-            "solver": mc.solver, "use_certificate": mc.use_certificate, "v2g": mc.v2g})
+            "solver": ex.solver, "use_certificate": ex.use_certificate, "v2g": mc.v2g})
 
 
 @dataclass
@@ -120,7 +120,7 @@ def ecc_se_kw(e: Evaluation) -> float:
     return e.ecc_per_cost_sd * e.annual_cost_cny / 1e6
 
 
-def _task(args: tuple[Instance, Design, SequentialMonteCarlo]) -> Evaluation:
+def _task(args: tuple[Instance, Design, SequentialMonteCarlo, Execution]) -> Evaluation:
     return evaluate_design(*args)
 
 
@@ -143,9 +143,11 @@ Progress = Callable[[int, int, Evaluation | None], None]
 
 
 def optimize(inst: Instance, spec: DesignSpec, progress: Progress | None = None,
-             evaluator: Callable[[Design, int, int], Evaluation] | None = None) -> DesignResult:
+             evaluator: Callable[[Design, int, int], Evaluation] | None = None, *,
+             execution: Execution | None = None) -> DesignResult:
     """Search the design lattice. ``evaluator(design, first_year, years)`` replaces the inner Monte Carlo
-    (benchmarks replay a stored ground truth through it)."""
+    (benchmarks replay a stored ground truth through it). Designs are evaluated over ``spec.workers``
+    processes (or ``spec.scheduler``), each in one process with ``execution``'s solver and certificate switch."""
     if inst.gpl is None:
         raise InstanceError("gpl", "a GPL to design", None)
     if len(inst.gpls) > 1:   # siting and multi-lot design come next (issue 12)
@@ -157,7 +159,8 @@ def optimize(inst: Instance, spec: DesignSpec, progress: Progress | None = None,
     x_all = space.encode(lattice)
     index = {d: i for i, d in enumerate(lattice)}
     journal = Journal(spec.journal, spec.run_info(inst))
-    mc0 = SequentialMonteCarlo.from_instance(inst, seed=spec.seed, workers=1)
+    mc0 = SequentialMonteCarlo.from_instance(inst, seed=spec.seed)
+    one = (execution or Execution()).inline()
     ex = make_executor(spec.workers, scheduler=spec.scheduler) if evaluator is None else None
     objective = spec.scalar_objective
 
@@ -173,7 +176,7 @@ def optimize(inst: Instance, spec: DesignSpec, progress: Progress | None = None,
             journal.start(keys[i])
         assert ex is not None
         futs = {i: ex.submit(_task, (inst, items[i][0], SequentialMonteCarlo(
-            **{**mc0.__dict__, "years": items[i][2], "first_year": items[i][1]}))) for i in todo}
+            **{**mc0.__dict__, "years": items[i][2], "first_year": items[i][1]}), one)) for i in todo}
         for i in todo:
             ev = futs[i].result()
             journal.finish(keys[i], ev)

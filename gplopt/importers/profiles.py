@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -101,3 +102,28 @@ def write_table(columns: dict[str, np.ndarray], path: Path) -> None:
         gz = "gzip" if path.name.endswith(".gz") else None
         df.to_csv(tmp, index=False, float_format="%.5g", compression=gz)
     tmp.replace(path)
+
+
+def rts79_series(tables: dict[str, Any], hours: int = 8736) -> np.ndarray:
+    """IEEE RTS-79 per-unit chronological load (52 weeks x 7 days x 24 h, week 1 starting on Monday).
+
+    For 8,760 hours a 365th day is appended: the Monday of week 52 (the table has no 53rd week).
+    """
+    weekly = np.asarray(tables["weekly_pct_of_annual_peak"], float) / 100.0
+    daily = np.asarray(tables["daily_pct_of_weekly_peak_mon_to_sun"], float) / 100.0
+    prof = tables["hourly_pct_of_daily_peak"]
+    season_of = {}
+    for name, key in (("winter", "winter_weeks"), ("summer", "summer_weeks"),
+                      ("spring_fall", "spring_fall_weeks")):
+        for w in tables[key]:
+            season_of[int(w)] = name
+    out = np.empty((52, 7, 24))
+    for w in range(52):
+        s = season_of[w + 1]
+        for d in range(7):
+            kind = "weekend" if d >= 5 else "weekday"
+            out[w, d] = weekly[w] * daily[d] * np.asarray(prof[f"{s}_{kind}"], float) / 100.0
+    series = out.reshape(-1)
+    if hours == 8760:
+        series = np.concatenate([series, out[51, 0]])
+    return series
