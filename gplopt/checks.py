@@ -133,8 +133,8 @@ def check_radial_tree(inst: Instance) -> None:
     n = len(inst.network.buses)
     br = [b for b in inst.network.branches if not b.normally_open]   # tie lines: gplopt.branch_checks
     if len(br) != n - 1:
-        raise InstanceError("network.branches", f"a radial tree: exactly {n - 1} closed branches for {n} buses",
-                            len(br))
+        raise InstanceError("network.branches", f"a radial tree: exactly {n - 1} branches for {n} buses "
+                            "(normally_open ties not counted)", len(br))
     parent: dict[int, int] = {}
 
     def root(x: int) -> int:
