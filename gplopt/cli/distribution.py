@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from gplopt.cli.format import show, table
 from gplopt.customer_indices import CustomerIndices
 from gplopt.formatting import SE, num, pm
@@ -19,3 +21,11 @@ def print_customer_indices(name: str, ci: CustomerIndices) -> None:
                 for b, x in ci.by_bus.items() if x.customers > 0 or x.ens_kwh.mean > 0]
     show(table(f"{name}: by bus ({SE})", ["bus", "customers", "interruptions/yr", "hours/yr", "ENS kWh/yr"],
                bus_rows))
+
+
+def print_reliability_effect(name: str, resource: str, effect: dict[str, Any]) -> None:
+    rows = [[label, pm(effect[k]["mean"], effect[k]["stderr"]), unit] for label, k, unit in (
+        ("SAIDI change", "d_saidi_h", "h/customer/yr"), ("SAIFI change", "d_saifi", "interruptions/customer/yr"),
+        ("EENS change", "d_eens_kwh", "kWh/yr"))]
+    show(table(f"{name}: what {resource} does to the customer indices ({SE})", ["", "with - without", "unit"], rows,
+               caption=f"paired on {effect['years']} common sample years (negative = fewer interruptions)"))
