@@ -62,6 +62,7 @@ class YearLoads:
     ens_bus: np.ndarray            # (H, B) ENS by bus
     ens: np.ndarray                # (H,) ENS (below TOL_KW zeroed)
     avail: np.ndarray              # (U, H) unit available power
+    v2g: bool = True               # whether lots may discharge (False: the system without their V2G)
 
 
 def dist_years(system: System, seed: int, years: list[int], opf: Callable[[], SheddingOPF | None], *,
@@ -75,6 +76,7 @@ def dist_years(system: System, seed: int, years: list[int], opf: Callable[[], Sh
         sel = drawn[0] == y - ys[0]
         hist = sample_year(system, seed, y)
         base, loads = _base_year(system, hist, opf, v2g, use_certificate)
+        loads = replace(loads, v2g=v2g)
         yield overlay(system, model, hist, base, loads, drawn[1][sel], drawn[2][sel], drawn[3][sel])
 
 
@@ -203,7 +205,7 @@ def _lot_in_island(system: System, hist: History, loads: YearLoads, i: int, h: n
     pos = np.searchsorted(idx, h)
     sys_margin[pos] = margin
     d = draws.on_days(days)
-    fy = simulate_fleet(fleet, d.sessions, d.charger_up, sys_margin)
+    fy = simulate_fleet(fleet, d.sessions, d.charger_up, sys_margin, v2g=loads.v2g)
     load[:, fleet.bus] += fy.charging_kw[pos]
     return -fy.need_kw[pos]
 

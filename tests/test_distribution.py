@@ -154,3 +154,35 @@ def test_adding_a_branch_shifts_no_other_branch_draw() -> None:
     edges[1] = (2, 3, {"mttf_h": 500.0, "mttr_h": 5.0})
     _, b = run(feeder(edges, 3), years=5)
     assert np.array_equal(per_bus(a, "interrupted_h_by_bus")[:, 1], per_bus(b, "interrupted_h_by_bus")[:, 1])
+
+
+def lot_feeder() -> dict[str, Any]:
+    """A lateral (bus 3: 40 kW and a 40-charger lot) behind a failing branch, no local generation."""
+    d = feeder([(1, 2, {}), (2, 3, {"mttf_h": 300.0, "mttr_h": 6.0})], 3)
+    d["network"]["buses"][2]["p_kw"] = 40.0
+    d["load"]["series_kw"] = [140.0]
+    d["gpls"] = [{"id": "lot", "bus": 3, "n_chargers": 40, "charge_kw": 7.0}]
+    return d
+
+
+def test_a_lot_in_the_islanded_part_lowers_saidi_paired() -> None:
+    from gplopt.reliability_effect import reliability_effect
+
+    system = build_system(instance_from_data(lot_feeder()))
+    eff = reliability_effect(system, SequentialMonteCarlo(seed=5), "lot", 10)
+    assert eff is not None
+    for key in ("d_saidi_h", "d_saifi", "d_eens_kwh"):
+        assert eff[key]["mean"] < -3 * eff[key]["stderr"], (key, eff[key])
+    assert eff["saidi_with_h"]["mean"] < eff["saidi_without_h"]["mean"]
+
+
+def test_no_customers_no_indices_and_no_effect() -> None:
+    d = feeder([(1, 2, {"mttf_h": 500.0, "mttr_h": 5.0})], 2)
+    for b in d["network"]["buses"]:
+        del b["customers"]
+    system, res = run(d, years=3)
+    assert res.customer is None and "saifi" not in res.to_dict()
+    assert res.eens_kwh_per_year.mean > 0              # the branch still fails
+    from gplopt.reliability_effect import reliability_effect
+
+    assert reliability_effect(system, SequentialMonteCarlo(seed=1), "grid", 2) is None
