@@ -186,3 +186,40 @@ def test_no_customers_no_indices_and_no_effect() -> None:
     from gplopt.reliability_effect import reliability_effect
 
     assert reliability_effect(system, SequentialMonteCarlo(seed=1), "grid", 2) is None
+
+
+def test_evaluate_json_and_table_report_the_indices(run_cli: Any, tmp_path: Any) -> None:
+    path = tmp_path / "feeder.json"
+    path.write_text(json.dumps(feeder([(1, 2, {"mttf_h": 500.0, "mttr_h": 5.0}), (2, 3, {})], 3)))
+    r = run_cli("evaluate", path, "--years", "3", "--workers", "1", "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    for key in ("saifi", "saidi_h", "caidi_h", "asai"):
+        assert set(d[key]) == {"mean", "stderr"}
+    assert d["saidi_h"]["mean"] > 0 and 0 < d["asai"]["mean"] < 1
+    assert d["customer_indices_by_bus"]["3"]["customers"] == 10
+    # both load buses sit behind the one failing branch: the same interruptions
+    assert d["customer_indices_by_bus"]["2"]["interruptions_per_year"]["mean"] == pytest.approx(d["saifi"]["mean"])
+    t = run_cli("evaluate", path, "--years", "3", "--workers", "1")
+    assert t.returncode == 0 and "SAIDI" in t.stdout and "by bus" in t.stdout, t.stderr
+
+
+def test_bad_branch_data_exits_2_with_one_line(run_cli: Any, tmp_path: Any) -> None:
+    path = tmp_path / "feeder.json"
+    path.write_text(json.dumps(feeder([(1, 2, {"failure_rate_per_km_year": 0.1, "repair_h": 4.0})], 2)))
+    r = run_cli("validate", path)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "network.branches[0].length_km" in r.stderr and "required with failure_rate_per_km_year" in r.stderr
+    r = run_cli("validate", "instances/ieee33.json", "--set", "network.buses.5.customers=-3")
+    assert r.returncode == 2 and "network.buses[4].customers" in r.stderr and "-3" in r.stderr, r.stderr
+
+
+@pytest.mark.slow
+def test_ecc_json_reports_the_paired_reliability_effect(run_cli: Any, tmp_path: Any) -> None:
+    path = tmp_path / "lot.json"
+    path.write_text(json.dumps(lot_feeder()))
+    r = run_cli("ecc", path, "--years", "8", "--workers", "1", "--json", timeout=600)
+    assert r.returncode == 0, r.stderr
+    eff = json.loads(r.stdout)["reliability_effect"]
+    assert eff["years"] == 8 and eff["d_saidi_h"]["mean"] < -3 * eff["d_saidi_h"]["stderr"]
+    assert "not yet in the capacity value" in eff["note"]
