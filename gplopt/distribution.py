@@ -69,15 +69,15 @@ def dist_years(system: System, seed: int, years: list[int], opf: Callable[[], Sh
                v2g: bool = True, use_certificate: bool = True) -> Iterator[YearResult]:
     """YearResults of ``years`` with branch outages and interruptions; ``ens_kw`` is the year's hourly ENS."""
     model = branch_model(system)
-    ys = sorted(set(years))
-    drawn = outages(model, seed, ys[0], ys[-1] - ys[0] + 1, system.hours) if ys else None
+    drawn: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for y in years:
-        assert drawn is not None
-        sel = drawn[0] == y - ys[0]
+        if y not in drawn:     # the branch chronologies of the run of consecutive years from y, in one bulk draw
+            n = next(k for k in range(1, len(years) + 2) if y + k not in years)
+            row, k, s, e = outages(model, seed, y, n, system.hours)
+            drawn.update({y + i: (k[row == i], s[row == i], e[row == i]) for i in range(n)})
         hist = sample_year(system, seed, y)
         base, loads = _base_year(system, hist, opf, v2g, use_certificate)
-        loads = replace(loads, v2g=v2g)
-        yield overlay(system, model, hist, base, loads, drawn[1][sel], drawn[2][sel], drawn[3][sel])
+        yield overlay(system, model, hist, base, replace(loads, v2g=v2g), *drawn.pop(y))
 
 
 def _fast(system: System) -> bool:
