@@ -133,7 +133,7 @@ class _Hours:
     hours: np.ndarray              # (A,)
     shed: np.ndarray               # (A, B) kW
     frac: np.ndarray               # (A, B) interrupted fraction of each bus
-    branch_kwh: float = 0.0
+    branch_kw: np.ndarray          # (A,) of it at buses cut off by branch outages
 
 
 def overlay(system: System, model: BranchModel, hist: History, base: YearResult, loads: YearLoads,
@@ -144,7 +144,7 @@ def overlay(system: System, model: BranchModel, hist: History, base: YearResult,
     hours = np.union1d(np.concatenate(out_h) if out_h else np.zeros(0, int), np.flatnonzero(loads.ens > 0))
     shed = loads.ens_bus[hours].copy()
     shed[shed < TOL_KW] = 0.0
-    a = _Hours(hours, shed, _fraction(shed, loads.p[hours]))
+    a = _Hours(hours, shed, _fraction(shed, loads.p[hours]), np.zeros(hours.size))
     islands: list[tuple[np.ndarray, np.ndarray]] = []   # (rows of A, island bus mask)
     for (_, _, cfg), hrs in zip(segs, out_h, strict=True):
         rows = np.searchsorted(hours, hrs)
@@ -179,7 +179,7 @@ def _islands(system: System, hist: History, loads: YearLoads, a: _Hours,
         if not gen.any() and not lots:
             a.shed[np.ix_(rows, part)] = loads.p[h][:, part]
             a.frac[np.ix_(rows, part)] = 1.0
-            a.branch_kwh += float(loads.p[h][:, part].sum())
+            a.branch_kw[rows] += loads.p[h][:, part].sum(axis=1)
             continue
         load = np.where(part[None, :], loads.p_base[h], 0.0)
         margin = loads.avail[np.ix_(gen, h)].sum(axis=0) - load.sum(axis=1)
@@ -190,7 +190,7 @@ def _islands(system: System, hist: History, loads: YearLoads, a: _Hours,
         cut = greedy_shed(system, load, amount)
         a.shed[np.ix_(rows, part)] = cut[:, part]
         a.frac[np.ix_(rows, part)] = _fraction(cut, load)[:, part]
-        a.branch_kwh += float(cut.sum())
+        a.branch_kw[rows] += cut.sum(axis=1)
 
 
 def _lot_in_island(system: System, hist: History, loads: YearLoads, i: int, h: np.ndarray, margin: np.ndarray,
@@ -224,4 +224,5 @@ def _year_result(system: System, base: YearResult, loads: YearLoads, a: _Hours) 
                    lol_events=int(lol[0]) + int(np.count_nonzero(lol[1:] & ~lol[:-1])),
                    ens_by_bus_kwh=by_bus, ens_kw=ens, hours=np.arange(system.hours),
                    interruptions_by_bus=np.maximum(a.frac - prev, 0.0).sum(axis=0),
-                   interrupted_h_by_bus=a.frac.sum(axis=0), branch_ens_kwh=a.branch_kwh)
+                   interrupted_h_by_bus=a.frac.sum(axis=0), branch_ens_kwh=float(a.branch_kw.sum()),
+                   branch_hours=a.hours[a.branch_kw > 0], branch_kw=a.branch_kw[a.branch_kw > 0])
