@@ -225,3 +225,14 @@ def test_ecc_json_reports_the_paired_reliability_effect(run_cli: Any, tmp_path: 
     eff = json.loads(r.stdout)["reliability_effect"]
     assert eff["years"] == 8 and eff["d_saidi_h"]["mean"] < -3 * eff["d_saidi_h"]["stderr"]
     assert "not yet in the capacity value" in eff["note"]
+
+
+def test_journal_keeps_the_interruption_counts(tmp_path: Any) -> None:
+    edges = [(i + 1, i + 2, {"mttf_h": f, "mttr_h": r}) for i, (f, r) in enumerate(SERIES)]
+    system = build_system(instance_from_data(feeder(edges, 4)))
+    journal = tmp_path / "run.jsonl"
+    first = assess(system, SequentialMonteCarlo(seed=4, years=3), journal=journal)
+    again = assess(system, SequentialMonteCarlo(seed=4, years=3), journal=journal)   # every year read back
+    assert first.customer is not None and again.customer is not None
+    assert json.dumps(first.customer.to_dict()) == json.dumps(again.customer.to_dict())
+    assert [r.branch_ens_kwh for r in first.per_year] == [r.branch_ens_kwh for r in again.per_year]
