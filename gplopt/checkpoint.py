@@ -112,6 +112,14 @@ def system_sha(system: Any) -> str:
     """Every array and scalar of a built System (so also the resolved model contents it holds)."""
     h = hashlib.sha256()
     _feed(h, system)
+    grid = getattr(system, "grid", None)
+    if grid is not None and (grid.customers is not None or any(
+            b.normally_open or b.protection != "device" or b.mttf_h or b.failure_rate_per_year
+            or b.failure_rate_per_km_year for b in grid.branches)):
+        # branch outages and customers (System.grid, read by gplopt.distribution): hashed only when given,
+        # so systems without them keep their hash
+        h.update(repr((grid.sectioning_h, None if grid.customers is None else grid.customers.tolist(),
+                       [b.model_dump() for b in grid.branches])).encode())
     return h.hexdigest()[:SUM_HEX]
 
 
@@ -296,6 +304,7 @@ def unique(jr: JsonlJournal, items: Iterator[tuple[int, Any, Any]]) -> dict[Any,
 
 # ------------------------------------------------------------------------------------------ per command
 HOUR_OF_DAY = ("ens_by_hour_of_day_kwh", "lol_by_hour_of_day")
+INTERRUPTIONS = ("interruptions_by_bus", "interrupted_h_by_bus")   # distribution reliability (issue 14)
 
 
 class YearJournal(JsonlJournal):
@@ -316,14 +325,20 @@ class YearJournal(JsonlJournal):
         by_lot = need(self, n, rec, "v2g_kwh_by_lot", "nums") if "v2g_kwh_by_lot" in rec else []
         ens_hod, lol_hod = (np.asarray(need(self, n, rec, k, "nums", 24) if k in rec else [], float)
                             for k in HOUR_OF_DAY)
+        n_int, h_int = (np.asarray(need(self, n, rec, k, "nums", n_bus) if k in rec else [], float)
+                        for k in INTERRUPTIONS)
+        branch = float(need(self, n, rec, "branch_ens_kwh", "num")) if "branch_ens_kwh" in rec else 0.0
         return YearResult(**vals, ens_by_bus_kwh=np.asarray(by_bus, float), ens_kw=np.zeros(0),
                           failed_hours=list(failed), v2g_kwh_by_lot=np.asarray(by_lot, float),
-                          ens_by_hour_of_day_kwh=ens_hod, lol_by_hour_of_day=lol_hod)
+                          ens_by_hour_of_day_kwh=ens_hod, lol_by_hour_of_day=lol_hod, branch_ens_kwh=branch,
+                          interruptions_by_bus=n_int, interrupted_h_by_bus=h_int)
 
     def append(self, r: YearResult) -> None:
         self.write({"kind": "year", **{k: getattr(r, k) for k in SCALARS}, "ens_by_bus_kwh": r.ens_by_bus_kwh,
                      "failed_hours": r.failed_hours, "v2g_kwh_by_lot": r.v2g_kwh_by_lot,
-                     **{k: getattr(r, k) for k in HOUR_OF_DAY if getattr(r, k).size == 24}})
+                     **{k: getattr(r, k) for k in HOUR_OF_DAY if getattr(r, k).size == 24},
+                     **{k: getattr(r, k) for k in INTERRUPTIONS if getattr(r, k).size},
+                     **({"branch_ens_kwh": r.branch_ens_kwh} if r.interruptions_by_bus.size else {})})
         self.years[r.year] = r
 
 

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gplopt import hl1
+from gplopt import distribution, hl1
 from gplopt.adequacy import YearResult, by_hour_of_day, evaluate_year, lot_buses
+from gplopt.customer_indices import CustomerIndices, customer_indices
 from gplopt.errors import GploptError
 from gplopt.instance import Instance
 from gplopt.metrics import MeanEstimate
@@ -52,6 +53,7 @@ class ReliabilityResult:
     seed: int
     per_year: list[YearResult] = field(repr=False, default_factory=list)
     v2g_kwh_per_year_by_lot: dict[str, MeanEstimate] = field(default_factory=dict)
+    customer: CustomerIndices | None = None   # IEEE 1366 indices when the instance counts customers
 
     def to_frame(self, kind: str = "year") -> Any:
         """A pandas DataFrame: ``year`` (per sample year), ``bus`` (EENS by bus), ``hour_of_day``."""
@@ -75,6 +77,8 @@ class ReliabilityResult:
             "seconds": self.seconds,
         }
         d["by_lot"] = {k: {"v2g_kwh_per_year": e.to_dict()} for k, e in self.v2g_kwh_per_year_by_lot.items()}
+        if self.customer is not None:
+            d.update(self.customer.to_dict())
         if by_bus:
             d["ens_by_bus_kwh_per_year"] = {str(b): e.to_dict() for b, e in self.ens_by_bus_kwh_per_year.items()}
         return d
@@ -98,7 +102,8 @@ def summarize(system: System, per_year: list[YearResult], stopped_by: str, seed:
         opf_solves=sum(r.opf_solves for r in per_year), opf_failed_hours=sum(r.opf_failed for r in per_year),
         hours_screened=sum(r.hours_screened for r in per_year),
         hours_certified=sum(r.hours_certified for r in per_year), seconds=seconds, seed=seed,
-        per_year=per_year, v2g_kwh_per_year_by_lot=by_lot_estimates(system, per_year))
+        per_year=per_year, v2g_kwh_per_year_by_lot=by_lot_estimates(system, per_year),
+        customer=customer_indices(system, per_year))
 
 
 def by_lot_estimates(system: System, per_year: list[YearResult]) -> dict[str, MeanEstimate]:
@@ -150,12 +155,15 @@ def _opf() -> SheddingOPF | None:
 def _run_years(years: list[int]) -> list[YearResult]:
     system: System = _WORKER["system"]
     spec: SequentialMonteCarlo = _WORKER["spec"]
-    if hl1.eligible(system):
+    dist = distribution.active(system)   # branch outages or customer indices
+    if hl1.eligible(system) and not dist:
         return hl1.hl1_years(system, spec.seed, years)
     out = []
-    for y in years:
-        hist = sample_year(system, spec.seed, y)
-        r = evaluate_year(system, hist, _opf(), v2g=spec.v2g, use_certificate=_WORKER["execution"].use_certificate)
+    uc = _WORKER["execution"].use_certificate
+    runs = (distribution.dist_years(system, spec.seed, years, _opf, v2g=spec.v2g, use_certificate=uc)
+            if dist else (evaluate_year(system, sample_year(system, spec.seed, y), _opf(), v2g=spec.v2g,
+                                        use_certificate=uc) for y in years))
+    for r in runs:
         if r.ens_kw.size == r.hours.size:   # the clock-hour profile travels; hourly detail stays in the worker
             r.ens_by_hour_of_day_kwh, r.lol_by_hour_of_day = by_hour_of_day(r.hours, r.ens_kw)
         r.ens_kw = r.normal = r.gpl_bus_load_kw = r.hours = r.charging_kw = r.v2g_kw = np.zeros(0)

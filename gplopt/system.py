@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from gplopt.grid_outages import GridOutages, grid_outages
 from gplopt.importers.profiles import HOURS, hourly_column, read_columns, rts79_series
 from gplopt.instance import Economics, Instance, ReferenceUnit, Simulation
 from gplopt.library import load_model
@@ -234,6 +235,8 @@ class System:
     settings: Settings = field(default_factory=Settings, repr=False, compare=False,
                                metadata={"fingerprint": False})
     bus_load_kw: np.ndarray | None = field(default=None, repr=False, compare=False)  # (H, B) per-bus load
+    grid: GridOutages = field(default_factory=GridOutages, repr=False, compare=False,
+                              metadata={"fingerprint": False})
     unit_profile: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)  # by unit id
 
     @property
@@ -264,6 +267,8 @@ def build_network(inst: Instance) -> Network:
     root = pos[net.slack_bus]
     adj: dict[int, list[tuple[int, int]]] = {i: [] for i in range(n)}
     for k, br in enumerate(net.branches):
+        if br.normally_open:     # tie lines are not part of the radial network (gplopt.branches)
+            continue
         a, b = pos[br.from_bus], pos[br.to_bus]
         adj[a].append((b, k))
         adj[b].append((a, k))
@@ -361,7 +366,8 @@ def build_system(inst: Instance, base_dir: Path | None = None) -> System:
                   lots=tuple(f for k in range(len(inst.gpls)) if (f := build_fleet(inst, network, base_dir, k))),
                   settings=Settings(simulation=inst.simulation, ecc_reference=inst.ecc_reference,
                                     economics=inst.economics),
-                  bus_load_kw=table, unit_profile=unit_profiles(inst, base_dir))
+                  bus_load_kw=table, unit_profile=unit_profiles(inst, base_dir),
+                  grid=grid_outages(inst, network.bus_ids))
 
 
 def bus_loads_kw(net: Network, system_load_kw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
