@@ -17,6 +17,7 @@ import numpy as np
 
 from gplopt import hl1
 from gplopt.adequacy import YearResult, by_hour_of_day, evaluate_year, lot_buses
+from gplopt.causes import cause_estimates, causes_to_dict, finish_causes, hl1_causes, plan_causes
 from gplopt.errors import InstanceError
 from gplopt.instance import Instance
 from gplopt.metrics import MeanEstimate, stopping_year
@@ -94,6 +95,7 @@ class ReliabilityResult:
     seed: int
     per_year: list[YearResult] = field(repr=False, default_factory=list)
     v2g_kwh_per_year_by_lot: dict[str, MeanEstimate] = field(default_factory=dict)
+    by_cause: dict[str, dict[str, MeanEstimate]] | None = None   # gplopt.causes: entry -> metric -> estimate
 
     def to_frame(self, kind: str = "year") -> Any:
         """A pandas DataFrame: ``year`` (per sample year), ``bus`` (EENS by bus), ``hour_of_day``."""
@@ -117,6 +119,7 @@ class ReliabilityResult:
             "seconds": self.seconds,
         }
         d["by_lot"] = {k: {"v2g_kwh_per_year": e.to_dict()} for k, e in self.v2g_kwh_per_year_by_lot.items()}
+        d.update(causes_to_dict(self.by_cause))
         if by_bus:
             d["ens_by_bus_kwh_per_year"] = {str(b): e.to_dict() for b, e in self.ens_by_bus_kwh_per_year.items()}
         return d
@@ -140,7 +143,8 @@ def summarize(system: System, per_year: list[YearResult], stopped_by: str, seed:
         opf_solves=sum(r.opf_solves for r in per_year), opf_failed_hours=sum(r.opf_failed for r in per_year),
         hours_screened=sum(r.hours_screened for r in per_year),
         hours_certified=sum(r.hours_certified for r in per_year), seconds=seconds, seed=seed,
-        per_year=per_year, v2g_kwh_per_year_by_lot=by_lot_estimates(system, per_year))
+        per_year=per_year, v2g_kwh_per_year_by_lot=by_lot_estimates(system, per_year),
+        by_cause=cause_estimates(per_year))
 
 
 def by_lot_estimates(system: System, per_year: list[YearResult]) -> dict[str, MeanEstimate]:
@@ -190,16 +194,20 @@ def _run_years(years: list[int]) -> list[YearResult]:
     system: System = _WORKER["system"]
     spec: SequentialMonteCarlo = _WORKER["spec"]
     if hl1.eligible(system):
-        return hl1.hl1_years(system, spec.seed, years)
-    out = []
+        done = hl1.hl1_years(system, spec.seed, years)
+        hl1_causes(system, spec.seed, done)
+        return done
+    out, plans = [], []
     for y in years:
         hist = sample_year(system, spec.seed, y)
         r = evaluate_year(system, hist, _opf(), v2g=spec.v2g, use_certificate=spec.use_certificate)
+        plans.append(plan_causes(system, hist, r, v2g=spec.v2g))
         if r.ens_kw.size == r.hours.size:   # the clock-hour profile travels; hourly detail stays in the worker
             r.ens_by_hour_of_day_kwh, r.lol_by_hour_of_day = by_hour_of_day(r.hours, r.ens_kw)
-        r.ens_kw = r.normal = r.gpl_bus_load_kw = r.hours = r.charging_kw = r.v2g_kw = np.zeros(0)
+        r.ens_kw = r.normal = r.gpl_bus_load_kw = r.hours = r.charging_kw = r.v2g_kw = r.shortfall_kw = np.zeros(0)
         r.ens_by_bus_kw = np.zeros((0, 0))
         out.append(r)
+    finish_causes(system, plans, v2g=spec.v2g)   # the split's counterfactual for the batch's years at once
     return out
 
 
