@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from gplopt.adequacy import YearResult, day_hours, evaluate_year, lots_year
+from gplopt.certificate import TOL_KW
 from gplopt.metrics import MeanEstimate
 from gplopt.sampling import History, LotDraws, Sessions, sample_year
 from gplopt.system import Fleet, System, system_bus_loads
@@ -141,7 +142,7 @@ def plan_causes(system: System, hist: History, r: YearResult, *, v2g: bool) -> P
                                                                d.on_days(days[hit]).sessions)
                   for d, w in zip(hist.lots, willing, strict=True))
     hours = day_hours(days[hit])
-    return Plan(result=r, idx=idx, ens=ens[idx], cp=np.minimum(ens[idx], np.maximum(shortfall, 0.0)),
+    return Plan(result=r, idx=idx, ens=ens[idx], cp=np.minimum(ens[idx], np.maximum(_snap(ens[idx], shortfall), 0.0)),
                 shortfall=shortfall, gaps=supply_gaps(system, hist, idx), v2g_kw=v2g_kw[idx],
                 v2g_rest_kwh=float(v2g_kw[ens <= 0].sum()), days=days[hit], draws=draws,
                 margin=hist.unit_avail_kw[:, hours].sum(axis=0) - system.load_kw[hours])
@@ -174,12 +175,19 @@ def no_failure_shortfall(system: System, plans: list[Plan], *, v2g: bool) -> Non
         at += n
 
 
+def _snap(ens: np.ndarray, shortfall: np.ndarray) -> np.ndarray:
+    """The shortfall, taken as the ENS itself where they agree within the engine's 1e-6 kW (the network stages
+    reproduce the copper-plate shed to rounding; a 1e-11 kW 'network' part would be noise)."""
+    return np.where(np.abs(ens - shortfall) <= TOL_KW, ens, shortfall)
+
+
 def hour_parts(p: Plan) -> np.ndarray:
     """(len(CAUSES), len(p.idx)) parts of the ENS of the hours with ENS (module docstring); columns sum to
     their ENS."""
-    level = [p.cp, np.minimum(p.cp, np.maximum(p.shortfall, 0.0))]
+    d = _snap(p.ens, p.shortfall)
+    level = [p.cp, np.minimum(p.cp, np.maximum(d, 0.0))]
     cum = np.cumsum(p.gaps, axis=0)
-    level += list(np.minimum(level[1][None, :], np.maximum(p.shortfall[None, :] - cum, 0.0)))
+    level += list(np.minimum(level[1][None, :], np.maximum(d[None, :] - cum, 0.0)))
     chain = [level[k] - level[k + 1] for k in range(len(level) - 1)] + [level[-1]]
     return np.vstack(chain + list(network_split(p.ens - p.cp)))
 
@@ -234,3 +242,24 @@ def causes_to_dict(est: dict[str, dict[str, MeanEstimate]] | None) -> dict[str, 
         return {"by_cause": None, "by_cause_null_reason": "some sample years carry no split by cause (read "
                 "back from a journal written before by_cause existed)"}
     return {"by_cause": {c: {m: e.to_dict() for m, e in ms.items()} for c, ms in est.items()}}
+
+
+def paired_reduction(without: list[YearResult], with_: list[YearResult]) -> list[dict[str, Any]]:
+    """Per cause, on the same sample years without and with V2G (paired): EENS of each, the reduction
+    (mean ± s.e. of the per-year differences), the reduction as a share of that cause's EENS without V2G (the
+    like-for-like denominator), LOLE of each, and V2G energy. Empty if a year carries no split."""
+    if cause_estimates(without) is None or cause_estimates(with_) is None:
+        return []
+    if [r.year for r in without] != [r.year for r in with_]:
+        raise ValueError("paired_reduction needs the same sample years on both sides")
+    a = np.array([r.by_cause for r in without])
+    b = np.array([r.by_cause for r in with_])
+    rows = []
+    for j, c in enumerate(ENTRIES):
+        e0, e1, d = MeanEstimate.of(a[:, 0, j]), MeanEstimate.of(b[:, 0, j]), MeanEstimate.of(a[:, 0, j] - b[:, 0, j])
+        rows.append({"cause": c, "eens_no_v2g_kwh": e0.mean, "eens_no_v2g_se": e0.stderr, "eens_v2g_kwh": e1.mean,
+                     "eens_v2g_se": e1.stderr, "reduction_kwh": d.mean, "reduction_se": d.stderr,
+                     "reduction_pct_of_cause": 100 * d.mean / e0.mean if e0.mean > 0 else None,
+                     "lole_no_v2g_h": float(a[:, 1, j].mean()), "lole_v2g_h": float(b[:, 1, j].mean()),
+                     "v2g_kwh": float(b[:, 2, j].mean())})
+    return rows

@@ -67,6 +67,8 @@ def evaluate(
 
 
 def print_reliability(name: str, res: Any) -> None:
+    from gplopt.causes import METRICS
+
     rows = [[label, pm(est.mean, est.stderr), unit] for label, est, unit in (
         ("EENS", res.eens_kwh_per_year, "kWh/yr"), ("LOLE", res.lole_h_per_year, "h/yr"),
         ("LOLF", res.lolf_per_year, "events/yr"), ("EDNS", res.edns_kw, "kW"),
@@ -76,3 +78,10 @@ def print_reliability(name: str, res: Any) -> None:
            f"OPF solves {num(res.opf_solves)}, failed hours {res.opf_failed_hours}, certified hours "
            f"{num(res.hours_certified)}; {res.seconds:.1f} s")
     show(table(f"{name}: reliability ({SE})", ["metric", "value ± s.e.", "unit"], rows, caption=cap))
+    if res.by_cause is not None:
+        show(table(f"{name}: by cause ({SE})", ["cause", "EENS (kWh/yr)", "LOLE (h/yr)", "V2G (kWh/yr)"],
+                   [[c.replace("_", " ")] + [pm(m[k].mean, m[k].stderr) for k in METRICS]
+                    for c, m in res.by_cause.items()],
+                   caption="EENS splits exactly into its causes; a loss-of-load hour counts for the cause with "
+                           "the largest share of its ENS; V2G for its hour's cause, 'no shortfall' where the "
+                           "hour shed nothing (docs/method.md section 10)"))
