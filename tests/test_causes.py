@@ -206,6 +206,24 @@ def test_journal_carries_the_split(tmp_path: Path) -> None:
     assert resumed.to_dict()["by_cause"] == fresh.to_dict()["by_cause"]
 
 
+def test_journal_refuses_a_split_missing_a_cause(tmp_path: Path) -> None:
+    from gplopt.checkpoint import checksum
+    from gplopt.errors import InstanceError
+
+    system = plate([grid(1000.0, low=0.6)], 900.0)
+    spec = SequentialMonteCarlo(seed=4, years=2)
+    j = tmp_path / "j.jsonl"
+    assess(system, spec, journal=j)
+    lines = j.read_text(encoding="utf-8").splitlines()
+    rec = json.loads(lines[1])
+    rec.pop("sum")
+    del rec["by_cause"]["network_limit"]
+    lines[1] = json.dumps({**rec, "sum": checksum(rec)})
+    j.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InstanceError, match="by_cause.*one entry per cause"):
+        assess(system, spec, journal=j)
+
+
 def test_paired_reduction_by_cause() -> None:
     inst = load_instance(ROOT / "instances" / "beijing.json")
     system = build_system(with_overrides(inst, {}))
