@@ -66,7 +66,7 @@ def simulate_fleet(fleet: Fleet, sessions: Sessions, charger_up: np.ndarray, mar
     v2g_ok = sessions.willingness < fleet.rate_v2g
     if not (v2g and fleet.v2g_dispatched):
         v2g_ok = np.zeros_like(v2g_ok)
-    lr_ok = sessions.willingness < fleet.rate_lr
+    lr_ok, pre = sessions.willingness < fleet.rate_lr, v2g_ok & fleet.v2g_while_charging
     out = {k: np.zeros((days, 24)) for k in ("ch", "v2g", "lr", "def", "need")}
     min_soc = np.inf
     identity = np.array_equal(sessions.charger, np.arange(sessions.charger.size))
@@ -93,9 +93,7 @@ def simulate_fleet(fleet: Fleet, sessions: Sessions, charger_up: np.ndarray, mar
         out["ch"][:, h] = want_sum
         if rows.size:
             working = _overlap(sessions.arrival[rows], sessions.departure[rows], h) * up_h[rows]
-            v2g_rows = reached[rows] & v2g_ok[rows]
-            dis_rows = v2g_ok[rows] if fleet.v2g_while_charging else v2g_rows   # v2g_eligibility
-            t = _Tight(want[rows], working, soc_rows, v2g_rows, lr_ok[rows], need[rows], dis_rows)
+            t = _Tight(want[rows], working, soc_rows, reached[rows] & v2g_ok[rows], lr_ok[rows], need[rows], pre[rows])
             charge, dis, give, cut_def, cut_lr, need[rows] = _dispatch(fleet, t)
             soc[rows] = soc_rows + (charge * eta - dis / eta) / e_kwh
             reached[rows] |= soc[rows] >= target - EPS
@@ -122,21 +120,22 @@ class _Tight:
     v2g: np.ndarray                # reached the threshold and willing (and V2G dispatched)
     lr_ok: np.ndarray
     need: np.ndarray
-    dis_ok: np.ndarray             # may discharge: ``v2g``, or willing (and dispatched) under 'while_charging'
+    pre: np.ndarray                # may discharge before the threshold: willing and dispatched under
+                                   # v2g_eligibility 'while_charging', all False under 'after_target'
 
 
 def _dispatch(fleet: Fleet, t: _Tight) -> tuple[np.ndarray, ...]:
     """Steps 2-3 on the tight rows: (charge, discharge per PEV, V2G, load reduction, deferred, need left)."""
     floor = fleet.v2g_min_soc
     deferrable = t.want * t.v2g                      # recharge after V2G
-    reducible = t.want * (~t.v2g & (t.lr_ok | t.dis_ok))   # willing owners' charging (= lr_ok after_target)
+    reducible = t.want * (~t.v2g & (t.lr_ok | t.pre))     # willing owners' charging
     need = t.need
     cut_def = np.clip(need, 0.0, deferrable.sum(axis=1))
     need = need - cut_def
     cut_lr = np.clip(need, 0.0, reducible.sum(axis=1))
     need = need - cut_lr
     charge = t.want - deferrable * _share(cut_def, deferrable) - reducible * _share(cut_lr, reducible)
-    can = t.working * t.dis_ok * (t.soc > floor + EPS)
+    can = t.working * (t.v2g | t.pre) * (t.soc > floor + EPS)
     avail = np.minimum(fleet.discharge_kw * can, np.maximum(t.soc - floor, 0.0) * fleet.battery_kwh * fleet.eta)
     give = np.clip(need, 0.0, avail.sum(axis=1))
     need = need - give
