@@ -174,6 +174,19 @@ def test_hl1_path_is_all_local_generation() -> None:
     only(res, "local_generation") if res.eens_kwh_per_year.mean > 0 else assert_exact(res)
 
 
+def test_hl1_path_with_load_above_every_rating_is_split_hour_by_hour() -> None:
+    from gplopt import hl1
+
+    system = plate([conventional("a", 300.0, 90.0, 10.0), conventional("b", 300.0, 90.0, 10.0)], 650.0)
+    assert hl1.eligible(system)
+    res = run(system, years=2)
+    assert_exact(res)
+    by = res.by_cause
+    assert by is not None
+    assert by["load_above_capacity"]["eens_kwh_per_year"].mean == pytest.approx(50.0 * 8760)
+    assert by["local_generation"]["eens_kwh_per_year"].mean > 0
+
+
 def test_beijing_json_shape_and_sums() -> None:
     system = build_system(load_instance(ROOT / "instances" / "beijing.json"))
     res = run(system, years=2)
