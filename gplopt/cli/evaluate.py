@@ -41,7 +41,8 @@ def evaluate(
     out: Annotated[Path | None, typer.Option(help="Also write the per-year and per-bus tables here")] = None,
     out_format: Annotated[str, typer.Option(help="csv, or parquet (needs gplopt[parquet])")] = "csv",
 ) -> None:
-    """Sequential Monte Carlo reliability: EENS, LOLE, LOLF, EDNS, ENS by bus, V2G energy."""
+    """Sequential Monte Carlo reliability: EENS, LOLE, LOLF, EDNS, ENS by bus, V2G energy, and EENS, LOLE and V2G
+    by cause (upstream outage, derating, local generation, network limit, charger outage)."""
     from gplopt.reliability import SequentialMonteCarlo, assess
 
     inst, system = load(file, sets)
