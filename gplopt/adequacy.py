@@ -69,6 +69,8 @@ class YearResult:
     branch_ens_kwh: float = 0.0    # ENS at buses cut off by branch outages (the branch_outage cause)
     branch_hours: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, int))  # hours with such ENS
     branch_kw: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))          # and that ENS (kW)
+    shortfall_kw: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))  # (H,) copper-plate D
+    by_cause: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))   # (3, entries), gplopt.causes
 
 
 def by_hour_of_day(hours: np.ndarray, ens_kw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -247,6 +249,7 @@ def _evaluate_year(system: System, hist: History, opf: SheddingOPF | None, *, v2
         failed_hours=[int(hi.hours[h]) for h in failed], hours=hi.hours, normal=normal,
         gpl_bus_load_kw=hi.p_load[:, lot_buses(system)], v2g_kwh_by_lot=hi.lot_kw.sum(axis=1),
         charging_kw=fy.charging_kw if fy else np.zeros(0), v2g_kw=hi.lot_kw.T, ens_by_bus_kw=ens_by_bus,
+        shortfall_kw=hi.shortfall,
         short_days=np.unique(hi.hours[(ens > 0) | (hi.shortfall > TOL_KW)] // 24))
 
 

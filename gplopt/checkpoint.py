@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from gplopt.adequacy import YearResult
+from gplopt.causes import ENTRIES
 from gplopt.errors import GploptError, InstanceError
 from gplopt.instance import Instance
 from gplopt.io import write_text_atomic
@@ -331,14 +332,26 @@ class YearJournal(JsonlJournal):
         return YearResult(**vals, ens_by_bus_kwh=np.asarray(by_bus, float), ens_kw=np.zeros(0),
                           failed_hours=list(failed), v2g_kwh_by_lot=np.asarray(by_lot, float),
                           ens_by_hour_of_day_kwh=ens_hod, lol_by_hour_of_day=lol_hod, branch_ens_kwh=branch,
-                          interruptions_by_bus=n_int, interrupted_h_by_bus=h_int)
+                          interruptions_by_bus=n_int, interrupted_h_by_bus=h_int,
+                          by_cause=self._causes(n, rec))
+
+    def _causes(self, n: int, rec: dict[str, Any]) -> np.ndarray:
+        """(3, entries) ENS, LOL hours and V2G by cause (gplopt.causes), or empty for a record without them."""
+        if "by_cause" not in rec:
+            return np.zeros((0, 0))
+        d = need(self, n, rec, "by_cause", "dict")
+        if set(d) != set(ENTRIES):
+            raise self.bad(n, "by_cause", f"one entry per cause: {', '.join(ENTRIES)}", sorted(d))
+        return np.array([need(self, n, d, c, "nums", 3) for c in ENTRIES], float).T
 
     def append(self, r: YearResult) -> None:
         self.write({"kind": "year", **{k: getattr(r, k) for k in SCALARS}, "ens_by_bus_kwh": r.ens_by_bus_kwh,
                      "failed_hours": r.failed_hours, "v2g_kwh_by_lot": r.v2g_kwh_by_lot,
                      **{k: getattr(r, k) for k in HOUR_OF_DAY if getattr(r, k).size == 24},
                      **{k: getattr(r, k) for k in INTERRUPTIONS if getattr(r, k).size},
-                     **({"branch_ens_kwh": r.branch_ens_kwh} if r.interruptions_by_bus.size else {})})
+                     **({"branch_ens_kwh": r.branch_ens_kwh} if r.interruptions_by_bus.size else {}),
+                     **({"by_cause": {c: r.by_cause[:, j] for j, c in enumerate(ENTRIES)}}
+                        if r.by_cause.shape == (3, len(ENTRIES)) else {})})
         self.years[r.year] = r
 
 

@@ -8,8 +8,10 @@ each vectorized over every day and every session. Within a step, per day:
 2. The copper-plate need is ``base load - supply + charging``. If positive (a deficit hour), flexible charging
    is curtailed first: the recharge of V2G participants that discharged earlier (deferred, unpaid), then the
    charging of owners willing to reduce load (demand response, paid at the incentive price).
-3. If a need remains, V2G discharges (eqs. 4-5..4-10): PEVs that have reached the threshold this session,
-   whose owner is willing and whose charger works, while the operator dispatches V2G. Each gives at most
+3. If a need remains, V2G discharges (eqs. 4-5..4-10): PEVs that have reached the threshold this session
+   (``v2g_eligibility`` 'after_target'; under 'while_charging' also those still charging toward it, whose
+   charging step 2 has then cut in full), whose owner is willing and whose charger works, while the operator
+   dispatches V2G. Each gives at most
    ``min(p_discharge x present fraction, (soc - v2g_min_soc) E eta)``; the need is shared in proportion.
 4. SoC moves by charged energy x eta and discharged energy / eta; after an event, PEVs recharge toward the
    threshold before departure (step 1 of later hours), which is load.
@@ -64,7 +66,7 @@ def simulate_fleet(fleet: Fleet, sessions: Sessions, charger_up: np.ndarray, mar
     v2g_ok = sessions.willingness < fleet.rate_v2g
     if not (v2g and fleet.v2g_dispatched):
         v2g_ok = np.zeros_like(v2g_ok)
-    lr_ok = sessions.willingness < fleet.rate_lr
+    lr_ok, pre = sessions.willingness < fleet.rate_lr, v2g_ok & fleet.v2g_while_charging
     out = {k: np.zeros((days, 24)) for k in ("ch", "v2g", "lr", "def", "need")}
     min_soc = np.inf
     identity = np.array_equal(sessions.charger, np.arange(sessions.charger.size))
@@ -91,7 +93,7 @@ def simulate_fleet(fleet: Fleet, sessions: Sessions, charger_up: np.ndarray, mar
         out["ch"][:, h] = want_sum
         if rows.size:
             working = _overlap(sessions.arrival[rows], sessions.departure[rows], h) * up_h[rows]
-            t = _Tight(want[rows], working, soc_rows, reached[rows] & v2g_ok[rows], lr_ok[rows], need[rows])
+            t = _Tight(want[rows], working, soc_rows, reached[rows] & v2g_ok[rows], lr_ok[rows], need[rows], pre[rows])
             charge, dis, give, cut_def, cut_lr, need[rows] = _dispatch(fleet, t)
             soc[rows] = soc_rows + (charge * eta - dis / eta) / e_kwh
             reached[rows] |= soc[rows] >= target - EPS
@@ -118,20 +120,22 @@ class _Tight:
     v2g: np.ndarray                # reached the threshold and willing (and V2G dispatched)
     lr_ok: np.ndarray
     need: np.ndarray
+    pre: np.ndarray                # may discharge before the threshold: willing and dispatched under
+                                   # v2g_eligibility 'while_charging', all False under 'after_target'
 
 
 def _dispatch(fleet: Fleet, t: _Tight) -> tuple[np.ndarray, ...]:
     """Steps 2-3 on the tight rows: (charge, discharge per PEV, V2G, load reduction, deferred, need left)."""
     floor = fleet.v2g_min_soc
     deferrable = t.want * t.v2g                      # recharge after V2G
-    reducible = t.want * (~t.v2g & t.lr_ok)          # willing owners' charging
+    reducible = t.want * (~t.v2g & (t.lr_ok | t.pre))     # willing owners' charging
     need = t.need
     cut_def = np.clip(need, 0.0, deferrable.sum(axis=1))
     need = need - cut_def
     cut_lr = np.clip(need, 0.0, reducible.sum(axis=1))
     need = need - cut_lr
     charge = t.want - deferrable * _share(cut_def, deferrable) - reducible * _share(cut_lr, reducible)
-    can = t.working * t.v2g * (t.soc > floor + EPS)
+    can = t.working * (t.v2g | t.pre) * (t.soc > floor + EPS)
     avail = np.minimum(fleet.discharge_kw * can, np.maximum(t.soc - floor, 0.0) * fleet.battery_kwh * fleet.eta)
     give = np.clip(need, 0.0, avail.sum(axis=1))
     need = need - give

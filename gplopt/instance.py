@@ -247,6 +247,10 @@ class GPL(Block):
     participation: str = F("beijing_assumed", description="Participation curve name in models/participation")
     charger_type: str = F("bidirectional_ac", description="Charger cost model name in models/chargers")
     v2g_enabled: bool = F(True, description="Whether the operator offers V2G at all")
+    v2g_eligibility: Literal["after_target", "while_charging"] = F(
+        "after_target", description="When a willing PEV may discharge: 'after_target' once its SoC has reached "
+        "soc_threshold this session (eqs. 4-5..4-8, the paper); 'while_charging' also while still charging "
+        "toward it (a labelled sensitivity, docs/method.md)")
     battery_wear: str | None = F(None, description="Battery wear cost model name in models/costs (cost per kWh "
                                  "of V2G throughput, borne by owners; counted in ECC per cost and the owners' "
                                  "ledger); null = no wear cost (the GPL paper's economics)")

@@ -18,6 +18,7 @@ import numpy as np
 
 from gplopt import distribution, hl1
 from gplopt.adequacy import YearResult, by_hour_of_day, evaluate_year, lot_buses
+from gplopt.causes import cause_estimates, causes_to_dict, finish_causes, hl1_causes, plan_causes
 from gplopt.customer_indices import CustomerIndices, customer_indices
 from gplopt.errors import GploptError
 from gplopt.instance import Instance
@@ -54,6 +55,7 @@ class ReliabilityResult:
     per_year: list[YearResult] = field(repr=False, default_factory=list)
     v2g_kwh_per_year_by_lot: dict[str, MeanEstimate] = field(default_factory=dict)
     customer: CustomerIndices | None = None   # IEEE 1366 indices when the instance counts customers
+    by_cause: dict[str, dict[str, MeanEstimate]] | None = None   # gplopt.causes: entry -> metric -> estimate
 
     def to_frame(self, kind: str = "year") -> Any:
         """A pandas DataFrame: ``year`` (per sample year), ``bus`` (EENS by bus), ``hour_of_day``."""
@@ -79,6 +81,7 @@ class ReliabilityResult:
         d["by_lot"] = {k: {"v2g_kwh_per_year": e.to_dict()} for k, e in self.v2g_kwh_per_year_by_lot.items()}
         if self.customer is not None:
             d.update(self.customer.to_dict())
+        d.update(causes_to_dict(self.by_cause))
         if by_bus:
             d["ens_by_bus_kwh_per_year"] = {str(b): e.to_dict() for b, e in self.ens_by_bus_kwh_per_year.items()}
         return d
@@ -103,7 +106,8 @@ def summarize(system: System, per_year: list[YearResult], stopped_by: str, seed:
         hours_screened=sum(r.hours_screened for r in per_year),
         hours_certified=sum(r.hours_certified for r in per_year), seconds=seconds, seed=seed,
         per_year=per_year, v2g_kwh_per_year_by_lot=by_lot_estimates(system, per_year),
-        customer=customer_indices(system, per_year))
+        customer=customer_indices(system, per_year),
+        by_cause=cause_estimates(per_year))
 
 
 def by_lot_estimates(system: System, per_year: list[YearResult]) -> dict[str, MeanEstimate]:
@@ -155,21 +159,31 @@ def _opf() -> SheddingOPF | None:
 def _run_years(years: list[int]) -> list[YearResult]:
     system: System = _WORKER["system"]
     spec: SequentialMonteCarlo = _WORKER["spec"]
-    dist = distribution.active(system)   # branch outages or customer indices
-    if hl1.eligible(system) and not dist:
-        return hl1.hl1_years(system, spec.seed, years)
-    out = []
     uc = _WORKER["execution"].use_certificate
-    runs = (distribution.dist_years(system, spec.seed, years, _opf, v2g=spec.v2g, use_certificate=uc)
-            if dist else (evaluate_year(system, sample_year(system, spec.seed, y), _opf(), v2g=spec.v2g,
-                                        use_certificate=uc) for y in years))
-    for r in runs:
-        if r.ens_kw.size == r.hours.size:   # the clock-hour profile travels; hourly detail stays in the worker
-            r.ens_by_hour_of_day_kwh, r.lol_by_hour_of_day = by_hour_of_day(r.hours, r.ens_kw)
-        r.ens_kw = r.normal = r.gpl_bus_load_kw = r.hours = r.charging_kw = r.v2g_kw = np.zeros(0)
-        r.ens_by_bus_kw = np.zeros((0, 0))
-        out.append(r)
+    if distribution.active(system):   # branch outages or customer indices (by_cause not split there yet)
+        return [_travel(r) for r in distribution.dist_years(system, spec.seed, years, _opf, v2g=spec.v2g,
+                                                             use_certificate=uc)]
+    if hl1.eligible(system):
+        done = hl1.hl1_years(system, spec.seed, years)
+        hl1_causes(system, spec.seed, done)
+        return done
+    out, plans = [], []
+    for y in years:
+        hist = sample_year(system, spec.seed, y)
+        r = evaluate_year(system, hist, _opf(), v2g=spec.v2g, use_certificate=uc)
+        plans.append(plan_causes(system, hist, r, v2g=spec.v2g))
+        out.append(_travel(r))
+    finish_causes(system, plans, v2g=spec.v2g)   # the split's counterfactual for the batch's years at once
     return out
+
+
+def _travel(r: YearResult) -> YearResult:
+    """Keep the clock-hour profile; drop the hourly detail (it stays in the worker)."""
+    if r.ens_kw.size == r.hours.size:
+        r.ens_by_hour_of_day_kwh, r.lol_by_hour_of_day = by_hour_of_day(r.hours, r.ens_kw)
+    r.ens_kw = r.normal = r.gpl_bus_load_kw = r.hours = r.charging_kw = r.v2g_kw = r.shortfall_kw = np.zeros(0)
+    r.ens_by_bus_kw = np.zeros((0, 0))
+    return r
 
 
 Progress = Callable[[int, int, ReliabilityResult | None], None]

@@ -105,6 +105,8 @@ def _paper(rep: Report, res: dict[str, Any]) -> None:
         "strategy": "strategy", "eens": "EENS (MWh/yr)", "paper_eens": "paper ('kWh')",
         "economic_benefit_cny": "benefit E_G (CNY/yr)", "paper_benefit_cny": "paper (CNY/yr)"}) + SE_NOTE +
         "The paper prints its EENS as 'kWh'; on its own data they can only be MWh/yr (docs/validation.md).\n"))
+    if res.get("table4_by_cause"):
+        _causes(rep, pd.DataFrame(res["table4_by_cause"]))
     for name, xl, title in (("table5", "discharge rating (kW)", "ECC vs discharge rating (Table 5)"),
                             ("table6", "SoC threshold", "ECC vs SoC threshold (Table 6)")):
         df = _with_se(pd.DataFrame(res[name]))
@@ -121,6 +123,21 @@ def _paper(rep: Report, res: dict[str, Any]) -> None:
     base = base[base["value"] == 3.5]
     if len(base):
         _ledger(rep, base.iloc[0], "paper base point")
+
+
+def _causes(rep: Report, df: pd.DataFrame) -> None:
+    """Table 4 by cause: EENS without and with V2G and the paired reduction, per cause (gplopt.causes)."""
+    df = df.copy()
+    for col, se in (("eens_no_v2g", "eens_no_v2g_se"), ("eens_v2g", "eens_v2g_se"), ("reduction", "reduction_se")):
+        df[col] = [pm(r[f"{col}_kwh"], r[se], 1e-3) for _, r in df.iterrows()]
+    df["cause"] = df["cause"].str.replace("_", " ")
+    df["pct"] = [num(x) if x == x and x is not None else "–" for x in df["reduction_pct_of_cause"]]
+    df["v2g"] = [num(x / 1e3) for x in df["v2g_kwh"]]
+    rep.sections.append(("Table 4 by cause: what V2G reduces", _table_md(df, {
+        "cause": "cause", "eens_no_v2g": "EENS no V2G (MWh/yr)", "eens_v2g": "EENS V2G (MWh/yr)",
+        "reduction": "reduction, paired (MWh/yr)", "pct": "% of the cause's EENS", "v2g": "V2G (MWh/yr)"}) +
+        SE_NOTE + "Causes and the attribution rule: docs/method.md section 10. V2G 'no shortfall' is V2G "
+        "delivered in hours it left with no shedding.\n"))
 
 
 def _points(rep: Report, res: dict[str, Any]) -> None:

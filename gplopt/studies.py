@@ -16,6 +16,7 @@ import pandas as pd
 
 from gplopt import strict_json
 from gplopt.capacity_value import CapacityValueSpec, capacity_value
+from gplopt.causes import paired_reduction
 from gplopt.economics import economics, ledger
 from gplopt.instance import Instance, with_overrides
 from gplopt.io import write_text_atomic
@@ -91,9 +92,12 @@ class PaperResult:
     points: pd.DataFrame
     years: int
     seed: int
+    table4_by_cause: pd.DataFrame | None = None   # gplopt.causes.paired_reduction
 
     def frames(self) -> dict[str, pd.DataFrame]:
         out = {"table4": self.table4}
+        if self.table4_by_cause is not None:
+            out["table4_by_cause"] = self.table4_by_cause
         for t in ("table5", "table6", "fig6"):
             out[t] = self.points[self.points["table"] == t].reset_index(drop=True)
         return out
@@ -137,7 +141,8 @@ def paper_tables(inst: Instance, mc: SequentialMonteCarlo, execution: Execution 
          "eens_se": with_v2g.eens_kwh_per_year.stderr, "economic_benefit_cny": float(b["net_benefit_cny"]),
          "paper_eens": PAPER["table4"]["eens_v2g"], "paper_benefit_cny": PAPER["table4"]["benefit_cny"]},
     ])
-    return PaperResult(table4=table4, points=points, years=with_v2g.years, seed=mc.seed)
+    return PaperResult(table4=table4, points=points, years=with_v2g.years, seed=mc.seed,
+                       table4_by_cause=pd.DataFrame(paired_reduction(without.per_year, with_v2g.per_year)))
 
 
 # ------------------------------------------------------------------------------------------ sweeps

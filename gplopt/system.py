@@ -210,6 +210,7 @@ class Fleet:
     charger_cost_cny_per_year: float  # per charger
     wear_cost_per_kwh: float = 0.0  # owners' battery wear per kWh of V2G delivered to the grid
     id: str = "gpl"                # the lot's id (keys its random streams)
+    v2g_while_charging: bool = False  # v2g_eligibility 'while_charging': may discharge before the threshold
 
     @property
     def sessions_per_day(self) -> int:
@@ -351,7 +352,8 @@ def build_fleet(inst: Instance, network: Network, base_dir: Path | None = None, 
         v2g_dispatched=g.v2g_enabled and price > inst.incentive.operator_reserve_price_cny_per_kwh,
         price=price, charger_cost_cny_per_year=charger_annual_cost(chargers, max(g.charge_kw, dis)),
         wear_cost_per_kwh=0.0 if g.battery_wear is None else wear_cost_per_kwh(
-            load_model("costs", g.battery_wear, f"{where}.battery_wear", base_dir), g.efficiency), id=g.id)
+            load_model("costs", g.battery_wear, f"{where}.battery_wear", base_dir), g.efficiency), id=g.id,
+        v2g_while_charging=g.v2g_eligibility == "while_charging")
 
 
 def build_system(inst: Instance, base_dir: Path | None = None) -> System:

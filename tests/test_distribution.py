@@ -234,7 +234,8 @@ def test_journal_keeps_the_interruption_counts(tmp_path: Any) -> None:
     system = build_system(inst)
     journal = tmp_path / "run.jsonl"
     first = assess(system, SequentialMonteCarlo(seed=4, years=3), journal=journal, instance=inst)
-    again = assess(system, SequentialMonteCarlo(seed=4, years=3), journal=journal, instance=inst)   # every year read back
+    again = assess(system, SequentialMonteCarlo(seed=4, years=3), journal=journal, instance=inst)  # all read back
     assert first.customer is not None and again.customer is not None
+    assert first.customer is not None
     assert json.dumps(first.customer.to_dict()) == json.dumps(again.customer.to_dict())
     assert [r.branch_ens_kwh for r in first.per_year] == [r.branch_ens_kwh for r in again.per_year]

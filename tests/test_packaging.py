@@ -177,6 +177,15 @@ def test_paper_smoke_custom_model(my_feeder: Path, tmp_path: Path) -> None:
     assert len({r["ecc_kw"] for r in base.values()}) == 1
     for t in ("table5", "table6", "fig6"):
         assert all(r["table"] == t for r in result[t])
+    from gplopt.causes import ENTRIES
+    from gplopt.report import render
+
+    by_cause = result["table4_by_cause"]                   # Table 4 split by cause, paired (gplopt/causes.py)
+    assert [r["cause"] for r in by_cause] == list(ENTRIES)
+    t4 = {r["strategy"]: r["eens_kwh_per_year"] for r in result["table4"]}
+    assert sum(r["reduction_kwh"] for r in by_cause) == pytest.approx(t4["No V2G"] - t4["V2G"], rel=1e-9, abs=1e-6)
+    md, _ = render(out, tmp_path / "report")
+    assert "Table 4 by cause" in md.read_text(encoding="utf-8")
 
 
 # ------------------------------------------------------------------------------------------ the wheel
