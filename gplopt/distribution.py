@@ -9,9 +9,11 @@ still connected keep the intact network's ENS of the hour. Every hour with shedd
 gives each bus an interrupted fraction ``f = shed / load`` (1 for a bus cut off without supply): a bus's
 customers see ``sum_h max(f_h - f_{h-1}, 0)`` interruptions and ``sum_h f_h`` hours of interruption.
 
-Systems without chargers and with fixed unit availability take an event-driven path: hours with every unit up
-take the intact network's all-up answer (computed once per System), and only the days with a unit outage are
-evaluated, so a year costs its branch outages and little else.
+Systems without chargers take an event-driven path: a reference year with every unit up at its lowest
+available power is evaluated once per System; an hour with every unit up in which the reference sheds nothing
+sheds nothing (more available power only enlarges the OPF's feasible set), so only days with a unit outage
+(and, when availability varies, days in which the reference sheds) are evaluated, and a year costs its branch
+outages and little else.
 """
 
 from __future__ import annotations
