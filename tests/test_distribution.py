@@ -81,6 +81,9 @@ def test_series_feeder_matches_the_closed_form() -> None:
     assert ci.caidi_h.mean == pytest.approx(ci.saidi_h.mean / ci.saifi.mean)
     assert ci.asai.mean == pytest.approx(1.0 - ci.saidi_h.mean / H)
     assert ci.branch_ens_kwh.mean == pytest.approx(res.eens_kwh_per_year.mean)
+    frame = res.to_frame("bus")
+    assert list(frame["customers"]) == [0, 10, 10, 10]
+    assert np.allclose(frame["interrupted_h_per_year"], hours.mean(axis=0))
     for r in res.per_year:       # the per-hour branch-outage ENS (for an EENS-by-cause split) adds up
         assert r.branch_kw.sum() == pytest.approx(r.branch_ens_kwh) and r.branch_hours.size == r.lol_hours
 
