@@ -162,7 +162,7 @@ def overlay(system: System, model: BranchModel, hist: History, base: YearResult,
     shed = loads.ens_bus[hours].copy()
     shed[shed < TOL_KW] = 0.0
     a = _Hours(hours, shed, _fraction(shed, loads.p[hours]), np.zeros(hours.size))
-    islands: list[tuple[np.ndarray, np.ndarray]] = []   # (rows of A, island bus mask)
+    islands: dict[bytes, tuple[list[np.ndarray], np.ndarray]] = {}   # island bus mask -> (rows of A, the mask)
     for (_, _, cfg), hrs in zip(segs, out_h, strict=True):
         rows = np.searchsorted(hours, hrs)
         eff = model.effect(cfg)
@@ -173,9 +173,9 @@ def overlay(system: System, model: BranchModel, hist: History, base: YearResult,
         for c in np.unique(eff.label[eff.label >= 0]):
             part = eff.label == c
             where = cut[:, c]
-            if where.any():
-                islands.append((rows[where], part))
-    _islands(system, hist, loads, a, islands)
+            if where.any():      # one entry per island over all its hours: a lot in it is simulated once
+                islands.setdefault(part.tobytes(), ([], part))[0].append(rows[where])
+    _islands(system, hist, loads, a, [(np.unique(np.concatenate(r)), part) for r, part in islands.values()])
     return _year_result(system, base, loads, a)
 
 
