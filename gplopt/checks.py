@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from gplopt.branch_checks import BRANCH_RULES
 from gplopt.errors import InstanceError
 from gplopt.instance import GPL, Grid, Instance, TruncGauss, parse_interval
 from gplopt.library import load_model
@@ -130,10 +131,10 @@ def check_referenced_buses(inst: Instance) -> None:
 def check_radial_tree(inst: Instance) -> None:
     """Branches form one tree over all buses, rooted at the slack bus (connected, no loops)."""
     n = len(inst.network.buses)
-    br = inst.network.branches
+    br = [b for b in inst.network.branches if not b.normally_open]   # tie lines: gplopt.branch_checks
     if len(br) != n - 1:
-        raise InstanceError("network.branches", f"a radial tree: exactly {n - 1} branches for {n} buses",
-                            len(br))
+        raise InstanceError("network.branches", f"a radial tree: exactly {n - 1} branches for {n} buses "
+                            "(normally_open ties not counted)", len(br))
     parent: dict[int, int] = {}
 
     def root(x: int) -> int:
@@ -355,7 +356,7 @@ RULES: tuple[Callable[..., None], ...] = (
     check_schema_version, check_sizes, check_ranges, check_model_names, check_unique_ids, check_referenced_buses,
     check_radial_tree, check_branch_data, check_network_limits, check_loads, check_units, check_gpl,
     check_simulation, check_load, check_design,
-) + PROFILE_RULES
+) + PROFILE_RULES + BRANCH_RULES
 
 
 def check_instance(inst: Instance, base_dir: Path | None = None) -> None:

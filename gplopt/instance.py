@@ -79,6 +79,9 @@ class Bus(Block):
                           "injects at 1 pu voltage: > 0 capacitive (line charging), < 0 inductive (transformer "
                           "magnetizing)", allowed="[-1e6, 1e6]")
     name: str | None = F(None, description="Name kept from an imported network (informative)")
+    customers: Int | None = F(None, unit="customers", description="Customers supplied at this bus (IEEE 1366 "
+                              "indices SAIFI/SAIDI/CAIDI/ASAI weight buses by it; null = none counted)",
+                              allowed="[0, 1e9]")
 
 
 class Branch(Block):
@@ -92,10 +95,23 @@ class Branch(Block):
     kind: str | None = F(None, description="Component kind for reliability data (cable, overhead_line, "
                          "transformer, ...); informative until branch outages are modelled")
     length_km: Num | None = F(None, unit="km", description="Length (lines and cables)", allowed="[0, 1e4]")
-    failure_rate_per_year: Num | None = F(None, unit="1/yr", description="Branch failure rate (stored for "
-                                          "branch outages, not yet simulated)", allowed="[0, 1e4]")
-    mttr_h: Num | None = F(None, unit="h", description="Branch mean time to repair (stored, not yet "
-                           "simulated)", allowed="[0.01, 1e6]")
+    failure_rate_per_year: Num | None = F(None, unit="1/yr", description="Branch failure rate (with mttr_h; "
+                                          "mttf_h = 8760 / rate)", allowed="[0, 1e4]")
+    mttf_h: Num | None = F(None, unit="h", description="Branch mean time to failure (with mttr_h; "
+                           "exponential up times)", allowed="(0, 1e12]")
+    mttr_h: Num | None = F(None, unit="h", description="Branch mean time to repair (exponential down times)",
+                           allowed="[0.01, 1e6]")
+    failure_rate_per_km_year: Num | None = F(None, unit="1/(km yr)", description="Failure rate per km (with "
+                                             "length_km and repair_h: rate = this x length_km per year)",
+                                             allowed="[0, 1e4]")
+    repair_h: Num | None = F(None, unit="h", description="Repair time with failure_rate_per_km_year (the mean "
+                             "time to repair)", allowed="[0.01, 1e6]")
+    protection: Literal["device", "none"] = F("device", description="'device': a protective device at the "
+                                              "sending end (a fault interrupts what is downstream); 'none': a "
+                                              "fault trips the nearest upstream device, disconnectors isolate "
+                                              "it after network.sectioning_h (docs/distribution.md)")
+    normally_open: bool = F(False, description="A tie line: open in normal operation, closed after "
+                            "network.sectioning_h to resupply healthy parts cut off by an isolated fault")
 
 
 class Network(Block):
@@ -110,7 +126,10 @@ class Network(Block):
     slack_vm_pu: Num = F(1.0, unit="pu", description="Voltage magnitude held at the reference bus",
                          allowed="[0.5, 1.5]")
     buses: list[Bus] = F(description="Buses; a single bus and no branches is a copper-plate system")
-    branches: list[Branch] = F(default_factory=list, description="Radial branches (tree rooted at slack_bus)")
+    branches: list[Branch] = F(default_factory=list, description="Radial branches (tree rooted at slack_bus), "
+                               "plus any normally_open tie lines")
+    sectioning_h: Num = F(1.0, unit="h", description="Time to isolate a faulted branch by disconnectors and "
+                          "close tie lines (branch outages)", allowed="[0, 1e4]")
 
 
 # ----------------------------------------------------------------------------------------------- units

@@ -278,6 +278,8 @@ def build_network(inst: Instance) -> Network:
     root = pos[net.slack_bus]
     adj: dict[int, list[tuple[int, int]]] = {i: [] for i in range(n)}
     for k, br in enumerate(net.branches):
+        if br.normally_open:     # tie lines are not part of the radial network (gplopt.branches)
+            continue
         a, b = pos[br.from_bus], pos[br.to_bus]
         adj[a].append((b, k))
         adj[b].append((a, k))
