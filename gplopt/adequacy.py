@@ -63,6 +63,10 @@ class YearResult:
     ens_by_bus_kw: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
     ens_by_hour_of_day_kwh: np.ndarray = field(default_factory=lambda: np.zeros(0))   # (24,) ENS by clock hour
     lol_by_hour_of_day: np.ndarray = field(default_factory=lambda: np.zeros(0))       # (24,) LOL hours by hour
+    # distribution reliability (gplopt.distribution; empty when the instance has no customers or failing branches):
+    interruptions_by_bus: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (B,) per customer of the bus
+    interrupted_h_by_bus: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (B,) hours x fraction cut off
+    branch_ens_kwh: float = 0.0    # ENS at buses cut off by branch outages (the branch_outage cause)
 
 
 def by_hour_of_day(hours: np.ndarray, ens_kw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

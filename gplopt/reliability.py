@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gplopt import hl1
+from gplopt import distribution, hl1
 from gplopt.adequacy import YearResult, by_hour_of_day, evaluate_year, lot_buses
 from gplopt.errors import InstanceError
 from gplopt.instance import Instance
@@ -189,12 +189,14 @@ def _opf() -> SheddingOPF | None:
 def _run_years(years: list[int]) -> list[YearResult]:
     system: System = _WORKER["system"]
     spec: SequentialMonteCarlo = _WORKER["spec"]
-    if hl1.eligible(system):
+    dist = distribution.active(system)   # branch outages or customer indices
+    if hl1.eligible(system) and not dist:
         return hl1.hl1_years(system, spec.seed, years)
     out = []
-    for y in years:
-        hist = sample_year(system, spec.seed, y)
-        r = evaluate_year(system, hist, _opf(), v2g=spec.v2g, use_certificate=spec.use_certificate)
+    runs = (distribution.dist_years(system, spec.seed, years, _opf, v2g=spec.v2g, use_certificate=spec.use_certificate)
+            if dist else (evaluate_year(system, sample_year(system, spec.seed, y), _opf(), v2g=spec.v2g,
+                                        use_certificate=spec.use_certificate) for y in years))
+    for r in runs:
         if r.ens_kw.size == r.hours.size:   # the clock-hour profile travels; hourly detail stays in the worker
             r.ens_by_hour_of_day_kwh, r.lol_by_hour_of_day = by_hour_of_day(r.hours, r.ens_kw)
         r.ens_kw = r.normal = r.gpl_bus_load_kw = r.hours = r.charging_kw = r.v2g_kw = np.zeros(0)

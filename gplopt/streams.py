@@ -61,6 +61,22 @@ def down_intervals(u: np.ndarray, mttf: float, mttr: float, hours: int,
 
     Returns (row, h0, h1): row ``row`` is down in hours ``h0 <= h < h1`` (its midpoint h + 1/2 inside a down
     duration). ``rows_rng(row)`` gives the overflow generator of a row whose budget ends before the year."""
+    r_all, s_all, e_all = down_times(u, mttf, mttr, hours, rows_rng)
+    h0 = hour_index(s_all, hours)
+    h1 = hour_index(e_all, hours)
+    keep = h1 > h0
+    return r_all[keep], h0[keep], h1[keep]
+
+
+def hour_index(t: np.ndarray, hours: int) -> np.ndarray:
+    """First hour whose midpoint h + 1/2 is at or after time ``t`` (clipped to [0, hours])."""
+    return np.clip(np.ceil(t - 0.5), 0, hours).astype(np.int64)
+
+
+def down_times(u: np.ndarray, mttf: float, mttr: float, hours: int,
+               rows_rng: Callable[[int], np.random.Generator]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, start, end) in continuous hours of every down duration starting before ``hours`` (the chronologies
+    of :func:`down_intervals`, before their discretization to hours)."""
     p_up = mttf / (mttf + mttr)
     up0 = u[:, 0] < p_up
     k = u.shape[1] - 1
@@ -80,11 +96,7 @@ def down_intervals(u: np.ndarray, mttf: float, mttr: float, hours: int,
         rows.append(np.full(ss.size, row))
         s.append(ss)
         e.append(ee)
-    r_all, s_all, e_all = np.concatenate(rows), np.concatenate(s), np.concatenate(e)
-    h0 = np.clip(np.ceil(s_all - 0.5), 0, hours).astype(np.int64)
-    h1 = np.clip(np.ceil(e_all - 0.5), 0, hours).astype(np.int64)
-    keep = h1 > h0
-    return r_all[keep], h0[keep], h1[keep]
+    return np.concatenate(rows), np.concatenate(s), np.concatenate(e)
 
 
 def _continue(rng: np.random.Generator, t: float, down: bool, mttf: float, mttr: float,

@@ -1,0 +1,225 @@
+"""Branch outages and customer interruptions on top of the hourly adequacy of a sample year
+(docs/distribution.md).
+
+The intact network's year (:func:`gplopt.adequacy.evaluate_year`) gives each hour's ENS by bus. Branch
+outages (:mod:`gplopt.branches`) then change only the hours in which some branch is down: the buses they cut
+off from the substation form islands, each balanced on its own local units and lots (energy-limited V2G and
+load reduction, re-simulated for the island's days); an island with neither sheds its whole load. The buses
+still connected keep the intact network's ENS of the hour. Every hour with shedding (from any cause) then
+gives each bus an interrupted fraction ``f = shed / load`` (1 for a bus cut off without supply): a bus's
+customers see ``sum_h max(f_h - f_{h-1}, 0)`` interruptions and ``sum_h f_h`` hours of interruption.
+
+Systems without chargers and with fixed unit availability take an event-driven path: hours with every unit up
+take the intact network's all-up answer (computed once per System), and only the days with a unit outage are
+evaluated, so a year costs its branch outages and little else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from gplopt.adequacy import TOL_KW, YearResult, day_hours, evaluate_year, lot_buses
+from gplopt.branches import BranchModel, build_branch_model, outages, phases, segments
+from gplopt.certificate import greedy_shed
+from gplopt.fleet import simulate_fleet
+from gplopt.sampling import History, sample_year
+from gplopt.system import System, system_bus_loads
+
+if TYPE_CHECKING:
+    from gplopt.network.opf import SheddingOPF
+
+_CACHE: dict[object, object] = {}
+
+
+def has_customers(system: System) -> bool:
+    return any(b.customers is not None for b in system.instance.network.buses)
+
+
+def branch_model(system: System) -> BranchModel:
+    """The System's failing branches and ties (built once per System object)."""
+    if _CACHE.get("system") is not system:
+        _CACHE.clear()
+        _CACHE["system"] = system
+        _CACHE["model"] = build_branch_model(system.instance, system.network)
+    return _CACHE["model"]  # type: ignore[return-value]
+
+
+def active(system: System) -> bool:
+    """True when branch outages or customer indices need this module's year evaluation."""
+    return not system.network.copper_plate and (branch_model(system).n > 0 or has_customers(system)) \
+        or system.network.copper_plate and has_customers(system)
+
+
+@dataclass(frozen=True)
+class YearLoads:
+    """The intact network's year: read-only inputs of the overlay."""
+    p: np.ndarray                  # (H, B) bus load incl. lot charging (kW)
+    p_base: np.ndarray             # (H, B) bus load without lot charging
+    ens_bus: np.ndarray            # (H, B) ENS by bus
+    ens: np.ndarray                # (H,) ENS (below TOL_KW zeroed)
+    avail: np.ndarray              # (U, H) unit available power
+
+
+def dist_years(system: System, seed: int, years: list[int], opf: Callable[[], SheddingOPF | None], *,
+               v2g: bool = True, use_certificate: bool = True) -> Iterator[YearResult]:
+    """YearResults of ``years`` with branch outages and interruptions; ``ens_kw`` is the year's hourly ENS."""
+    model = branch_model(system)
+    ys = sorted(set(years))
+    drawn = outages(model, seed, ys[0], ys[-1] - ys[0] + 1, system.hours) if ys else None
+    for y in years:
+        assert drawn is not None
+        sel = drawn[0] == y - ys[0]
+        hist = sample_year(system, seed, y)
+        base, loads = _base_year(system, hist, opf, v2g, use_certificate)
+        yield overlay(system, model, hist, base, loads, drawn[1][sel], drawn[2][sel], drawn[3][sel])
+
+
+def _fast(system: System) -> bool:
+    u = system.units
+    return (all(f.n_chargers == 0 for f in system.lots) and not system.unit_profile
+            and all(k in ("conventional", "external_grid") for k in u.kind)
+            and bool(np.all(u.avail_low == u.avail_high)))
+
+
+def _base_year(system: System, hist: History, opf: Callable[[], SheddingOPF | None], v2g: bool,
+               use_certificate: bool) -> tuple[YearResult, YearLoads]:
+    if not _fast(system):
+        r = evaluate_year(system, hist, opf(), v2g=v2g, use_certificate=use_certificate)
+        p_base, _ = system_bus_loads(system)
+        p = p_base.copy()
+        p[:, lot_buses(system)] = r.gpl_bus_load_kw
+        return r, YearLoads(p, p_base, r.ens_by_bus_kw, r.ens_kw, hist.unit_avail_kw)
+    ref, ref_loads = _all_up(system, opf, v2g, use_certificate)
+    down = np.unique(np.nonzero(~hist.unit_up)[1] // 24)
+    if down.size == 0:
+        return replace(ref, year=hist.year), replace(ref_loads, avail=hist.unit_avail_kw)
+    r = evaluate_year(system, hist, opf(), v2g=v2g, use_certificate=use_certificate, days=down)
+    idx = day_hours(down)
+    ens_bus, ens = ref_loads.ens_bus.copy(), ref_loads.ens.copy()
+    ens_bus[idx], ens[idx] = r.ens_by_bus_kw, r.ens_kw
+    year = replace(ref, year=hist.year, ens_kwh=float(ens.sum()), ens_by_bus_kwh=ens_bus.sum(axis=0),
+                   opf_solves=r.opf_solves, opf_failed=ref.opf_failed + r.opf_failed,
+                   failed_hours=sorted(set(ref.failed_hours) - set(idx.tolist()) | set(r.failed_hours)),
+                   peak_shortfall_kw=max(ref.peak_shortfall_kw, r.peak_shortfall_kw),
+                   hours_screened=r.hours_screened, hours_certified=r.hours_certified)
+    return year, YearLoads(ref_loads.p, ref_loads.p_base, ens_bus, ens, hist.unit_avail_kw)
+
+
+def _all_up(system: System, opf: Callable[[], SheddingOPF | None], v2g: bool,
+            use_certificate: bool) -> tuple[YearResult, YearLoads]:
+    """The intact network's year with every unit up (cached per System and options)."""
+    key = ("all_up", v2g, use_certificate)
+    if key not in _CACHE:
+        u = system.units
+        up = np.ones((u.n, system.hours), bool)
+        hist = History(year=0, unit_up=up, unit_avail_kw=(u.capacity_kw * u.avail_low)[:, None] * up,
+                       lots=(None,) * len(system.lots))
+        r = evaluate_year(system, hist, opf(), v2g=v2g, use_certificate=use_certificate)
+        p, _ = system_bus_loads(system)
+        _CACHE[key] = (r, YearLoads(p, p, r.ens_by_bus_kw, r.ens_kw, hist.unit_avail_kw))
+    return _CACHE[key]  # type: ignore[return-value]
+
+
+# ----------------------------------------------------------------------------------------------- overlay
+@dataclass
+class _Hours:
+    """The affected hours A of a year (sorted) and their shedding by bus."""
+    hours: np.ndarray              # (A,)
+    shed: np.ndarray               # (A, B) kW
+    frac: np.ndarray               # (A, B) interrupted fraction of each bus
+    branch_kwh: float = 0.0
+
+
+def overlay(system: System, model: BranchModel, hist: History, base: YearResult, loads: YearLoads,
+            k: np.ndarray, s: np.ndarray, e: np.ndarray) -> YearResult:
+    """``base`` with the year's branch outages (k, start, end) applied and its interruptions counted."""
+    segs = segments(phases(model, k, s, e, system.hours))
+    out_h = [np.arange(h0, h1) for h0, h1, _ in segs]
+    hours = np.union1d(np.concatenate(out_h) if out_h else np.zeros(0, int), np.flatnonzero(loads.ens > 0))
+    shed = loads.ens_bus[hours].copy()
+    shed[shed < TOL_KW] = 0.0
+    a = _Hours(hours, shed, _fraction(shed, loads.p[hours]))
+    islands: list[tuple[np.ndarray, np.ndarray]] = []   # (rows of A, island bus mask)
+    for (_, _, cfg), hrs in zip(segs, out_h, strict=True):
+        rows = np.searchsorted(hours, hrs)
+        eff = model.effect(cfg)
+        cut = np.broadcast_to(eff.label >= 0, (hrs.size, eff.label.size)).copy()
+        for mask, rating in eff.restored:
+            ok = loads.p[hrs][:, mask].sum(axis=1) <= rating
+            cut[np.ix_(ok, mask)] = False
+        for c in np.unique(eff.label[eff.label >= 0]):
+            part = eff.label == c
+            where = cut[:, c]
+            if where.any():
+                islands.append((rows[where], part))
+    _islands(system, hist, loads, a, islands)
+    return _year_result(system, base, loads, a)
+
+
+def _fraction(shed: np.ndarray, load: np.ndarray) -> np.ndarray:
+    f = np.divide(shed, load, out=np.zeros_like(shed), where=load > 0)
+    return np.clip(f, 0.0, 1.0, out=f)
+
+
+def _islands(system: System, hist: History, loads: YearLoads, a: _Hours,
+             islands: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    """Shed each island's deficit after its local units and lots; one without either is cut off entirely."""
+    units = system.units
+    local = np.array([k != "external_grid" for k in units.kind], bool)
+    for rows, part in islands:
+        h = a.hours[rows]
+        gen = local & part[units.bus]
+        lots = [i for i, f in enumerate(system.lots) if part[f.bus] and f.n_chargers > 0]
+        if not gen.any() and not lots:
+            a.shed[np.ix_(rows, part)] = loads.p[h][:, part]
+            a.frac[np.ix_(rows, part)] = 1.0
+            a.branch_kwh += float(loads.p[h][:, part].sum())
+            continue
+        load = np.where(part[None, :], loads.p_base[h], 0.0)
+        margin = loads.avail[np.ix_(gen, h)].sum(axis=0) - load.sum(axis=1)
+        for i in lots:
+            margin = _lot_in_island(system, hist, loads, i, h, margin, load)
+        amount = np.maximum(-margin, 0.0)
+        amount[amount < TOL_KW] = 0.0
+        cut = greedy_shed(system, load, amount)
+        a.shed[np.ix_(rows, part)] = cut[:, part]
+        a.frac[np.ix_(rows, part)] = _fraction(cut, load)[:, part]
+        a.branch_kwh += float(cut.sum())
+
+
+def _lot_in_island(system: System, hist: History, loads: YearLoads, i: int, h: np.ndarray, margin: np.ndarray,
+                   load: np.ndarray) -> np.ndarray:
+    """Lot ``i`` re-simulated over the days of island hours ``h``, seeing the island's margin there (and the
+    system's elsewhere); adds its charging to ``load`` and returns the island's margin after it."""
+    fleet, draws = system.lots[i], hist.lots[i]
+    assert draws is not None
+    days = np.unique(h // 24)
+    idx = day_hours(days)
+    sys_margin = loads.avail[:, idx].sum(axis=0) - system.load_kw[idx]
+    pos = np.searchsorted(idx, h)
+    sys_margin[pos] = margin
+    d = draws.on_days(days)
+    fy = simulate_fleet(fleet, d.sessions, d.charger_up, sys_margin)
+    load[:, fleet.bus] += fy.charging_kw[pos]
+    return -fy.need_kw[pos]
+
+
+def _year_result(system: System, base: YearResult, loads: YearLoads, a: _Hours) -> YearResult:
+    ens = loads.ens.copy()
+    new = a.shed.sum(axis=1)
+    new[new < TOL_KW] = 0.0
+    ens[a.hours] = new
+    lol = ens > 0
+    prev = np.zeros_like(a.frac)
+    follows = np.flatnonzero(np.diff(a.hours) == 1) + 1
+    prev[follows] = a.frac[follows - 1]
+    by_bus = base.ens_by_bus_kwh - loads.ens_bus[a.hours].sum(axis=0) + a.shed.sum(axis=0)
+    return replace(base, ens_kwh=float(ens.sum()), lol_hours=int(lol.sum()),
+                   lol_events=int(lol[0]) + int(np.count_nonzero(lol[1:] & ~lol[:-1])),
+                   ens_by_bus_kwh=by_bus, ens_kw=ens, hours=np.arange(system.hours),
+                   interruptions_by_bus=np.maximum(a.frac - prev, 0.0).sum(axis=0),
+                   interrupted_h_by_bus=a.frac.sum(axis=0), branch_ens_kwh=a.branch_kwh)
