@@ -21,7 +21,9 @@ Two disconnector arrangements (``switches``):
 
 ``durations``: ``"fixed"`` counts the sectioning time as ``s`` (the published convention, repair assumed longer);
 ``"min"`` counts ``E[min(R, s)] = r (1 - exp(-s/r))`` for exponential repair times R of mean r (service returns
-at the repair if it comes first), which is what a simulation with exponential repairs sees. ``frequency``:
+at the repair if it comes first), which is what a simulation with exponential repairs sees. ``counting``:
+``"event"`` counts every interruption (published), ``"hourly"`` as an hourly simulation sees it (an interruption
+shorter than an hour may cover no hour's midpoint: it counts E[min(D, 1)]). ``frequency``:
 ``"rate"`` uses lambda per year (the published convention); ``"cycle"`` uses 8760 / (MTTF + MTTR), the long-run
 number of failures per calendar year of an alternating up/down component with MTTF = 8760 / lambda.
 
@@ -29,7 +31,7 @@ SAIFI = sum(lambda_i N_i) / sum(N_i), SAIDI = sum(U_i N_i) / sum(N_i), CAIDI = S
 ASAI = 1 - SAIDI / 8760, ENS = sum(U_i L_i) with L_i the bus's average load (IEEE 1366 definitions).
 
 Usage: ``python tools/radial_fmea.py instances/rbts_bus2.json [--switches branch] [--durations min]
-[--frequency cycle] [--set PATH=VALUE ...]`` prints the indices as JSON.
+[--frequency cycle] [--counting hourly] [--set PATH=VALUE ...]`` prints the indices as JSON.
 """
 
 from __future__ import annotations
@@ -67,15 +69,15 @@ class Feeder:
                 stack.append(c)
         return out
 
-    def trip_root(self, branch: int) -> int | None:
-        """Receiving bus of the device that clears a fault on ``branch`` (None: nothing upstream protects it)."""
+    def trip_root(self, branch: int) -> int:
+        """Receiving bus of the device that clears a fault on ``branch``: the nearest device at or above it, else
+        the feeder's head branch (a feeder breaker at the substation is assumed, as gplopt does)."""
         bus = self.to_bus[branch]
-        while bus != self.slack:
+        while True:
             br, up = self.parent[bus]
-            if self.device[br]:
+            if self.device[br] or up == self.slack:
                 return bus
             bus = up
-        return None
 
 
 def feeder_from_instance(data: dict[str, Any], mean_load_kw: dict[int, float]) -> Feeder:
@@ -125,21 +127,33 @@ def restorable(fd: Feeder, branch: int, switches: str) -> set[int]:
     return out
 
 
+def _e_min(repair: float, t: float) -> float:
+    """E[min(R, t)] for R exponential with mean ``repair``."""
+    return repair * (1.0 - math.exp(-t / repair))
+
+
 def bus_indices(fd: Feeder, switches: str = "branch", durations: str = "fixed", frequency: str = "rate",
-                sectioning_h: float = 1.0) -> dict[int, tuple[float, float]]:
-    """Per bus: (interruptions per year, interruption hours per year)."""
+                counting: str = "event", sectioning_h: float = 1.0) -> dict[int, tuple[float, float]]:
+    """Per bus: (interruptions per year, interruption hours per year).
+
+    ``counting``: ``"event"`` counts every interruption; ``"hourly"`` counts one as a simulation on the hour
+    grid sees it: an interruption of duration D covers an hour's midpoint with probability min(D, 1) (D
+    uniformly placed), so it counts E[min(D, 1)]; its hours are counted without bias either way."""
     lam = dict.fromkeys(fd.customers, 0.0)
     unav = dict.fromkeys(fd.customers, 0.0)
+    fixed = durations == "fixed"
     for br, (rate, repair) in fd.outage.items():
         f = rate if frequency == "rate" else HOURS / (HOURS / rate + repair)
-        s = sectioning_h if durations == "fixed" else repair * (1.0 - math.exp(-sectioning_h / repair))
-        root = fd.trip_root(br)
-        tripped = fd.subtree(root) if root is not None else set(fd.customers)
+        s = sectioning_h if fixed else _e_min(repair, sectioning_h)
+        short = min(sectioning_h, 1.0)
+        seen = {True: 1.0, False: 1.0} if counting == "event" else {   # True: waits for the repair
+            True: _e_min(repair, 1.0), False: short if fixed else _e_min(repair, short)}
         below = fd.subtree(fd.to_bus[br])
         refed = restorable(fd, br, switches)
-        for bus in tripped:
-            lam[bus] += f
-            unav[bus] += f * (repair if bus in below and bus not in refed else s)
+        for bus in fd.subtree(fd.trip_root(br)):
+            waits = bus in below and bus not in refed
+            lam[bus] += f * seen[waits]
+            unav[bus] += f * (repair if waits else s)
     return {b: (lam[b], unav[b]) for b in fd.customers}
 
 
@@ -179,10 +193,12 @@ def main() -> None:
     ap.add_argument("--switches", choices=("branch", "sending_end"), default="branch")
     ap.add_argument("--durations", choices=("fixed", "min"), default="fixed")
     ap.add_argument("--frequency", choices=("rate", "cycle"), default="rate")
+    ap.add_argument("--counting", choices=("event", "hourly"), default="event")
     ap.add_argument("--set", dest="overrides", action="append", default=[])
     args = ap.parse_args()
     print(json.dumps(instance_indices(args.instance, args.overrides, switches=args.switches,
-                                      durations=args.durations, frequency=args.frequency), indent=1))
+                                      durations=args.durations, frequency=args.frequency,
+                                      counting=args.counting), indent=1))
 
 
 if __name__ == "__main__":
