@@ -296,6 +296,7 @@ def unique(jr: JsonlJournal, items: Iterator[tuple[int, Any, Any]]) -> dict[Any,
 
 # ------------------------------------------------------------------------------------------ per command
 HOUR_OF_DAY = ("ens_by_hour_of_day_kwh", "lol_by_hour_of_day")
+INTERRUPTIONS = ("interruptions_by_bus", "interrupted_h_by_bus")   # distribution reliability (issue 14)
 
 
 class YearJournal(JsonlJournal):
@@ -316,14 +317,20 @@ class YearJournal(JsonlJournal):
         by_lot = need(self, n, rec, "v2g_kwh_by_lot", "nums") if "v2g_kwh_by_lot" in rec else []
         ens_hod, lol_hod = (np.asarray(need(self, n, rec, k, "nums", 24) if k in rec else [], float)
                             for k in HOUR_OF_DAY)
+        n_int, h_int = (np.asarray(need(self, n, rec, k, "nums", n_bus) if k in rec else [], float)
+                        for k in INTERRUPTIONS)
+        branch = float(need(self, n, rec, "branch_ens_kwh", "num")) if "branch_ens_kwh" in rec else 0.0
         return YearResult(**vals, ens_by_bus_kwh=np.asarray(by_bus, float), ens_kw=np.zeros(0),
                           failed_hours=list(failed), v2g_kwh_by_lot=np.asarray(by_lot, float),
-                          ens_by_hour_of_day_kwh=ens_hod, lol_by_hour_of_day=lol_hod)
+                          ens_by_hour_of_day_kwh=ens_hod, lol_by_hour_of_day=lol_hod, branch_ens_kwh=branch,
+                          interruptions_by_bus=n_int, interrupted_h_by_bus=h_int)
 
     def append(self, r: YearResult) -> None:
         self.write({"kind": "year", **{k: getattr(r, k) for k in SCALARS}, "ens_by_bus_kwh": r.ens_by_bus_kwh,
                      "failed_hours": r.failed_hours, "v2g_kwh_by_lot": r.v2g_kwh_by_lot,
-                     **{k: getattr(r, k) for k in HOUR_OF_DAY if getattr(r, k).size == 24}})
+                     **{k: getattr(r, k) for k in HOUR_OF_DAY if getattr(r, k).size == 24},
+                     **{k: getattr(r, k) for k in INTERRUPTIONS if getattr(r, k).size},
+                     **({"branch_ens_kwh": r.branch_ens_kwh} if r.interruptions_by_bus.size else {})})
         self.years[r.year] = r
 
 

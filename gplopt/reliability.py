@@ -17,6 +17,7 @@ import numpy as np
 
 from gplopt import distribution, hl1
 from gplopt.adequacy import YearResult, by_hour_of_day, evaluate_year, lot_buses
+from gplopt.customer_indices import CustomerIndices, customer_indices
 from gplopt.errors import InstanceError
 from gplopt.instance import Instance
 from gplopt.metrics import MeanEstimate, stopping_year
@@ -94,6 +95,7 @@ class ReliabilityResult:
     seed: int
     per_year: list[YearResult] = field(repr=False, default_factory=list)
     v2g_kwh_per_year_by_lot: dict[str, MeanEstimate] = field(default_factory=dict)
+    customer: CustomerIndices | None = None   # IEEE 1366 indices when the instance counts customers
 
     def to_frame(self, kind: str = "year") -> Any:
         """A pandas DataFrame: ``year`` (per sample year), ``bus`` (EENS by bus), ``hour_of_day``."""
@@ -117,6 +119,8 @@ class ReliabilityResult:
             "seconds": self.seconds,
         }
         d["by_lot"] = {k: {"v2g_kwh_per_year": e.to_dict()} for k, e in self.v2g_kwh_per_year_by_lot.items()}
+        if self.customer is not None:
+            d.update(self.customer.to_dict())
         if by_bus:
             d["ens_by_bus_kwh_per_year"] = {str(b): e.to_dict() for b, e in self.ens_by_bus_kwh_per_year.items()}
         return d
@@ -140,7 +144,8 @@ def summarize(system: System, per_year: list[YearResult], stopped_by: str, seed:
         opf_solves=sum(r.opf_solves for r in per_year), opf_failed_hours=sum(r.opf_failed for r in per_year),
         hours_screened=sum(r.hours_screened for r in per_year),
         hours_certified=sum(r.hours_certified for r in per_year), seconds=seconds, seed=seed,
-        per_year=per_year, v2g_kwh_per_year_by_lot=by_lot_estimates(system, per_year))
+        per_year=per_year, v2g_kwh_per_year_by_lot=by_lot_estimates(system, per_year),
+        customer=customer_indices(system, per_year))
 
 
 def by_lot_estimates(system: System, per_year: list[YearResult]) -> dict[str, MeanEstimate]:

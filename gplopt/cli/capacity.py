@@ -59,6 +59,9 @@ def ecc(
             from gplopt.resources import per_lot_values
 
             by_lot = per_lot_values(system, mc, spec, cv, on_progress)
+        from gplopt.reliability_effect import reliability_effect
+
+        effect = reliability_effect(system, mc, resource, cv.years)   # None without customers
     eco = economics(system, cv)
     if as_json:
         d = cv.to_dict()
@@ -68,9 +71,14 @@ def ecc(
                    "ci_low_kw": cv.ci_low_kw, "ci_high_kw": cv.ci_high_kw,
                    "eens_base_kwh_per_year": d["eens_base_kwh_per_year"],
                    "eens_with_kwh_per_year": d["eens_with_kwh_per_year"], "probes": d["probes"],
-                   "capacity_value": d, "economics": eco.to_dict()})
+                   "capacity_value": d, "economics": eco.to_dict(),
+                   **({"reliability_effect": effect} if effect is not None else {})})
         return
     print_capacity_value(inst.name, cv, eco)
+    if effect is not None:
+        from gplopt.cli.distribution import print_reliability_effect
+
+        print_reliability_effect(inst.name, cv.resource, effect)
 
 
 def print_capacity_value(name: str, cv: Any, eco: Any) -> None:

@@ -76,3 +76,7 @@ def print_reliability(name: str, res: Any) -> None:
            f"OPF solves {num(res.opf_solves)}, failed hours {res.opf_failed_hours}, certified hours "
            f"{num(res.hours_certified)}; {res.seconds:.1f} s")
     show(table(f"{name}: reliability ({SE})", ["metric", "value ± s.e.", "unit"], rows, caption=cap))
+    if getattr(res, "customer", None) is not None:
+        from gplopt.cli.distribution import print_customer_indices
+
+        print_customer_indices(name, res.customer)
