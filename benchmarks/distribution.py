@@ -183,15 +183,23 @@ def index_lines(rel: dict[str, Any], g_big: dict[str, Any], ref: dict[str, Any])
 
 def lot_lines(g_base: dict[str, Any], g_lot: dict[str, Any]) -> list[str]:
     """LP6 with and without the lot on the same sample years (paired: the same branch outages)."""
-    def lp6(r: dict[str, Any], key: str) -> str:
-        v = r["result"].get("customer_indices_by_bus", {}).get("6", {}).get(key)
+    def lp6(r: dict[str, Any], key: str) -> dict[str, float] | None:
+        v: dict[str, float] | None = r["result"].get("customer_indices_by_bus", {}).get("6", {}).get(key)
+        return v
+
+    def txt(v: dict[str, float] | None) -> str:
         return "n/a" if v is None else f"{v['mean']:,.2f} ± {v['stderr']:,.2f}"
 
-    return [f"- Lots supporting islands (paired, the same {g_lot['years']:,} sample years and branch outages): the "
-            f"150-charger lot at LP6 takes LP6's interrupted hours from {lp6(g_base, 'unavailability_h_per_year')} "
-            f"to {lp6(g_lot, 'unavailability_h_per_year')} h/yr and its ENS from "
-            f"{lp6(g_base, 'ens_kwh_per_year')} to {lp6(g_lot, 'ens_kwh_per_year')} kWh/yr (its V2G supplies LP6 "
-            "while a fault cuts it off, as far as the parked vehicles' energy allows; its charging adds load)."]
+    hb, hl = lp6(g_base, "unavailability_h_per_year"), lp6(g_lot, "unavailability_h_per_year")
+    eb, el = lp6(g_base, "ens_kwh_per_year"), lp6(g_lot, "ens_kwh_per_year")
+    if None in (hb, hl, eb, el):
+        return []
+    assert hb is not None and hl is not None and eb is not None and el is not None
+    verdict = ("its V2G supplied part of LP6's load while faults cut it off" if el["mean"] < eb["mean"] else
+               "in these years the charging it adds to LP6 outweighs what its V2G supplied while faults cut LP6 off")
+    return [f"- Lots supporting islands (paired: the same {g_lot['years']:,} sample years and branch outages): the "
+            f"150-charger lot at LP6 takes LP6's interrupted hours from {txt(hb)} to {txt(hl)} h/yr and its ENS "
+            f"from {txt(eb)} to {txt(el)} kWh/yr: {verdict}."]
 
 
 def section(args: argparse.Namespace, rel: dict[str, Any], runs: dict[str, dict[str, Any]],
