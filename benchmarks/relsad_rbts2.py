@@ -3,7 +3,7 @@ hourly steps, and print one JSON line: sample years, seconds (start-up excluded:
 the clock starts), years per second, relsad's version and its system indices averaged over the years.
 
 Run with an interpreter that has relsad installed (relsad 0.2.15 needs Python < 3.11), e.g.
-``/work/venv-relsad/bin/python benchmarks/relsad_rbts2.py --years 5``. ``benchmarks/distribution.py`` calls it in a
+``/work/venv-relsad/bin/python benchmarks/relsad_rbts2.py --years 5``. ``benchmarks/relsad_compare.py`` calls it in a
 subprocess. This file imports nothing from gplopt.
 """
 

@@ -67,6 +67,8 @@ class YearResult:
     interruptions_by_bus: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (B,) per customer of the bus
     interrupted_h_by_bus: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (B,) hours x fraction cut off
     branch_ens_kwh: float = 0.0    # ENS at buses cut off by branch outages (the branch_outage cause)
+    branch_hours: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, int))  # hours with such ENS
+    branch_kw: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))          # and that ENS (kW)
 
 
 def by_hour_of_day(hours: np.ndarray, ens_kw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -112,6 +112,14 @@ def system_sha(system: Any) -> str:
     """Every array and scalar of a built System (so also the resolved model contents it holds)."""
     h = hashlib.sha256()
     _feed(h, system)
+    net = getattr(getattr(system, "instance", None), "network", None)
+    if net is not None and (any(b.customers is not None for b in net.buses) or any(
+            b.normally_open or b.protection != "device" or b.mttf_h or b.failure_rate_per_year
+            or b.failure_rate_per_km_year for b in net.branches)):
+        # branch outages and customers are read from the instance (gplopt.distribution); hashed only when given,
+        # so systems without them keep their hash
+        h.update(repr((net.sectioning_h, [b.customers for b in net.buses],
+                       [b.model_dump() for b in net.branches])).encode())
     return h.hexdigest()[:SUM_HEX]
 
 

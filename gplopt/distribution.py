@@ -62,20 +62,22 @@ class YearLoads:
     ens_bus: np.ndarray            # (H, B) ENS by bus
     ens: np.ndarray                # (H,) ENS (below TOL_KW zeroed)
     avail: np.ndarray              # (U, H) unit available power
+    v2g: bool = True               # whether lots may discharge (False: the system without their V2G)
 
 
 def dist_years(system: System, seed: int, years: list[int], opf: Callable[[], SheddingOPF | None], *,
                v2g: bool = True, use_certificate: bool = True) -> Iterator[YearResult]:
     """YearResults of ``years`` with branch outages and interruptions; ``ens_kw`` is the year's hourly ENS."""
     model = branch_model(system)
-    ys = sorted(set(years))
-    drawn = outages(model, seed, ys[0], ys[-1] - ys[0] + 1, system.hours) if ys else None
+    drawn: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for y in years:
-        assert drawn is not None
-        sel = drawn[0] == y - ys[0]
+        if y not in drawn:     # the branch chronologies of the run of consecutive years from y, in one bulk draw
+            n = next(k for k in range(1, len(years) + 2) if y + k not in years)
+            row, k, s, e = outages(model, seed, y, n, system.hours)
+            drawn.update({y + i: (k[row == i], s[row == i], e[row == i]) for i in range(n)})
         hist = sample_year(system, seed, y)
         base, loads = _base_year(system, hist, opf, v2g, use_certificate)
-        yield overlay(system, model, hist, base, loads, drawn[1][sel], drawn[2][sel], drawn[3][sel])
+        yield overlay(system, model, hist, base, replace(loads, v2g=v2g), *drawn.pop(y))
 
 
 def _fast(system: System) -> bool:
@@ -131,7 +133,7 @@ class _Hours:
     hours: np.ndarray              # (A,)
     shed: np.ndarray               # (A, B) kW
     frac: np.ndarray               # (A, B) interrupted fraction of each bus
-    branch_kwh: float = 0.0
+    branch_kw: np.ndarray          # (A,) of it at buses cut off by branch outages
 
 
 def overlay(system: System, model: BranchModel, hist: History, base: YearResult, loads: YearLoads,
@@ -142,7 +144,7 @@ def overlay(system: System, model: BranchModel, hist: History, base: YearResult,
     hours = np.union1d(np.concatenate(out_h) if out_h else np.zeros(0, int), np.flatnonzero(loads.ens > 0))
     shed = loads.ens_bus[hours].copy()
     shed[shed < TOL_KW] = 0.0
-    a = _Hours(hours, shed, _fraction(shed, loads.p[hours]))
+    a = _Hours(hours, shed, _fraction(shed, loads.p[hours]), np.zeros(hours.size))
     islands: list[tuple[np.ndarray, np.ndarray]] = []   # (rows of A, island bus mask)
     for (_, _, cfg), hrs in zip(segs, out_h, strict=True):
         rows = np.searchsorted(hours, hrs)
@@ -177,7 +179,7 @@ def _islands(system: System, hist: History, loads: YearLoads, a: _Hours,
         if not gen.any() and not lots:
             a.shed[np.ix_(rows, part)] = loads.p[h][:, part]
             a.frac[np.ix_(rows, part)] = 1.0
-            a.branch_kwh += float(loads.p[h][:, part].sum())
+            a.branch_kw[rows] += loads.p[h][:, part].sum(axis=1)
             continue
         load = np.where(part[None, :], loads.p_base[h], 0.0)
         margin = loads.avail[np.ix_(gen, h)].sum(axis=0) - load.sum(axis=1)
@@ -188,7 +190,7 @@ def _islands(system: System, hist: History, loads: YearLoads, a: _Hours,
         cut = greedy_shed(system, load, amount)
         a.shed[np.ix_(rows, part)] = cut[:, part]
         a.frac[np.ix_(rows, part)] = _fraction(cut, load)[:, part]
-        a.branch_kwh += float(cut.sum())
+        a.branch_kw[rows] += cut.sum(axis=1)
 
 
 def _lot_in_island(system: System, hist: History, loads: YearLoads, i: int, h: np.ndarray, margin: np.ndarray,
@@ -203,7 +205,7 @@ def _lot_in_island(system: System, hist: History, loads: YearLoads, i: int, h: n
     pos = np.searchsorted(idx, h)
     sys_margin[pos] = margin
     d = draws.on_days(days)
-    fy = simulate_fleet(fleet, d.sessions, d.charger_up, sys_margin)
+    fy = simulate_fleet(fleet, d.sessions, d.charger_up, sys_margin, v2g=loads.v2g)
     load[:, fleet.bus] += fy.charging_kw[pos]
     return -fy.need_kw[pos]
 
@@ -222,4 +224,5 @@ def _year_result(system: System, base: YearResult, loads: YearLoads, a: _Hours) 
                    lol_events=int(lol[0]) + int(np.count_nonzero(lol[1:] & ~lol[:-1])),
                    ens_by_bus_kwh=by_bus, ens_kw=ens, hours=np.arange(system.hours),
                    interruptions_by_bus=np.maximum(a.frac - prev, 0.0).sum(axis=0),
-                   interrupted_h_by_bus=a.frac.sum(axis=0), branch_ens_kwh=a.branch_kwh)
+                   interrupted_h_by_bus=a.frac.sum(axis=0), branch_ens_kwh=float(a.branch_kw.sum()),
+                   branch_hours=a.hours[a.branch_kw > 0], branch_kw=a.branch_kw[a.branch_kw > 0])

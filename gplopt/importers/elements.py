@@ -28,6 +28,20 @@ def _scaled(row: Any, col: str) -> float:
     return float(v if v == v else 0.0) * float(s if s == s else 1.0) * 1000.0   # NaN-safe, MW -> kW
 
 
+CUSTOMERS_PER_LOAD = 1   # the default rule for bus customer counts (docs/import.md)
+
+
+def customer_counts(net: Any, ids: dict[int, int]) -> dict[int, int]:
+    """Customers per bus id when the source has no counts: one per in-service load element with p > 0 at the
+    bus (a load element is one load point), to be overridden with the utility's own counts."""
+    out: dict[int, int] = {}
+    for _, ld in _rows(net, "load"):
+        bus = ids.get(int(ld["bus"]))
+        if bus is not None and _scaled(ld, "p_mw") > 0:
+            out[bus] = out.get(bus, 0) + CUSTOMERS_PER_LOAD
+    return out
+
+
 def loads_block(net: Any, ids: dict[int, int], load_profiles: dict[int, str] | None,
                 report: ImportReport) -> tuple[dict[str, Any], dict[int, tuple[float, float]]]:
     """(load block, {bus id: (p_kw, q_kvar)}). With profiles, the block maps each bus to its profile, or to

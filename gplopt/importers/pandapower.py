@@ -297,14 +297,16 @@ def net_to_instance(net: Any, *, name: str, load_profiles: dict[int, str] | None
                     base_dir: Path | None = None) -> Imported:
     """Map a pandapower net. ``load_profiles``/``sgen_profiles`` give the profile column of each element
     (per-unit of its p_mw); elements without one are constant at their p_mw."""
-    from gplopt.importers.elements import loads_block, units_block
+    from gplopt.importers.elements import customer_counts, loads_block, units_block
 
     report = ImportReport()
     defaults = defaults_model(base_dir)
     network, ids = network_block(net, report, defaults)
     load, per_bus = loads_block(net, ids, load_profiles, report)
+    counts = customer_counts(net, ids)
     for bus in network["buses"]:
         p, q = per_bus.get(bus["id"], (0.0, 0.0))
+        bus["customers"] = counts.get(bus["id"], 0)
         bus["p_kw"], bus["q_kvar"] = p, (q if p > 0 else 0.0)
         if p <= 0 and q != 0:
             report.note(_label("bus", bus["id"], bus.get("name")), "approximated",
