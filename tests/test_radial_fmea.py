@@ -74,3 +74,15 @@ def test_rate_and_repair_in_every_schema_form() -> None:
     assert fmea.branch_rate_repair(per_km) == pytest.approx((0.052, 5.0))
     assert fmea.branch_rate_repair({"failure_rate_per_year": 0.0, "mttr_h": 3.0}) is None
     assert fmea.branch_rate_repair({"r_ohm": 0.1}) is None
+
+
+def test_hourly_counting_sees_an_interruption_with_probability_min_of_its_duration_and_one_hour() -> None:
+    """On the hourly grid an interruption of duration D covers an hour's midpoint with probability min(D, 1):
+    exponential repairs of mean r are seen E[min(R, 1)] = r (1 - exp(-1/r)) times per fault; hours unchanged."""
+    fd = fmea.feeder_from_instance(feeder(False), {})
+    event = fmea.bus_indices(fd, durations="min")
+    hourly = fmea.bus_indices(fd, durations="min", counting="hourly")
+    seen5, seen4 = 5 * (1 - math.exp(-1 / 5)), 4 * (1 - math.exp(-1 / 4))
+    for bus in (2, 3):   # bus 2 waits for b1's repair and is re-fed at b2's sectioning; bus 3 waits for both
+        assert hourly[bus][0] == pytest.approx(0.1 * seen5 + 0.2 * seen4)
+        assert hourly[bus][1] == event[bus][1]
