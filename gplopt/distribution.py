@@ -9,9 +9,11 @@ still connected keep the intact network's ENS of the hour. Every hour with shedd
 gives each bus an interrupted fraction ``f = shed / load`` (1 for a bus cut off without supply): a bus's
 customers see ``sum_h max(f_h - f_{h-1}, 0)`` interruptions and ``sum_h f_h`` hours of interruption.
 
-Systems without chargers and with fixed unit availability take an event-driven path: hours with every unit up
-take the intact network's all-up answer (computed once per System), and only the days with a unit outage are
-evaluated, so a year costs its branch outages and little else.
+Systems without chargers take an event-driven path: a reference year with every unit up at its lowest
+available power is evaluated once per System; an hour with every unit up in which the reference sheds nothing
+sheds nothing (more available power only enlarges the OPF's feasible set), so only days with a unit outage
+(and, when availability varies, days in which the reference sheds) are evaluated, and a year costs its branch
+outages and little else.
 """
 
 from __future__ import annotations
@@ -81,48 +83,63 @@ def dist_years(system: System, seed: int, years: list[int], opf: Callable[[], Sh
 
 
 def _fast(system: System) -> bool:
+    """Hours are independent (no chargers), so a year can be evaluated day by day against a reference."""
+    return all(f.n_chargers == 0 for f in system.lots)
+
+
+def _variable(system: System) -> bool:
+    """Some unit's available power while up varies from draw to draw (wind, a grid availability range)."""
     u = system.units
-    return (all(f.n_chargers == 0 for f in system.lots) and not system.unit_profile
-            and all(k in ("conventional", "external_grid") for k in u.kind)
-            and bool(np.all(u.avail_low == u.avail_high)))
+    return any(k == "wind" for k in u.kind) or bool(np.any(u.avail_low < u.avail_high))
 
 
 def _base_year(system: System, hist: History, opf: Callable[[], SheddingOPF | None], v2g: bool,
                use_certificate: bool) -> tuple[YearResult, YearLoads]:
+    """The intact network's year. Without chargers: the reference year (every unit up at its lowest available
+    power) answers every hour in which every unit is up and the reference sheds nothing (more available power
+    cannot make the OPF shed: its feasible set only grows); only the other days are evaluated."""
     if not _fast(system):
         r = evaluate_year(system, hist, opf(), v2g=v2g, use_certificate=use_certificate)
         p_base, _ = system_bus_loads(system)
         p = p_base.copy()
         p[:, lot_buses(system)] = r.gpl_bus_load_kw
         return r, YearLoads(p, p_base, r.ens_by_bus_kw, r.ens_kw, hist.unit_avail_kw)
-    ref, ref_loads = _all_up(system, opf, v2g, use_certificate)
-    down = np.unique(np.nonzero(~hist.unit_up)[1] // 24)
-    if down.size == 0:
-        return replace(ref, year=hist.year), replace(ref_loads, avail=hist.unit_avail_kw)
-    r = evaluate_year(system, hist, opf(), v2g=v2g, use_certificate=use_certificate, days=down)
-    idx = day_hours(down)
+    ref, ref_loads = _reference(system, opf, v2g, use_certificate)
+    days = np.nonzero(~hist.unit_up)[1] // 24
+    if _variable(system):
+        days = np.concatenate([days, np.flatnonzero(ref_loads.ens > 0) // 24])
+    days = np.unique(days)
+    if days.size == 0:       # the reference's own work is not this year's
+        return (replace(ref, year=hist.year, opf_solves=0, hours_screened=0, hours_certified=0),
+                replace(ref_loads, avail=hist.unit_avail_kw))
+    r = evaluate_year(system, hist, opf(), v2g=v2g, use_certificate=use_certificate, days=days)
+    idx = day_hours(days)
     ens_bus, ens = ref_loads.ens_bus.copy(), ref_loads.ens.copy()
     ens_bus[idx], ens[idx] = r.ens_by_bus_kw, r.ens_kw
+    failed = sorted(set(ref.failed_hours) - set(idx.tolist()) | set(r.failed_hours))
     year = replace(ref, year=hist.year, ens_kwh=float(ens.sum()), ens_by_bus_kwh=ens_bus.sum(axis=0),
-                   opf_solves=r.opf_solves, opf_failed=ref.opf_failed + r.opf_failed,
-                   failed_hours=sorted(set(ref.failed_hours) - set(idx.tolist()) | set(r.failed_hours)),
-                   peak_shortfall_kw=max(ref.peak_shortfall_kw, r.peak_shortfall_kw),
-                   hours_screened=r.hours_screened, hours_certified=r.hours_certified)
+                   opf_solves=r.opf_solves, opf_failed=len(failed), failed_hours=failed,
+                   peak_shortfall_kw=max(ref.peak_shortfall_kw, r.peak_shortfall_kw), hours_screened=r.hours_screened,
+                   hours_certified=r.hours_certified)
     return year, YearLoads(ref_loads.p, ref_loads.p_base, ens_bus, ens, hist.unit_avail_kw)
 
 
-def _all_up(system: System, opf: Callable[[], SheddingOPF | None], v2g: bool,
-            use_certificate: bool) -> tuple[YearResult, YearLoads]:
-    """The intact network's year with every unit up (cached per System and options)."""
-    key = ("all_up", v2g, use_certificate)
+def _reference(system: System, opf: Callable[[], SheddingOPF | None], v2g: bool,
+               use_certificate: bool) -> tuple[YearResult, YearLoads]:
+    """The intact network's year with every unit up at its lowest available power (cached per System)."""
+    key = ("reference", v2g, use_certificate)
     if key not in _CACHE:
-        u = system.units
-        up = np.ones((u.n, system.hours), bool)
-        hist = History(year=0, unit_up=up, unit_avail_kw=(u.capacity_kw * u.avail_low)[:, None] * up,
+        u, hours = system.units, system.hours
+        low = np.where([k == "wind" for k in u.kind], 0.0, u.capacity_kw * u.avail_low)
+        avail = np.repeat(low[:, None], hours, axis=1)
+        for i, uid in enumerate(u.ids):
+            if uid in system.unit_profile:
+                avail[i] *= system.unit_profile[uid][:hours]
+        hist = History(year=0, unit_up=np.ones((u.n, hours), bool), unit_avail_kw=avail,
                        lots=(None,) * len(system.lots))
         r = evaluate_year(system, hist, opf(), v2g=v2g, use_certificate=use_certificate)
         p, _ = system_bus_loads(system)
-        _CACHE[key] = (r, YearLoads(p, p, r.ens_by_bus_kw, r.ens_kw, hist.unit_avail_kw))
+        _CACHE[key] = (r, YearLoads(p, p, r.ens_by_bus_kw, r.ens_kw, avail))
     return _CACHE[key]  # type: ignore[return-value]
 
 
@@ -145,7 +162,7 @@ def overlay(system: System, model: BranchModel, hist: History, base: YearResult,
     shed = loads.ens_bus[hours].copy()
     shed[shed < TOL_KW] = 0.0
     a = _Hours(hours, shed, _fraction(shed, loads.p[hours]), np.zeros(hours.size))
-    islands: list[tuple[np.ndarray, np.ndarray]] = []   # (rows of A, island bus mask)
+    islands: dict[bytes, tuple[list[np.ndarray], np.ndarray]] = {}   # island bus mask -> (rows of A, the mask)
     for (_, _, cfg), hrs in zip(segs, out_h, strict=True):
         rows = np.searchsorted(hours, hrs)
         eff = model.effect(cfg)
@@ -156,9 +173,9 @@ def overlay(system: System, model: BranchModel, hist: History, base: YearResult,
         for c in np.unique(eff.label[eff.label >= 0]):
             part = eff.label == c
             where = cut[:, c]
-            if where.any():
-                islands.append((rows[where], part))
-    _islands(system, hist, loads, a, islands)
+            if where.any():      # one entry per island over all its hours: a lot in it is simulated once
+                islands.setdefault(part.tobytes(), ([], part))[0].append(rows[where])
+    _islands(system, hist, loads, a, [(np.unique(np.concatenate(r)), part) for r, part in islands.values()])
     return _year_result(system, base, loads, a)
 
 

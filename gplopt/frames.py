@@ -29,8 +29,12 @@ def reliability_frame(res: ReliabilityResult, kind: str = "year") -> pd.DataFram
     if kind == "year":
         return pd.DataFrame([{"year": r.year, **{c: getattr(r, c) for c in YEAR_COLUMNS}} for r in res.per_year])
     if kind == "bus":
-        return pd.DataFrame([{"bus": b, "eens_kwh_per_year": e.mean, "stderr": e.stderr}
-                             for b, e in res.ens_by_bus_kwh_per_year.items()])
+        ci = res.customer.by_bus if res.customer is not None else {}   # customer indices when customers are given
+        return pd.DataFrame([{"bus": b, "eens_kwh_per_year": e.mean, "stderr": e.stderr, **(
+            {"customers": ci[b].customers, "interruptions_per_year": ci[b].frequency.mean,
+             "interruptions_stderr": ci[b].frequency.stderr, "interrupted_h_per_year": ci[b].duration_h.mean,
+             "interrupted_h_stderr": ci[b].duration_h.stderr} if b in ci else {})}
+            for b, e in res.ens_by_bus_kwh_per_year.items()])
     if kind == "hour_of_day":
         ens = np.zeros(24)
         lol = np.zeros(24)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gplopt.branch_checks import branch_times
 from gplopt.instance import Instance
 from gplopt.system import Fleet, System
 
@@ -24,6 +25,10 @@ def instance_summary(inst: Instance, system: System) -> dict[str, Any]:
         "schema_version": inst.schema_version,
         "buses": net.n_bus,
         "branches": len(inst.network.branches),
+        "failing_branches": sum(branch_times(b) is not None for b in inst.network.branches if not b.normally_open),
+        "tie_lines": sum(b.normally_open for b in inst.network.branches),
+        "customers": None if all(b.customers is None for b in inst.network.buses)
+        else sum(b.customers or 0 for b in inst.network.buses),
         "copper_plate": net.copper_plate,
         "units": [{"id": u.id, "type": u.type, "bus": u.bus, "capacity_kw": u.capacity_kw, "mttf_h": u.mttf_h,
                    "mttr_h": u.mttr_h} for u in inst.units],

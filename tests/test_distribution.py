@@ -81,6 +81,9 @@ def test_series_feeder_matches_the_closed_form() -> None:
     assert ci.caidi_h.mean == pytest.approx(ci.saidi_h.mean / ci.saifi.mean)
     assert ci.asai.mean == pytest.approx(1.0 - ci.saidi_h.mean / H)
     assert ci.branch_ens_kwh.mean == pytest.approx(res.eens_kwh_per_year.mean)
+    frame = res.to_frame("bus")
+    assert list(frame["customers"]) == [0, 10, 10, 10]
+    assert np.allclose(frame["interrupted_h_per_year"], hours.mean(axis=0))
     for r in res.per_year:       # the per-hour branch-outage ENS (for an EENS-by-cause split) adds up
         assert r.branch_kw.sum() == pytest.approx(r.branch_ens_kwh) and r.branch_hours.size == r.lol_hours
 
@@ -225,3 +228,43 @@ def test_ecc_json_reports_the_paired_reliability_effect(run_cli: Any, tmp_path: 
     eff = json.loads(r.stdout)["reliability_effect"]
     assert eff["years"] == 8 and eff["d_saidi_h"]["mean"] < -3 * eff["d_saidi_h"]["stderr"]
     assert "not yet in the capacity value" in eff["note"]
+
+
+def test_journal_keeps_the_interruption_counts(tmp_path: Any) -> None:
+    edges = [(i + 1, i + 2, {"mttf_h": f, "mttr_h": r}) for i, (f, r) in enumerate(SERIES)]
+    system = build_system(instance_from_data(feeder(edges, 4)))
+    journal = tmp_path / "run.jsonl"
+    first = assess(system, SequentialMonteCarlo(seed=4, years=3), journal=journal)
+    again = assess(system, SequentialMonteCarlo(seed=4, years=3), journal=journal)   # every year read back
+    assert first.customer is not None and again.customer is not None
+    assert json.dumps(first.customer.to_dict()) == json.dumps(again.customer.to_dict())
+    assert [r.branch_ens_kwh for r in first.per_year] == [r.branch_ens_kwh for r in again.per_year]
+
+
+@pytest.mark.parametrize("variable", [False, True])
+def test_event_driven_path_gives_the_dense_answer(variable: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without chargers only days with a unit down (or, with variable availability, days the all-minimum
+    reference sheds in) are evaluated; every year's numbers equal evaluating every hour."""
+    from gplopt import distribution
+
+    d = feeder([(1, 2, {"mttf_h": 900.0, "mttr_h": 9.0}), (2, 3, {}), (2, 4, {"mttf_h": 700.0, "mttr_h": 4.0})],
+               4)
+    d["load"] = {"shape": "ieee_rts79", "peak_kw": 300.0}
+    d["units"][0].update(capacity_kw=290.0, mttf_h=400.0, mttr_h=10.0)
+    d["units"].append({"id": "gen", "type": "wind" if variable else "conventional", "bus": 4,
+                       "capacity_kw": 60.0, "mttf_h": 300.0, "mttr_h": 20.0})
+    if variable:
+        d["units"][0]["availability"] = {"low": 0.8, "high": 1.0}
+    system = build_system(instance_from_data(d))
+    fast = assess(system, SequentialMonteCarlo(seed=9, years=3))
+    monkeypatch.setattr(distribution, "_fast", lambda s: False)
+    distribution._CACHE.clear()
+    dense = assess(system, SequentialMonteCarlo(seed=9, years=3))
+    distribution._CACHE.clear()
+    assert fast.eens_kwh_per_year.mean > 0
+    for a, b in zip(fast.per_year, dense.per_year, strict=True):
+        assert a.ens_kwh == pytest.approx(b.ens_kwh, rel=1e-9, abs=1e-6)
+        assert (a.lol_hours, a.lol_events) == (b.lol_hours, b.lol_events)
+        assert np.allclose(a.ens_by_bus_kwh, b.ens_by_bus_kwh, rtol=1e-9, atol=1e-6)
+        assert np.allclose(a.interruptions_by_bus, b.interruptions_by_bus, atol=1e-9)
+        assert np.allclose(a.interrupted_h_by_bus, b.interrupted_h_by_bus, atol=1e-9)

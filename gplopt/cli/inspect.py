@@ -75,7 +75,9 @@ def print_summary(summary: dict[str, Any]) -> None:
                                                                       else "")],
             ["hours", num(s["hours"])], ["peak load", f"{num(s['peak_kw'])} kW"],
             ["annual energy", f"{num(s['annual_energy_mwh'])} MWh"], ["load factor", num(s["load_factor"], 3)],
-            ["installed units", f"{num(s['installed_kw'])} kW"]]
+            ["installed units", f"{num(s['installed_kw'])} kW"],
+            ["failing branches / tie lines", f"{s['failing_branches']} / {s['tie_lines']}"],
+            ["customers", "not counted" if s["customers"] is None else num(s["customers"])]]
     show(table(f"{s['name']}: valid (schema {s['schema_version']})", ["", ""], rows, header=False))
     show(table("units", ["id", "type", "bus", "kW", "MTTF h", "MTTR h"],
                [[u["id"], u["type"], str(u["bus"]), num(u["capacity_kw"]), num(u["mttf_h"]), num(u["mttr_h"])]
