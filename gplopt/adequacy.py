@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gplopt.cert_bound import safe_hours
 from gplopt.certificate import TOL_KW, certificate
 from gplopt.fleet import FleetYear, combine_fleet_years, simulate_fleet
 from gplopt.network.powerflow import run_powerflow, subtree_matrix
@@ -271,9 +272,12 @@ def _network_ens(system: System, hi: HourInputs, opf: SheddingOPF | None, use_ce
     rest = np.flatnonzero(~normal & ~reused)
     certified = 0
     if use_certificate:
+        safe = safe_hours(system, hi, lim, rest)   # the certificate would pass them
+        certified = int(safe.sum())
+        rest = rest[~safe]
         passed, shed = certificate(system, hi, lim, rest, subtree_matrix(net))
         ens_by_bus[rest[passed]] = shed[passed]
-        certified = int(passed.sum())
+        certified += int(passed.sum())
         rest = rest[~passed]
     cand = rest[ok_cand[rest]]
     if cand.size:
