@@ -8,7 +8,7 @@ within its capability, and the LinDistFlow voltages and branch flows within limi
 bus loads ``L`` and the local injections ``G``, so each hour is described by a few *features*:
 
 - ``lam = min_k L_k / s_k`` over the buses with a load share ``s_k > 0`` that hold no lot, so that
-  ``L = lam s + r`` with ``r_k >= 0`` on those buses;
+  ``L = lam s + r`` with ``r_k >= 0`` on every bus without a lot (checked on the buses without a share);
 - ``r`` at each lot's bus (its charging, exactly), and ``rho``, the sum of ``r`` over the other buses;
 - ``G``: each local unit's available power and each lot's V2G, exactly.
 
@@ -43,6 +43,8 @@ class Forms:
     limit: np.ndarray
     share_cols: np.ndarray         # buses defining ``lam`` (share > 0, no lot)
     inv_share: np.ndarray          # 1 / share on those buses
+    zero_cols: np.ndarray          # other buses without a share (their load is their residual)
+    sums: np.ndarray               # (B, 2 + lot buses): total load, reactive need, each lot bus's load
     share: np.ndarray              # (B,) load shares
     other: np.ndarray              # (B,) bool: buses whose residual is bounded through ``rho``
     load_bus: np.ndarray           # lots' buses, each once (their residual is a feature)
@@ -101,7 +103,10 @@ def forms(system: System) -> Forms | None:
     coef += [low_m, up_m]
     limit += [net.v_ref**2 - net.vmin**2 - s_drop, net.vmax**2 - net.v_ref**2 + s_drop]
     return Forms(coef=np.concatenate(coef, axis=1), limit=np.concatenate(limit) * (1.0 - MARGIN) - 1e-12,
-                 share_cols=cols, inv_share=1.0 / net.p_share[cols], share=net.p_share, other=other,
+                 share_cols=cols, inv_share=1.0 / net.p_share[cols],
+                 zero_cols=np.flatnonzero(other & (net.p_share == 0)),
+                 sums=np.column_stack([np.ones(nb), qp, *(np.eye(nb)[b] for b in load_bus)]),
+                 share=net.p_share, other=other,
                  load_bus=load_bus, lot_bus=lot_bus, local=local, grid=grid[0])
 
 
@@ -124,13 +129,17 @@ def safe_hours(system: System, hi: HourInputs, lim: HourLimits, hours: np.ndarra
     ok = (hi.shortfall[hours] <= 0.0) & hi.grid_up[hours] & (hi.ref_bus[hours] == system.network.root)
     if f is None or not ok.any():
         return np.zeros(hours.size, bool)
+    whole = 2 * hours.size > hi.hours.size             # most hours: per-hour sums over all rows, no copy
     hours = hours[ok]
-    p = hi.p_load[hours]
-    lam = (p[:, f.share_cols] * f.inv_share).min(axis=1) if f.share_cols.size else np.zeros(hours.size)
-    total = p.sum(axis=1)
+    p = hi.p_load if whole else hi.p_load[hours]
+    lam = (p[:, f.share_cols] * f.inv_share).min(axis=1) if f.share_cols.size else np.zeros(p.shape[0])
+    sums = p @ f.sums                                  # total, reactive need, each lot bus's load
+    total, q_need, at_lots = sums[:, 0], sums[:, 1], sums[:, 2:]
+    if whole:
+        lam, total, q_need, at_lots = lam[hours], total[hours], q_need[hours], at_lots[hours]
     lots, avail = hi.lot_kw[:, hours], lim.pmax[f.local][:, hours]
-    r_lot = p[:, f.load_bus] - lam[:, None] * f.share[f.load_bus]
-    rho = total - p[:, f.load_bus].sum(axis=1) - lam * f.share[f.other].sum()   # sum of r over other buses
+    r_lot = at_lots - lam[:, None] * f.share[f.load_bus]
+    rho = total - at_lots.sum(axis=1) - lam * f.share[f.other].sum()   # the residuals of the other buses
     feats = np.column_stack([lam, r_lot, np.maximum(rho, 0.0), avail.T, lots.T])
     lo, hi_ = feats.min(axis=0), feats.max(axis=0)
     worst = np.maximum(lo[:, None] * f.coef, hi_[:, None] * f.coef).sum(axis=0)
@@ -139,8 +148,11 @@ def safe_hours(system: System, hi: HourInputs, lim: HourLimits, hours: np.ndarra
     units = system.units
     grid_p = total - avail.sum(axis=0) - lots.sum(axis=0)
     pmax_g = lim.pmax[f.grid, hours] * (1.0 - MARGIN)
-    good &= (grid_p <= pmax_g) & (grid_p >= -pmax_g) & (p.min(axis=1) >= 0.0) & (lam >= 0.0)
-    good &= p @ system.network.q_over_p <= units.q_max_kvar[f.grid] * (1.0 - MARGIN)
+    good &= (grid_p <= pmax_g) & (grid_p >= -pmax_g)
+    if f.zero_cols.size:    # residual = load on the other buses without a share: must be >= 0 too
+        nonneg = p[:, f.zero_cols].min(axis=1) >= 0.0
+        good &= nonneg[hours] if whole else nonneg
+    good &= q_need <= units.q_max_kvar[f.grid] * (1.0 - MARGIN)
     out = np.zeros(ok.size, bool)
     out[np.flatnonzero(ok)] = good
     return out
