@@ -132,6 +132,13 @@ class SheddingOPF:
         self._gplmax = np.zeros(len(self.lot_buses))
         self._sol: dict[str, np.ndarray] = {}
         self._sol_cols: np.ndarray | None = None
+        if solver == "highs":   # load the LP into HiGHS now, as part of building: every solve then only sets the
+            try:                # hour's column bounds (``_fast``), the first one included
+                self.solver.set_instance(self.model)
+                _highs_options(self.solver)
+                self._built = True
+            except Exception:   # noqa: BLE001 - then the first solve loads it through Pyomo, as before
+                self._built = False
 
     def _set(self, name: str, values: np.ndarray) -> None:
         """Record the hour's values; Pyomo Params are written only when Pyomo itself solves."""
@@ -277,6 +284,21 @@ class SheddingOPF:
             return tc
         except Exception as exc:  # solver faults are reported per hour, never swallowed as zero ENS
             return f"error: {type(exc).__name__}: {exc}"[:200]
+
+
+def _highs_options(solver) -> None:  # type: ignore[no-untyped-def]
+    """The options Pyomo's appsi HiGHS interface sets before each of its own runs (``Highs._solve``), set once
+    on the HiGHS model it built, so a model loaded by ``set_instance`` solves exactly as after Pyomo's first solve."""
+    inner, config = solver._solver_model, solver.config
+    inner.setOptionValue("log_to_console", True)
+    if config.logfile != "":
+        inner.setOptionValue("log_file", config.logfile)
+    if config.time_limit is not None:
+        inner.setOptionValue("time_limit", config.time_limit)
+    if config.mip_gap is not None:
+        inner.setOptionValue("mip_rel_gap", config.mip_gap)
+    for key, option in solver.highs_options.items():
+        inner.setOptionValue(key, option)
 
 
 def make_solver(name: str):  # type: ignore[no-untyped-def]
