@@ -17,8 +17,11 @@ and no tie-break term: single-lot numbers are those of the scalar model.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
@@ -122,9 +125,14 @@ class SheddingOPF:
         if lot_buses is None or isinstance(lot_buses, int | np.integer):   # one GPL bus (or none), as before lots
             lot_buses = () if lot_buses is None else (int(lot_buses),)
         self.net, self.units, self.lot_buses = net, units, tuple(int(b) for b in lot_buses)
-        self.model = build_shedding_model(net, units, self.lot_buses)
         self.solver_name = solver
-        self.solver = make_solver(solver)
+        key = _model_key(net, units, self.lot_buses, solver)
+        built = _BUILT.get(key)
+        if built is not None:   # the same LP loaded into HiGHS by an earlier OPF of this process: reuse it
+            self.model, self.solver = built
+        else:
+            self.model = build_shedding_model(net, units, self.lot_buses)
+            self.solver = make_solver(solver)
         self.solves = 0
         self._last: dict[str, np.ndarray] = {}
         self._built = False                 # the persistent model has been loaded into HiGHS
@@ -132,11 +140,15 @@ class SheddingOPF:
         self._gplmax = np.zeros(len(self.lot_buses))
         self._sol: dict[str, np.ndarray] = {}
         self._sol_cols: np.ndarray | None = None
-        if solver == "highs":   # load the LP into HiGHS now, as part of building: every solve then only sets the
-            try:                # hour's column bounds (``_fast``), the first one included
+        if built is not None:
+            self._built = True
+        elif solver == "highs":   # load the LP into HiGHS now, as part of building: every solve then only sets
+            try:                  # the hour's column bounds (``_fast``), the first one included
                 self.solver.set_instance(self.model)
                 _highs_options(self.solver)
                 self._built = True
+                _BUILT.clear()    # one model kept: the last system's
+                _BUILT[key] = (self.model, self.solver)
             except Exception:   # noqa: BLE001 - then the first solve loads it through Pyomo, as before
                 self._built = False
 
@@ -284,6 +296,23 @@ class SheddingOPF:
             return tc
         except Exception as exc:  # solver faults are reported per hour, never swallowed as zero ENS
             return f"error: {type(exc).__name__}: {exc}"[:200]
+
+
+# The LP loaded into HiGHS, per (network, units, lots, solver) content: every solve writes all of the hour's
+# column bounds and starts cold (``clearSolver``), so an OPF sharing it answers exactly as a fresh one; a process
+# running several ``assess`` of one system (capacity value, sweeps, design) builds it once.
+_BUILT: dict[str, tuple[pyo.ConcreteModel, Any]] = {}
+
+
+def _model_key(net: Network, units: Units, lot_buses: tuple[int, ...], solver: str) -> str:
+    h = hashlib.sha256(repr((solver, lot_buses, units.n)).encode())
+    for f in dataclasses.fields(net):
+        v = getattr(net, f.name)
+        h.update(f.name.encode())
+        h.update(np.ascontiguousarray(v).tobytes() + str(np.asarray(v).dtype).encode() if isinstance(v, np.ndarray)
+                 else repr(v).encode())
+    h.update(np.ascontiguousarray(units.bus).tobytes())
+    return h.hexdigest()
 
 
 def _highs_options(solver) -> None:  # type: ignore[no-untyped-def]
