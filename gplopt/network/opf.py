@@ -126,7 +126,7 @@ class SheddingOPF:
             lot_buses = () if lot_buses is None else (int(lot_buses),)
         self.net, self.units, self.lot_buses = net, units, tuple(int(b) for b in lot_buses)
         self.solver_name = solver
-        key = _model_key(net, units, self.lot_buses, solver)
+        self._key = key = _model_key(net, units, self.lot_buses, solver)
         built = _BUILT.get(key)
         if built is not None:   # the same LP loaded into HiGHS by an earlier OPF of this process: reuse it
             self.model, self.solver = built
@@ -186,7 +186,10 @@ class SheddingOPF:
         self.solves += 1
         status = self._verified(self._run())
         if status != "optimal":
-            # a fresh solver once: a persistent solver can be left in a bad state by an earlier failure
+            # a fresh solver once: a persistent solver can be left in a bad state by an earlier failure (and
+            # no later OPF may pick the suspect one up from the cache)
+            if _BUILT.get(self._key, (None, None))[1] is self.solver:
+                del _BUILT[self._key]
             self.solver = make_solver(self.solver_name)
             self._built, self._cols, self._sol_cols = False, None, None
             status = self._verified(self._run())
