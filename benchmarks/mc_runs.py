@@ -58,8 +58,11 @@ def beijing_years(tree: Path, years: int, seed: int) -> dict[str, Any]:
         "inst = load_instance(p)\n"
         "s = build_system(inst, base_dir=p.parent)\n"
         "assess(s, SequentialMonteCarlo.from_instance(inst, years=1, seed=1))\n"
+        "import time\n"
+        "c0 = time.process_time()\n"
         f"r = assess(s, SequentialMonteCarlo.from_instance(inst, years={years}, seed={seed}))\n"
-        "print(json.dumps({'seconds': r.seconds, 'years': r.years, 'opf_solves': r.opf_solves,\n"
+        "cpu = time.process_time() - c0\n"
+        "print(json.dumps({'seconds': r.seconds, 'cpu': cpu, 'years': r.years, 'opf_solves': r.opf_solves,\n"
         "  'eens': [r.eens_kwh_per_year.mean, r.eens_kwh_per_year.stderr]}))\n")
     return _run(code, tree)
 

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gplopt.cert_bound import safe_hours
+from gplopt.cert_far import certificate_far, path_resistance
 from gplopt.certificate import TOL_KW, certificate
 from gplopt.fleet import FleetYear, combine_fleet_years, simulate_fleet
 from gplopt.network.powerflow import run_powerflow, subtree_matrix
@@ -280,10 +282,20 @@ def _network_ens(system: System, hi: HourInputs, opf: SheddingOPF | None, use_ce
     rest = np.flatnonzero(~normal & ~reused)
     certified = 0
     if use_certificate:
-        passed, shed = certificate(system, hi, lim, rest, subtree_matrix(net))
+        safe = safe_hours(system, hi, lim, rest)   # the certificate would pass them
+        certified = int(safe.sum())
+        rest = rest[~safe]
+        t = subtree_matrix(net)
+        passed, shed = certificate(system, hi, lim, rest, t)
         ens_by_bus[rest[passed]] = shed[passed]
-        certified = int(passed.sum())
+        certified += int(passed.sum())
         rest = rest[~passed]
+        short = rest[hi.shortfall[rest] > 0]            # a second split of the same shed: far buses first
+        if short.size:
+            passed, shed = certificate_far(system, hi, lim, short, t, path_resistance(net, t))
+            ens_by_bus[short[passed]] = shed[passed]
+            certified += int(passed.sum())
+            rest = np.setdiff1d(rest, short[passed])
     cand = rest[ok_cand[rest]]
     if cand.size:
         normal[cand] = screen(system, hi, cand)

@@ -56,6 +56,14 @@ def certificate(system: System, hi: HourInputs, lim: HourLimits, hours: np.ndarr
     if pos.size:
         shed[pos] = greedy_shed(system, served_p[pos], short[pos])
         served_p[pos] = served_p[pos] - shed[pos]
+    return passes(system, hi, lim, hours, t, served_p), shed
+
+
+def passes(system: System, hi: HourInputs, lim: HourLimits, hours: np.ndarray, t: np.ndarray,
+           served_p: np.ndarray) -> np.ndarray:
+    """(n,) bool: the point serving ``served_p`` (n, B) with every source at its limit satisfies the OPF's
+    LinDistFlow constraints (and the sources' limits)."""
+    net = system.network
     gen_p, ok = _active_dispatch(system, hi, lim, hours, served_p)
     served_q = served_p * net.q_over_p[None, :]
     gen_q, q_ok = _reactive_dispatch(system, hi, lim, hours, served_q)
@@ -66,7 +74,7 @@ def certificate(system: System, hi: HourInputs, lim: HourLimits, hours: np.ndarr
     pt = lindistflow(net, np.negative(gen_p, out=gen_p) / base, np.negative(gen_q, out=gen_q) / base,
                      hi.ref_bus[hours], t)
     ok &= lindistflow_feasible(net, pt)
-    return ok, shed
+    return ok
 
 
 def _grid(system: System) -> tuple[np.ndarray, int | None]:

@@ -120,7 +120,8 @@ def test_gpl_without_v2g_has_zero_ecc(beijing_path: Path) -> None:
     inst = with_overrides(load_instance(beijing_path), {"gpl.v2g_enabled": False})
     system = build_system(inst)
     cv = capacity_value(system, SequentialMonteCarlo.from_instance(inst, years=2))
-    assert cv.eens_base.mean <= cv.eens_with.mean
+    # equal up to summation order: the base sums every hour of the year, the target only the short days' hours
+    assert cv.eens_base.mean <= cv.eens_with.mean * (1 + 1e-12)
     assert cv.value_kw == 0.0 and cv.converged
     assert cv.v2g_kwh_per_year.mean == 0.0
 

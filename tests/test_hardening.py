@@ -85,7 +85,8 @@ def test_transient_fault_is_retried_with_a_fresh_solver(beijing: Any, monkeypatc
 
 def test_failed_hours_are_counted_in_the_result(beijing: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(SheddingOPF, "_run", lambda self: "error: injected")
-    res = assess(beijing, SequentialMonteCarlo(years=3, seed=3))
+    # seed 48: years with islanded hours that no certificate split decides (most years need no OPF solve)
+    res = assess(beijing, SequentialMonteCarlo(years=3, seed=48))
     assert res.opf_failed_hours > 0
     assert res.to_dict()["opf_failed_hours"] == res.opf_failed_hours
 

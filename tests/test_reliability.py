@@ -319,7 +319,9 @@ def test_failed_solve_is_never_zero_ens(beijing: System, monkeypatch: pytest.Mon
     monkeypatch.setattr(SheddingOPF, "_run", lambda self: "error: injected")
     assert beijing.fleet is not None
     opf = SheddingOPF(beijing.network, beijing.units, beijing.fleet.bus)
-    hist = sample_year(beijing, 5, 0)
+    # seed 48: its first year has islanded hours that neither certificate split decides and where the OPF
+    # sheds less than the whole load (most years have no such hour)
+    hist = sample_year(beijing, 48, 0)
     res = evaluate_year(beijing, hist, opf)
     assert res.opf_solves > 0
     assert res.opf_failed == res.opf_solves
@@ -329,7 +331,7 @@ def test_failed_solve_is_never_zero_ens(beijing: System, monkeypatch: pytest.Mon
     np.testing.assert_allclose(res.ens_kw[failed], hi.p_load[failed].sum(axis=1), rtol=1e-12)
     assert (res.ens_kw[failed] > 0).all()
     # through assess() too: the count is reported and the ENS is not lower than with a working solver
-    spec = SequentialMonteCarlo(years=1, seed=5)
+    spec = SequentialMonteCarlo(years=1, seed=48)
     broken = assess(beijing, spec)
     assert broken.opf_failed_hours == res.opf_failed > 0
     assert broken.eens_kwh_per_year.mean == pytest.approx(res.ens_kwh, rel=1e-12)

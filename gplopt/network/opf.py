@@ -17,8 +17,11 @@ and no tie-break term: single-lot numbers are those of the scalar model.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
@@ -122,9 +125,14 @@ class SheddingOPF:
         if lot_buses is None or isinstance(lot_buses, int | np.integer):   # one GPL bus (or none), as before lots
             lot_buses = () if lot_buses is None else (int(lot_buses),)
         self.net, self.units, self.lot_buses = net, units, tuple(int(b) for b in lot_buses)
-        self.model = build_shedding_model(net, units, self.lot_buses)
         self.solver_name = solver
-        self.solver = make_solver(solver)
+        self._key = key = _model_key(net, units, self.lot_buses, solver)
+        built = _BUILT.get(key)
+        if built is not None:   # the same LP loaded into HiGHS by an earlier OPF of this process: reuse it
+            self.model, self.solver = built
+        else:
+            self.model = build_shedding_model(net, units, self.lot_buses)
+            self.solver = make_solver(solver)
         self.solves = 0
         self._last: dict[str, np.ndarray] = {}
         self._built = False                 # the persistent model has been loaded into HiGHS
@@ -132,6 +140,17 @@ class SheddingOPF:
         self._gplmax = np.zeros(len(self.lot_buses))
         self._sol: dict[str, np.ndarray] = {}
         self._sol_cols: np.ndarray | None = None
+        if built is not None:
+            self._built = True
+        elif solver == "highs":   # load the LP into HiGHS now, as part of building: every solve then only sets
+            try:                  # the hour's column bounds (``_fast``), the first one included
+                self.solver.set_instance(self.model)
+                _highs_options(self.solver)
+                self._built = True
+                _BUILT.clear()    # one model kept: the last system's
+                _BUILT[key] = (self.model, self.solver)
+            except Exception:   # noqa: BLE001 - then the first solve loads it through Pyomo, as before
+                self._built = False
 
     def _set(self, name: str, values: np.ndarray) -> None:
         """Record the hour's values; Pyomo Params are written only when Pyomo itself solves."""
@@ -167,7 +186,10 @@ class SheddingOPF:
         self.solves += 1
         status = self._verified(self._run())
         if status != "optimal":
-            # a fresh solver once: a persistent solver can be left in a bad state by an earlier failure
+            # a fresh solver once: a persistent solver can be left in a bad state by an earlier failure (and
+            # no later OPF may pick the suspect one up from the cache)
+            if _BUILT.get(self._key, (None, None))[1] is self.solver:
+                del _BUILT[self._key]
             self.solver = make_solver(self.solver_name)
             self._built, self._cols, self._sol_cols = False, None, None
             status = self._verified(self._run())
@@ -277,6 +299,38 @@ class SheddingOPF:
             return tc
         except Exception as exc:  # solver faults are reported per hour, never swallowed as zero ENS
             return f"error: {type(exc).__name__}: {exc}"[:200]
+
+
+# The LP loaded into HiGHS, per (network, units, lots, solver) content: every solve writes all of the hour's
+# column bounds and starts cold (``clearSolver``), so an OPF sharing it answers exactly as a fresh one; a process
+# running several ``assess`` of one system (capacity value, sweeps, design) builds it once.
+_BUILT: dict[str, tuple[pyo.ConcreteModel, Any]] = {}
+
+
+def _model_key(net: Network, units: Units, lot_buses: tuple[int, ...], solver: str) -> str:
+    h = hashlib.sha256(repr((solver, lot_buses, units.n)).encode())
+    for f in dataclasses.fields(net):
+        v = getattr(net, f.name)
+        h.update(f.name.encode())
+        h.update(np.ascontiguousarray(v).tobytes() + str(np.asarray(v).dtype).encode() if isinstance(v, np.ndarray)
+                 else repr(v).encode())
+    h.update(np.ascontiguousarray(units.bus).tobytes())
+    return h.hexdigest()
+
+
+def _highs_options(solver) -> None:  # type: ignore[no-untyped-def]
+    """The options Pyomo's appsi HiGHS interface sets before each of its own runs (``Highs._solve``), set once
+    on the HiGHS model it built, so a model loaded by ``set_instance`` solves exactly as after Pyomo's first solve."""
+    inner, config = solver._solver_model, solver.config
+    inner.setOptionValue("log_to_console", True)
+    if config.logfile != "":
+        inner.setOptionValue("log_file", config.logfile)
+    if config.time_limit is not None:
+        inner.setOptionValue("time_limit", config.time_limit)
+    if config.mip_gap is not None:
+        inner.setOptionValue("mip_rel_gap", config.mip_gap)
+    for key, option in solver.highs_options.items():
+        inner.setOptionValue(key, option)
 
 
 def make_solver(name: str):  # type: ignore[no-untyped-def]
