@@ -161,7 +161,7 @@ class DaskExecutor(Executor):
         self.cluster = None
         if scheduler == "local":
             self.cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                                        dashboard_address=None)
+                                        dashboard_address=":0")   # any free port: 8787 may be taken
             self.client = Client(self.cluster)
         else:
             self.client = _connect(Client, scheduler)
