@@ -114,10 +114,11 @@ def print_design(name: str, res: Any) -> None:
         show(f"note: left out of the lattice: {v}")
     pf = sorted(res.pareto, key=lambda e: e.annual_cost_cny)
     show(table(f"Pareto front: ECC vs annual cost ({len(pf)} designs, search years)",
-               ["grade", *(["siting"] if d.sites else []), "chargers", "disch. kW", "SoC", "ECC kW", "cost CNY/yr"],
-               [[f"{e.design.price_cny_per_kwh:g}", *([e.design.siting()] if d.sites else []),
-                 num(e.design.n_chargers), f"{e.design.discharge_kw:g}", f"{e.design.soc_threshold:.0%}",
-                 pm(e.ecc_kw, ecc_se_kw(e)), num(e.annual_cost_cny, 0)] for e in pf]))
+               ["grade", "siting (lot@bus x chargers)" if d.sites else "chargers", "disch. kW", "SoC", "ECC kW",
+                "cost CNY/yr"],
+               [[f"{e.design.price_cny_per_kwh:g}", e.design.siting(compact=True) or num(e.design.n_chargers),
+                 f"{e.design.discharge_kw:g}", f"{e.design.soc_threshold:.0%}", pm(e.ecc_kw, ecc_se_kw(e)),
+                 num(e.annual_cost_cny, 0)] for e in pf]))
 
 
 def lots_table(lots: dict[str, Any], years: int) -> Any:

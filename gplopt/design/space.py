@@ -54,8 +54,10 @@ class Design:
     def from_dict(cls, d: dict[str, Any]) -> Design:
         return cls(**{k: d[k] for k in NAMES}, sites=tuple(Site(**s) for s in d.get("sites", ())))
 
-    def siting(self) -> str:
-        """``north@18 x 200, east@27 x 100`` (empty without sites)."""
+    def siting(self, compact: bool = False) -> str:
+        """``north@18 x 200, east@27 x 100`` (``north@18x200 east@27x100`` compact; empty without sites)."""
+        if compact:
+            return " ".join(f"{s.id}@{s.bus}x{s.n_chargers}" for s in self.sites)
         return ", ".join(f"{s.id}@{s.bus} x {s.n_chargers}" for s in self.sites)
 
 
