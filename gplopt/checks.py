@@ -353,12 +353,13 @@ def check_design(inst: Instance) -> None:
 
 
 def _check_design_lots(inst: Instance) -> float:
-    """``design.lots``: known lot ids, candidate buses of the network, charger grids in range. Returns the
-    number of (bus, chargers) combinations over all lots (before the shared budget)."""
+    """``design.lots``: known lot ids (unless the instance has no lot: ``--set gpl=null`` keeps working),
+    candidate buses of the network, charger grids in range. Returns the number of (bus, chargers) combinations
+    over all lots (before the shared budget)."""
     d, ids = inst.design, [g.id for g in inst.gpls]
     buses = {b.id for b in inst.network.buses}
     for lot_id, ld in d.lots.items():
-        if lot_id not in ids:
+        if ids and lot_id not in ids:
             raise InstanceError(f"design.lots.{lot_id}", f"a lot id of gpls ({', '.join(ids) or 'none'})", lot_id)
         if ld.bus is not None and (not ld.bus or len(set(ld.bus)) != len(ld.bus)):
             raise InstanceError(f"design.lots.{lot_id}.bus", "a non-empty list of distinct bus ids", ld.bus)

@@ -32,8 +32,6 @@ FUNCTION_EXCEPTIONS = {
     "gplopt/capacity_value.py::_bisect": "the shared Newton/bisection search; becomes the one search routine of "
                                          "the Metric protocol in the redesign",
     "gplopt/capacity_value.py::_elcc": "ELCC's own year loop; moved to gplopt/elcc.py on main",
-    "gplopt/design/loop.py::optimize": "the propose-evaluate-repick loop with journal resume and time limit; "
-                                       "reworked for multi-lot siting in the redesign",
     "gplopt/network/opf.py::build_shedding_model": "the shedding OPF's sets, variables and constraints in one "
                                                    "place; rebuilt with one column per lot in the redesign",
 }

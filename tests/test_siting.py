@@ -158,6 +158,17 @@ def test_validate_prints_every_lot(run_cli: Any) -> None:
     assert rows and rows[-1][-2:] == ["18", "27"]
 
 
+def test_the_recorded_siting_truth_is_the_instance_lattice() -> None:
+    """benchmarks/data/design_siting_truth.json (the siting benchmark's ground truth) holds one evaluation of
+    every design of the two-lot instance's lattice, in lattice order, on the same seed and years: a change to
+    the instance's design block that makes it stale fails here."""
+    truth = json.loads((ROOT / "benchmarks" / "data" / "design_siting_truth.json").read_text())
+    lattice = DesignSpace.from_instance(load_instance(TWO)).lattice()
+    assert [Design.from_dict(e["design"]) for e in truth["evaluations"]] == lattice
+    assert {(e["seed"], e["first_year"], e["years"]) for e in truth["evaluations"]} == {(truth["seed"], 0,
+                                                                                          truth["years"])}
+
+
 @pytest.mark.slow
 def test_design_over_candidate_buses_avoids_the_overloaded_branches() -> None:
     """The whole two-lot lattice, real evaluator: the recommended siting puts no 200-charger lot behind a
