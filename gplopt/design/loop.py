@@ -49,7 +49,8 @@ class DesignSpec:
     backend: str = "gp"
     journal: str | None = None
     scheduler: str | None = None
-    bus_encoding: str = "onehot"   # siting: how a candidate bus enters the GP (gplopt.design.sites)
+    bus_encoding: str = "onehot"     # siting: how a candidate bus enters the GP (gplopt.design.sites)
+    max_years_factor: int | None = None   # re-picks up to this x years; None: 4, or 1 (no re-pick) with siting
 
     def __post_init__(self) -> None:
         if self.budget < 1:
@@ -62,6 +63,8 @@ class DesignSpec:
             raise InstanceError("--backend", f"one of {', '.join(BACKENDS)}", self.backend)
         if self.workers < 1:
             raise InstanceError("--workers", ">= 1", self.workers)
+        if self.max_years_factor is not None and not 1 <= self.max_years_factor <= 64:
+            raise InstanceError("--max-years-factor", "in [1, 64]", self.max_years_factor)
         if self.bus_encoding not in ENCODINGS:
             raise InstanceError("--bus-encoding", f"one of {', '.join(ENCODINGS)}", self.bus_encoding)
 
@@ -78,7 +81,16 @@ class DesignSpec:
             "budget": self.budget, "years": self.years, "objective": self.objective, "backend": self.backend,
             "n_init": self.n_init, "confirm_top": self.confirm_top, "confirm_years": self.confirm_years,
             "solver": mc.solver, "use_certificate": mc.use_certificate, "v2g": mc.v2g,
-            **({"bus_encoding": self.bus_encoding} if uses_sites(inst) else {})})
+            **({"bus_encoding": self.bus_encoding, "max_years_factor": self.years_factor(inst)}
+               if uses_sites(inst) else {})})
+
+    def years_factor(self, inst: Instance) -> int:
+        """How many times its base years a re-picked design may get: 1 = EI never re-picks an evaluated design.
+        Default 4 for one lot; 1 with siting, where the siting benchmark (docs/design.md) found the budget better
+        spent on designs not yet seen (re-picks cost 2-4 evaluations each)."""
+        if self.max_years_factor is not None:
+            return self.max_years_factor
+        return 1 if uses_sites(inst) else MAX_YEARS_FACTOR
 
 
 Progress = Callable[[int, int, Evaluation | None], None]
@@ -157,7 +169,7 @@ def optimize(inst: Instance, spec: DesignSpec, progress: Progress | None = None,
     propose = _Proposer(spec, space, lattice, x_all, maximin_sample(x_all, n_init, rng),
                         [int(i) for i in rng.permutation(len(lattice))])
     stopped_by = "budget"
-    cap_years = MAX_YEARS_FACTOR * spec.years
+    cap_years = spec.years_factor(inst) * spec.years
     try:
         while st.spent < spec.budget - 1e-9:
             if spec.time_limit_s is not None and time.perf_counter() - t0 > spec.time_limit_s:
@@ -244,6 +256,8 @@ class _Proposer:
             return self.init[len(st.evals): len(st.evals) + n]
         obs, y, sd = st.observed(self.spec.scalar_objective)
         at_cap = np.array([i for i in obs if latest[i].years >= cap_years], int)
+        if at_cap.size >= len(self.lattice):
+            return []   # every design evaluated at its most years
         return propose_batch(self.x_all[obs], y, sd, self.x_all, n, self.spec.seed + self.round_no - 1,
                              exclude=at_cap if at_cap.size else None)
 
