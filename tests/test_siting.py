@@ -176,3 +176,16 @@ def test_design_over_candidate_buses_avoids_the_overloaded_branches() -> None:
     res = optimize(load_instance(TWO), DesignSpec(years=2, budget=9, confirm_top=2, confirm_years=4))
     assert not any(s.bus in (18, 22) and s.n_chargers == 200 for s in res.best.design.sites)
     assert res.best.lots is not None and set(res.best.lots) == {"north", "east", "gpls"}
+
+
+def test_a_lot_at_the_edge_of_its_charger_grid_is_flagged_unless_the_budget_stops_it() -> None:
+    from gplopt.design.advice import bounds_hit
+
+    inst = load_instance(TWO, ['design.lots.north.n_chargers={"values":[50,100]}'])
+    space = DesignSpace.from_instance(inst)
+    lat = space.lattice()
+    pick = {(d.sites[0].n_chargers, d.sites[1].n_chargers): d for d in lat}
+    flagged = {b.name: b for b in bounds_hit(space, pick[(100, 100)], inst)}
+    assert flagged["north.n_chargers"].edge == "upper" and "[50,100,150]" in flagged["north.n_chargers"].widen
+    assert "north.n_chargers" not in {b.name for b in bounds_hit(space, pick[(100, 200)], inst)}   # budget 300
+    assert "north.n_chargers" not in {b.name for b in bounds_hit(space, pick[(50, 100)], inst)}    # 0 below

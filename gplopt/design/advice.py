@@ -40,10 +40,11 @@ def bounds_hit(space: DesignSpace, design: Design, inst: Instance) -> list[Bound
             cap = inst.design.shared_budget.max_total_chargers
             if edge == "upper" and cap is not None and design.n_chargers + step > cap:
                 continue   # the shared budget, not the range, stops this lot growing
+            if edge == "lower" and vals[0] - step < 1:
+                continue   # one step down would leave no chargers: not a range to widen
             new = vals[0] - step if edge == "lower" else vals[-1] + step
             widened = [new, *vals] if edge == "lower" else [*vals, new]
-            hint = "" if new < 0 else (f"--set 'design.lots.{ax.id}.n_chargers="
-                                       f"{{\"values\": [{','.join(str(int(v)) for v in widened)}]}}'")
+            hint = f"--set 'design.lots.{ax.id}.n_chargers={{\"values\": [{','.join(str(int(v)) for v in widened)}]}}'"
             out.append(Bound(f"{ax.id}.n_chargers", edge, float(site.n_chargers), hint))
     return out
 
