@@ -1,6 +1,12 @@
 """Ground truth for the design-optimizer benchmark: every design of a reduced Beijing lattice, evaluated once.
 
-    python benchmarks/design_truth.py [--years 10] [--seed 2021] [--workers 2]
+    python benchmarks/design_truth.py [--lattice reduced|siting] [--years 10] [--seed 2021] [--workers 2]
+
+``--lattice siting`` (written to ``benchmarks/data/design_siting_truth.json``): the design block of
+``instances/beijing_two_lots.json`` itself, two lots each at one of the buses 18, 22, 27, 30 with 100 or 200
+chargers, at most 300 chargers in all (the shared budget): 48 designs. Run with ``--years 5``: a design whose lots
+overload a 500 kVA branch needs the OPF in many hours (one such design took 500-900 s on 10 years on the shared
+machine), so the siting truth uses 5 sample years per design.
 
 All designs are evaluated by the real inner evaluator (``gplopt.design.evaluate.evaluate_design``) on common
 random numbers: the same seed and the same sample years ``0 .. years-1`` for every design. The results (one
@@ -34,6 +40,11 @@ LATTICE: dict[str, list[float]] = {
 }
 
 
+# The siting lattice: the design block of this instance as it is (no overrides).
+SITING = {"instance": "instances/beijing_two_lots.json", "out": ROOT / "benchmarks" / "data" /
+          "design_siting_truth.json"}
+
+
 def lattice_overrides(lat: dict[str, list[float]]) -> dict[str, Any]:
     """``with_overrides`` paths that make the instance's ``design`` block this lattice."""
     return {"design.incentive_grades": lat["incentive_grades"],
@@ -48,14 +59,21 @@ def reduced_instance(lat: dict[str, list[float]] | None = None) -> Any:
     return with_overrides(load_instance(ROOT / "instances" / "beijing.json"), lattice_overrides(lat or LATTICE))
 
 
-def _evaluate(args: tuple[dict[str, Any], int, int]) -> dict[str, Any]:
+def lattice_instance(kind: str) -> Any:
+    from gplopt.instance import load_instance
+
+    return reduced_instance() if kind == "reduced" else load_instance(ROOT / SITING["instance"])
+
+
+def _evaluate(args: tuple[dict[str, Any], int, int, str]) -> dict[str, Any]:
     from gplopt.design.evaluate import evaluate_design
     from gplopt.design.space import Design
     from gplopt.reliability import SequentialMonteCarlo
 
-    design, years, seed = args
-    inst = reduced_instance()
-    ev = evaluate_design(inst, Design(**design), SequentialMonteCarlo.from_instance(inst, years=years, seed=seed))
+    design, years, seed, kind = args
+    inst = lattice_instance(kind)
+    ev = evaluate_design(inst, Design.from_dict(design),
+                         SequentialMonteCarlo.from_instance(inst, years=years, seed=seed))
     return ev.to_dict()
 
 
@@ -64,14 +82,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--years", type=int, default=10)
     ap.add_argument("--seed", type=int, default=2021)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--lattice", choices=("reduced", "siting"), default="reduced")
     args = ap.parse_args(argv)
+    args.out = args.out or (OUT if args.lattice == "reduced" else SITING["out"])
 
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from gplopt.design.space import DesignSpace
 
-    inst = reduced_instance()
+    inst = lattice_instance(args.lattice)
     lattice = DesignSpace.from_instance(inst).lattice()
     partial = args.out.with_suffix(".partial.jsonl")
     done: dict[str, dict[str, Any]] = {}
@@ -89,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with ProcessPoolExecutor(args.workers) as ex, open(partial, "a") as fh:
-        futs = [ex.submit(_evaluate, (d.to_dict(), args.years, args.seed)) for d in todo]
+        futs = [ex.submit(_evaluate, (d.to_dict(), args.years, args.seed, args.lattice)) for d in todo]
         for k, f in enumerate(as_completed(futs), 1):
             rec = f.result()
             done[json.dumps(rec["design"], sort_keys=True)] = rec
@@ -111,9 +131,10 @@ def main(argv: list[str] | None = None) -> int:
 
     truth = {
         "kind": "design_truth",
-        "instance": "instances/beijing.json",
-        "lattice": LATTICE,
-        "overrides": lattice_overrides(LATTICE),
+        "instance": "instances/beijing.json" if args.lattice == "reduced" else SITING["instance"],
+        "lattice": LATTICE if args.lattice == "reduced" else inst.design.model_dump(mode="json"),
+        "overrides": lattice_overrides(LATTICE) if args.lattice == "reduced" else {},
+        "lattice_kind": args.lattice,
         "size": len(lattice),
         "years": args.years,
         "first_year": 0,

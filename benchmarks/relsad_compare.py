@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import perfdoc  # noqa: E402
 
 from gplopt.instance import load_instance  # noqa: E402
-from gplopt.reliability import SequentialMonteCarlo, assess  # noqa: E402
+from gplopt.reliability import Execution, SequentialMonteCarlo, assess  # noqa: E402
 from gplopt.system import build_system  # noqa: E402
 
 DEFAULT_RELSAD_PYTHON = "/work/venv-relsad/bin/python"
@@ -103,9 +103,10 @@ def run_gplopt(name: str, years: int, seed: int) -> dict[str, Any]:
     """Sample years per second of ``assess`` on one process (warm-up first), and its indices as to_dict()."""
     inst = load_instance(ROOT / "instances" / name)
     system = build_system(inst, base_dir=ROOT / "instances")
-    assess(system, SequentialMonteCarlo(years=2, seed=seed + 1, workers=1))      # warm-up (imports, caches)
+    assess(system, SequentialMonteCarlo(years=2, seed=seed + 1))      # warm-up (imports, caches)
     t0 = time.perf_counter()
-    res = assess(system, SequentialMonteCarlo(years=years, seed=seed, workers=1, batch_years=min(years, 500)))
+    res = assess(system, SequentialMonteCarlo(years=years, seed=seed),
+                 execution=Execution(batch_years=min(years, 500)))
     seconds = time.perf_counter() - t0
     return {"years": years, "seconds": seconds, "years_per_s": years / seconds, "result": res.to_dict()}
 

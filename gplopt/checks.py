@@ -345,11 +345,36 @@ def check_design(inst: Instance) -> None:
             if not _within(v, allowed) or (name == "discharge_kw" and v <= 0):
                 rule = "in (0, 1000]" if name == "discharge_kw" else f"in {allowed}"
                 raise InstanceError(f"design.{name}", f"{rule} (the interval of gpl.{name})", v)
-    size = len(set(d.incentive_grades)) * math.prod(_grid_size(g) for g in (d.n_chargers, d.discharge_kw,
-                                                                              d.soc_threshold))
+    size = len(set(d.incentive_grades)) * math.prod(_grid_size(g) for g in (d.discharge_kw, d.soc_threshold))
+    size *= _check_design_lots(inst)
     if size > MAX_LATTICE:
         raise InstanceError("design", f"a lattice of at most {MAX_LATTICE:,} points (grades x n_chargers x "
-                            "discharge_kw x soc_threshold values)", f"{size:.4g} points")
+                            "discharge_kw x soc_threshold values, x buses and chargers of every lot)",
+                            f"{size:.4g} points")
+
+
+def _check_design_lots(inst: Instance) -> float:
+    """``design.lots``: known lot ids (unless the instance has no lot: ``--set gpl=null`` keeps working),
+    candidate buses of the network, charger grids in range. Returns the number of (bus, chargers) combinations
+    over all lots (before the shared budget)."""
+    d, ids = inst.design, [g.id for g in inst.gpls]
+    buses = {b.id for b in inst.network.buses}
+    for lot_id, ld in d.lots.items():
+        if ids and lot_id not in ids:
+            raise InstanceError(f"design.lots.{lot_id}", f"a lot id of gpls ({', '.join(ids) or 'none'})", lot_id)
+        if ld.bus is not None and (not ld.bus or len(set(ld.bus)) != len(ld.bus)):
+            raise InstanceError(f"design.lots.{lot_id}.bus", "a non-empty list of distinct bus ids", ld.bus)
+        for b in ld.bus or []:
+            if b not in buses:
+                raise InstanceError(f"design.lots.{lot_id}.bus", "bus ids of network.buses", b)
+        for v in _grid_values(f"design.lots.{lot_id}.n_chargers", ld.n_chargers) if ld.n_chargers else []:
+            if not 0 <= v <= MAX_CHARGERS:
+                raise InstanceError(f"design.lots.{lot_id}.n_chargers", f"in [0, {MAX_CHARGERS}] (the interval "
+                                    "of gpl.n_chargers)", v)
+    if not d.lots and len(ids) <= 1:
+        return _grid_size(d.n_chargers)
+    return math.prod(len(d.lots[i].bus or [0]) * _grid_size(d.lots[i].n_chargers or d.n_chargers)
+                     if i in d.lots else _grid_size(d.n_chargers) for i in ids)
 
 
 RULES: tuple[Callable[..., None], ...] = (

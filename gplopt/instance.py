@@ -307,6 +307,19 @@ class Grid(Block):
     step: Num | None = F(None, description="Range step")
 
 
+class LotDesign(Block):
+    bus: list[Int] | None = F(None, description="Candidate buses of this lot (siting; null = the lot's own bus)")
+    n_chargers: Grid | None = F(None, description="This lot's charger-count grid (null = design.n_chargers)")
+
+
+class SharedBudget(Block):
+    max_total_chargers: Int | None = F(None, unit="chargers", description="Most chargers over all lots together "
+                                       "(null = no limit)", allowed="[1, 1e6]")
+    max_charger_cost_cny_per_year: Num | None = F(None, unit="CNY/yr", description="Most annualized capital "
+                                                  "and O&M of all lots' chargers together (null = no limit)",
+                                                  allowed="(0, 1e12]")
+
+
 class Design(Block):
     incentive_grades: list[Num] = F([1.0, 1.25, 1.5, 1.75, 2.0], unit="CNY/kWh",
                                       description="Ordinal incentive grades", allowed="[0, 1000]")
@@ -316,6 +329,11 @@ class Design(Block):
     soc_threshold: Grid = F(Grid(values=[0.80, 0.83, 0.85, 0.87, 0.90]), description="SoC threshold grid")
     objective: Literal["ecc_per_cost", "net_benefit", "pareto"] = F("ecc_per_cost", description="Objective")
     budget: Int = F(40, description="Evaluations by default", allowed="[1, 100000]")
+    lots: dict[str, LotDesign] = F(default_factory=dict, description="Per lot id: candidate buses and its own "
+                                   "charger grid (siting; docs/design.md). Given, or with several lots, every "
+                                   "lot is designed: grade, rating and threshold are shared by all lots")
+    shared_budget: SharedBudget = F(default_factory=SharedBudget, description="Limits over all lots together: "
+                                    "designs over them are left out of the lattice and never evaluated")
 
 
 class Instance(Block):

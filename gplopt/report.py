@@ -199,7 +199,12 @@ def _design(rep: Report, res: dict[str, Any], d: Path) -> None:
             ("annual cost", f"{num(b['annual_cost_cny'], 0)} CNY/yr"),
             ("ECC per cost", f"{pm(b['ecc_per_cost'], b.get('ecc_per_cost_sd'))} kW per million CNY/yr"),
             ("net benefit E_G", f"{num(b.get('net_benefit_cny'), 0)} CNY/yr")]
+    if b.get("siting"):
+        rows.insert(1, ("siting (lot@bus x chargers)", b["siting"]))
     body = "\n".join(f"- {k}: {v}" for k, v in rows) + "\n"
+    for lot, r in (b.get("per_lot") or {}).items():   # siting: each lot's own ECC and the joint ECC
+        body += (f"- ECC of {'all lots jointly' if lot == 'gpls' else 'lot ' + lot}: "
+                 f"{pm(r['value_kw'], r['se_kw'])} kW (90 % CI {num(r['ci_low_kw'], 1)}-{num(r['ci_high_kw'], 1)})\n")
     for x in res.get("bounds", []):
         body += f"- warning: {x['name']} is at the {x['edge']} edge of its range{'; widen with ' + x['widen'] if x['widen'] else ''}\n"  # noqa: E501
     if res.get("budget_note"):

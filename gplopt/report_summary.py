@@ -127,7 +127,9 @@ def _answer(res: dict[str, Any]) -> tuple[str, str]:
     if kind == "design":
         b, c = res["best"], res.get("comparison") or {}
         se = b.get("ecc_se_kw", row_se(b, "", "ci_low", "ci_high"))
-        ans = (f"recommended: incentive {b['price_cny_per_kwh']:g} CNY/kWh, {b['n_chargers']} chargers, "
+        where = f"lots {b['siting']} ({b['n_chargers']} chargers in all)" if b.get("siting") else \
+            f"{b['n_chargers']} chargers"
+        ans = (f"recommended: incentive {b['price_cny_per_kwh']:g} CNY/kWh, {where}, "
                f"{b['discharge_kw']:g} kW discharge, SoC threshold {b['soc_threshold']:.0%}: ECC "
                f"{pm(b['ecc_kw'], se)} kW, {pm(b['ecc_per_cost'], b.get('ecc_per_cost_sd'))} kW per million "
                f"CNY/yr, annual cost {num(b['annual_cost_cny'], 0)} CNY/yr.")

@@ -24,8 +24,6 @@ MODULE_EXCEPTIONS: dict[str, str] = {}
 FUNCTION_EXCEPTIONS = {
     "gplopt/adequacy.py::_evaluate_year": "one year's hourly loop with its fast paths; shortened by the engine "
                                           "branch, rewritten as run_years by the redesign",
-    "gplopt/design/loop.py::optimize": "the propose-evaluate-repick loop with journal resume and time limit; "
-                                       "reworked for multi-lot siting in the redesign",
     "gplopt/network/opf.py::build_shedding_model": "the shedding OPF's sets, variables and constraints in one "
                                                    "place; rebuilt with one column per lot in the redesign",
 }

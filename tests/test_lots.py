@@ -230,13 +230,6 @@ def test_joint_ecc_of_lots_behind_one_tight_branch_is_not_the_sum() -> None:
     assert cv["gpls"].value_kw > 3 * _se(cv["gpls"])
 
 
-def test_design_refuses_several_lots_with_a_clear_error() -> None:
-    from gplopt.design.loop import DesignSpec, optimize
-
-    with pytest.raises(InstanceError, match=r"^gpls: must be exactly one lot for design.*got '2 lots'"):
-        optimize(load_instance(TWO), DesignSpec(budget=1, years=2))
-
-
 def test_evaluate_json_reports_v2g_by_lot(run_cli: Any) -> None:
     res = run_cli("evaluate", str(TWO), "--years", "1", "--seed", "3", "--json")
     assert res.returncode == 0, res.stderr

@@ -115,11 +115,12 @@ def _closed(data: dict[str, Any], switches: str = "branch") -> dict[str, float]:
 
 
 def _mc(data: dict[str, Any], years: int, seed: int) -> dict[str, Any]:
-    from gplopt.reliability import SequentialMonteCarlo, assess
+    from gplopt.reliability import Execution, SequentialMonteCarlo, assess
     from gplopt.system import build_system
 
     inst = instance_from_data(data)
-    res = assess(build_system(inst), SequentialMonteCarlo(years=years, seed=seed, batch_years=500))
+    res = assess(build_system(inst), SequentialMonteCarlo(years=years, seed=seed),
+                 execution=Execution(batch_years=500))
     return res.to_dict()
 
 

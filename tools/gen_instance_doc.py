@@ -159,7 +159,30 @@ Giving both `gpl` and `gpls` is an error. The shorthand's lot keeps the id `gpl`
 exactly those of 1.0, so an old instance gives the same numbers for the same seed (pinned by
 `tests/test_lots.py`). `--set gpl.X=V` addresses the only lot of a one-lot instance; `--set gpls.<id>.X=V`
 addresses a lot by id, `gpls[i].X` by position. The incentive, economics and the ECC reference stay
-top-level and apply to every lot. `gplopt design` varies a single lot and refuses an instance with several.
+top-level and apply to every lot.
+
+## The design block and siting
+
+`design` is the search space of `gplopt design` (docs/design.md). Its one-lot form varies the lot's incentive
+grade (`incentive_grades`), chargers (`n_chargers`), discharge rating (`discharge_kw`) and SoC threshold
+(`soc_threshold`). With `design.lots`, or on an instance with several lots, every lot is designed: each lot's
+bus ranges over `design.lots.<id>.bus` (candidate bus ids; omitted = the lot's own bus) and its chargers over
+`design.lots.<id>.n_chargers` (a grid; omitted = `design.n_chargers`), while grade, rating and threshold are one
+value for all lots. `design.shared_budget` limits all lots together: `max_total_chargers` (chargers over all
+lots) and `max_charger_cost_cny_per_year` (the chargers' annualized capital and O&M, priced as in the
+economics at each design's rating). Designs over a limit are not in the lattice and are never evaluated; a limit
+no design meets is an error naming `design.shared_budget`. For example (`instances/beijing_two_lots.json`):
+
+```json
+"design": {"incentive_grades": [1.5], "discharge_kw": {"values": [5.0]}, "soc_threshold": {"values": [0.9]},
+           "lots": {"north": {"bus": [18, 22, 27, 30], "n_chargers": {"values": [100, 200]}},
+                    "east":  {"bus": [18, 22, 27, 30], "n_chargers": {"values": [100, 200]}}},
+           "shared_budget": {"max_total_chargers": 300}}
+```
+
+Rules: every key of `design.lots` is a lot id of `gpls`; candidate buses are distinct bus ids of
+`network.buses`; charger counts lie in [0, 5000]; the lattice (grades x ratings x thresholds x every lot's
+buses x chargers, before the budget) has at most 100,000 points.
 """
 
 

@@ -34,7 +34,12 @@ def design(
     seed: SeedOpt = None,
     objective: Annotated[str | None, typer.Option(help="ecc_per_cost | net_benefit | pareto")] = None,
     years: Annotated[int, typer.Option(help="Sample years per evaluation (re-picks double them)")] = 10,
+    confirm_top: Annotated[int, typer.Option(help="Best designs confirmed on fresh years", min=1, max=20)] = 3,
+    confirm_years: Annotated[int, typer.Option(help="Fresh sample years of each confirmation and of the "
+                                               "reported value", min=2, max=10_000)] = 20,
     backend: Annotated[str, typer.Option(help="gp | random | grid | optuna")] = "gp",
+    bus_encoding: Annotated[str, typer.Option(help="Siting: a candidate bus in the GP, onehot | distance | "
+                                              "headroom (docs/design.md)")] = "onehot",
     scheduler: SchedulerOpt = None,
     journal: Annotated[Path | None, typer.Option(help="Append-only JSONL journal; resumes a run")] = None,
     out: Annotated[Path | None, typer.Option(help="Result directory (evaluations.csv, pareto.csv, json)")] = None,
@@ -51,13 +56,15 @@ def design(
     spec = DesignSpec(budget=budget or inst.design.budget, years=years,
                       seed=inst.simulation.seed if seed is None else seed,
                       objective=objective or inst.design.objective, workers=n_workers(workers), time_limit_s=time_limit,
-                      backend=backend, journal=str(journal) if journal else None, scheduler=scheduler)
+                      backend=backend, journal=str(journal) if journal else None, scheduler=scheduler,
+                      bus_encoding=bus_encoding, confirm_top=confirm_top, confirm_years=confirm_years)
     with progress("design", not as_json) as bar:
 
         def on_progress(done: int, total: int, inc: Any) -> None:
             if bar is not None and inc is not None:
                 d = inc.design
-                bar.update(done, total, f"best {d.price_cny_per_kwh:g} CNY/kWh, {d.n_chargers} chargers, "
+                where = d.siting() or f"{d.n_chargers} chargers"
+                bar.update(done, total, f"best {d.price_cny_per_kwh:g} CNY/kWh, {where}, "
                            f"{d.discharge_kw:g} kW, SoC {d.soc_threshold:.0%}: "
                            f"{pm(inc.ecc_per_cost, inc.ecc_per_cost_sd)} kW/MCNY")
 
@@ -74,15 +81,21 @@ def design(
 
 
 def print_design(name: str, res: Any) -> None:
-    from gplopt.design.loop import ecc_se_kw
+    from gplopt.design.result import ecc_per_cost_ci, ecc_se_kw
 
     b = res.best
     d = b.design
-    rows = [["incentive grade", f"{d.price_cny_per_kwh:g} CNY/kWh"], ["chargers", num(d.n_chargers)],
+    lo, hi = ecc_per_cost_ci(b)
+    where = [[f"lot {s.id}", f"bus {s.bus}, {num(s.n_chargers)} chargers"] for s in d.sites]
+    rows = [["incentive grade", f"{d.price_cny_per_kwh:g} CNY/kWh"], *where,
+            ["chargers" + (" (all lots)" if d.sites else ""), num(d.n_chargers)],
             ["discharge rating", f"{d.discharge_kw:g} kW"], ["SoC threshold", f"{d.soc_threshold:.0%}"],
-            ["ECC", f"{pm(b.ecc_kw, ecc_se_kw(b))} kW ({b.years} fresh years)"],
+            ["ECC" + (" (all lots jointly)" if d.sites else ""),
+             f"{pm(b.ecc_kw, ecc_se_kw(b))} kW, 90 % CI {num(b.ecc_ci[0], 1)}-{num(b.ecc_ci[1], 1)} "
+             f"({b.years} fresh years)"],
             ["annual cost", f"{num(b.annual_cost_cny, 0)} CNY/yr"],
-            ["ECC per cost", f"{pm(b.ecc_per_cost, b.ecc_per_cost_sd)} kW per MCNY/yr"],
+            ["ECC per cost", f"{pm(b.ecc_per_cost, b.ecc_per_cost_sd)} kW per MCNY/yr, 90 % CI "
+                             f"{num(lo, 1)}-{num(hi, 1)}"],
             ["net benefit E_G", f"{pm(b.net_benefit_cny, b.net_benefit_sd)} CNY/yr"]]
     c = res.comparison
     if c.get("gpl_cost_per_kw") is not None:
@@ -91,6 +104,8 @@ def print_design(name: str, res: Any) -> None:
     show(table(f"{name}: recommended design ({SE})", ["", ""], rows, header=False,
                caption=f"{len(res.evaluations)} evaluations of a {num(res.lattice_size)}-design lattice, "
                        f"stopped by {res.stopped_by}. {res.budget_note}."))
+    if b.lots:
+        show(lots_table(b.lots, b.years))
     show(verdict(c))
     for x in res.bounds:
         hint = f"; widen it with {x.widen}" if x.widen else " (its physical limit)"
@@ -99,10 +114,23 @@ def print_design(name: str, res: Any) -> None:
         show(f"note: left out of the lattice: {v}")
     pf = sorted(res.pareto, key=lambda e: e.annual_cost_cny)
     show(table(f"Pareto front: ECC vs annual cost ({len(pf)} designs, search years)",
-               ["grade", "chargers", "disch. kW", "SoC", "ECC kW", "cost CNY/yr"],
-               [[f"{e.design.price_cny_per_kwh:g}", num(e.design.n_chargers), f"{e.design.discharge_kw:g}",
-                 f"{e.design.soc_threshold:.0%}", pm(e.ecc_kw, ecc_se_kw(e)), num(e.annual_cost_cny, 0)]
-                for e in pf]))
+               ["grade", "siting (lot@bus x chargers)" if d.sites else "chargers", "disch. kW", "SoC", "ECC kW",
+                "cost CNY/yr"],
+               [[f"{e.design.price_cny_per_kwh:g}", e.design.siting(compact=True) or num(e.design.n_chargers),
+                 f"{e.design.discharge_kw:g}", f"{e.design.soc_threshold:.0%}", pm(e.ecc_kw, ecc_se_kw(e)),
+                 num(e.annual_cost_cny, 0)] for e in pf]))
+
+
+def lots_table(lots: dict[str, Any], years: int) -> Any:
+    """Each lot's own ECC (its V2G off, the others in service) and the joint ECC, with CIs."""
+    from gplopt.resources import JOINT
+
+    rows = [[lot if lot != JOINT else "all lots jointly (gpls)", f"{pm(r['value_kw'], r['se_kw'])} kW",
+             f"{num(r['ci_low_kw'], 1)}-{num(r['ci_high_kw'], 1)} kW", r["note"] or ""] for lot, r in lots.items()]
+    return table(f"Recommended siting: ECC per lot and joint ({SE}, {years} fresh years)",
+                 ["lot", "ECC", "90 % CI", "note"], rows,
+                 caption="a lot's own ECC is its marginal value with the other lots in service; the joint ECC "
+                         "counts every lot's V2G together, so it may differ from the sum")
 
 
 def verdict(c: dict[str, Any]) -> str:

@@ -82,17 +82,25 @@ def print_summary(summary: dict[str, Any]) -> None:
     show(table("units", ["id", "type", "bus", "kW", "MTTF h", "MTTR h"],
                [[u["id"], u["type"], str(u["bus"]), num(u["capacity_kw"]), num(u["mttf_h"]), num(u["mttr_h"])]
                 for u in s["units"]]))
-    g = s["gpl"]
-    if g is not None:
-        show(table("parking lot (GPL)", ["", ""], [
-            ["bus", str(g["bus"])], ["chargers", num(g["n_chargers"])],
-            ["charge / discharge", f"{num(g['charge_kw'])} / {num(g['discharge_kw'])} kW per charger"],
-            ["battery", f"{num(g['battery_kwh'])} kWh per PEV"],
-            ["SoC threshold / V2G floor", f"{g['soc_threshold']:.0%} / {g['v2g_min_soc']:.0%}"],
-            ["participation V2G / load red.", f"{g['participation_v2g']:.0%} / "
-                                              f"{g['participation_load_reduction']:.0%}"],
-            ["incentive", f"{num(g['incentive_cny_per_kwh'])} CNY/kWh"],
-            ["charger cost", f"{num(g['charger_cost_cny_per_year'])} CNY/yr per charger"]], header=False))
+    lots = s.get("gpls") or ([s["gpl"]] if s.get("gpl") else [])
+    if len(lots) == 1:
+        show(table("parking lot (GPL)", ["", ""], [[name, cell(lots[0]) + unit] for name, cell, unit in LOT_ROWS],
+                   header=False))
+    elif lots:   # one column per lot, units in the row label
+        show(table(f"parking lots (GPLs): {len(lots)}", ["", *(g["id"] for g in lots)],
+                   [[name + (f" ({unit.strip()})" if unit else ""), *(cell(g) for g in lots)]
+                    for name, cell, unit in LOT_ROWS]))
+
+
+LOT_ROWS: tuple[tuple[str, Any, str], ...] = (   # one parking lot's summary rows: label, cell, unit
+    ("bus", lambda g: str(g["bus"]), ""), ("chargers", lambda g: num(g["n_chargers"]), ""),
+    ("charge / discharge", lambda g: f"{num(g['charge_kw'])} / {num(g['discharge_kw'])}", " kW per charger"),
+    ("battery", lambda g: num(g["battery_kwh"]), " kWh per PEV"),
+    ("SoC threshold / V2G floor", lambda g: f"{g['soc_threshold']:.0%} / {g['v2g_min_soc']:.0%}", ""),
+    ("participation V2G / load red.", lambda g: f"{g['participation_v2g']:.0%} / "
+                                                f"{g['participation_load_reduction']:.0%}", ""),
+    ("incentive", lambda g: num(g["incentive_cny_per_kwh"]), " CNY/kWh"),
+    ("charger cost", lambda g: num(g["charger_cost_cny_per_year"]), " CNY/yr per charger"))
 
 
 def print_powerflow(name: str, out: dict[str, Any]) -> None:

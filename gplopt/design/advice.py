@@ -26,12 +26,26 @@ def bounds_hit(space: DesignSpace, design: Design, inst: Instance) -> list[Bound
     """Variables of ``design`` at the lowest or highest value of their axis (axes of one value excluded)."""
     out = []
     for name, axis in zip(NAMES, space.axes, strict=True):
-        if len(axis) < 2:
+        if len(axis) < 2 or (space.sites and name == "n_chargers"):   # with siting: per lot, below
             continue
         v = float(getattr(design, name))
         if v in (min(axis), max(axis)):
             edge = "lower" if v == min(axis) else "upper"
             out.append(Bound(name, edge, v, _widen(inst, name, axis, edge, space)))
+    for ax, site in zip(space.sites, design.sites, strict=False):
+        vals = sorted(ax.chargers)
+        if len(vals) >= 2 and site.n_chargers in (vals[0], vals[-1]):
+            edge = "lower" if site.n_chargers == vals[0] else "upper"
+            step = vals[1] - vals[0] if edge == "lower" else vals[-1] - vals[-2]
+            cap = inst.design.shared_budget.max_total_chargers
+            if edge == "upper" and cap is not None and design.n_chargers + step > cap:
+                continue   # the shared budget, not the range, stops this lot growing
+            if edge == "lower" and vals[0] - step < 1:
+                continue   # one step down would leave no chargers: not a range to widen
+            new = vals[0] - step if edge == "lower" else vals[-1] + step
+            widened = [new, *vals] if edge == "lower" else [*vals, new]
+            hint = f"--set 'design.lots.{ax.id}.n_chargers={{\"values\": [{','.join(str(int(v)) for v in widened)}]}}'"
+            out.append(Bound(f"{ax.id}.n_chargers", edge, float(site.n_chargers), hint))
     return out
 
 

@@ -20,6 +20,9 @@ from gplopt.design.space import NAMES
 EVAL_INTS = ("seed", "first_year", "years")
 EVAL_NUMS = ("ecc_kw", "annual_cost_cny", "ecc_per_cost", "ecc_per_cost_sd", "net_benefit_cny", "net_benefit_sd",
              "eens_kwh_per_year", "v2g_kwh_per_year", "seconds")
+SITE_FIELDS = {"id": "str", "bus": "int", "n_chargers": "int"}
+LOT_FIELDS = {"value_kw": "num", "ci_low_kw": "num", "ci_high_kw": "num", "se_kw": "num", "converged": "bool",
+              "note": "str"}
 
 
 def eval_key(design_key: str, seed: int, first_year: int, years: int) -> str:
@@ -50,14 +53,43 @@ class Journal:
         for k in EVAL_NUMS:
             need(self.jr, n, d, k, "num")
         need(self.jr, n, d, "ecc_ci", "nums", 2)
-        extra = set(d) - {"design", "ecc_ci", *EVAL_INTS, *EVAL_NUMS} or set(design) - set(NAMES)
+        sites = self._sites(n, design)
+        if "lots" in d:
+            self._lots(n, need(self.jr, n, d, "lots", "dict"))
+        extra = set(d) - {"design", "ecc_ci", "lots", *EVAL_INTS, *EVAL_NUMS} or set(design) - {*NAMES, "sites"}
         if extra:
             raise self.jr.bad(n, "evaluation", "an evaluation's known fields", sorted(extra))
-        ev = Evaluation.from_dict({**d, "design": {k: design[k] for k in NAMES}})
+        ev = Evaluation.from_dict({**d, "design": {**{k: design[k] for k in NAMES}, "sites": sites}})
         key = eval_key(ev.design.key(), ev.seed, ev.first_year, ev.years)
-        if rec["key"] != key:
+        if rec["key"] not in (key, key + "|lots"):
             raise self.jr.bad(n, "key", f"the evaluation's own key {key}", rec["key"])
         return ev
+
+    def _sites(self, n: int, design: dict[str, Any]) -> list[dict[str, Any]]:
+        """A siting design's lots, each ``{"id": str, "bus": int, "n_chargers": int}`` and nothing else."""
+        assert self.jr is not None
+        if "sites" not in design:
+            return []
+        sites = design["sites"]
+        if not isinstance(sites, list) or not all(isinstance(s, dict) and set(s) == set(SITE_FIELDS) for s in sites):
+            raise self.jr.bad(n, "design.sites", "a list of {id, bus, n_chargers} objects", sites)
+        for s in sites:
+            for k, kind in SITE_FIELDS.items():
+                need(self.jr, n, s, k, kind)
+        return sites
+
+    def _lots(self, n: int, lots: dict[str, Any]) -> None:
+        """Each lot's (and the joint) ECC of a reported siting: numbers, a flag and a note per lot."""
+        assert self.jr is not None
+        for row in lots.values():
+            if not isinstance(row, dict) or set(row) != set(LOT_FIELDS):
+                raise self.jr.bad(n, "lots", f"objects with exactly {', '.join(LOT_FIELDS)}", row)
+            for k, kind in LOT_FIELDS.items():
+                if kind == "bool":
+                    if not isinstance(row[k], bool):
+                        raise self.jr.bad(n, f"lots.{k}", "true or false", row[k])
+                else:
+                    need(self.jr, n, row, k, kind)
 
     @property
     def resumed(self) -> int:
