@@ -23,10 +23,10 @@ import numpy as np
 
 from gplopt.branch_checks import branch_times
 from gplopt.grid_outages import GridOutages
-from gplopt.streams import chronology_budget, down_times, hour_index, overflow_rng, uniforms
+from gplopt.streams import PURPOSES, chronology_budget, down_times, hour_index, overflow_rng, uniforms
 from gplopt.system import Network
 
-BRANCH = 5          # stream purpose of branch chronologies
+BRANCH = PURPOSES["branch"]   # stream purpose of branch chronologies
 PRE, POST = 0, 1    # before / after sectioning
 
 

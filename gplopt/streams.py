@@ -22,9 +22,11 @@ import numpy as np
 
 OVERFLOW = 1 << 20   # purpose offset of the overflow streams
 # Every stream purpose by name (gplopt.sampling uses these numbers): a new kind of draw gets a new name here,
-# never a hand-picked key at the call site. "bootstrap" draws the resample indices of capacity-value CIs.
-PURPOSES = {"unit": 0, "wind": 1, "grid": 2, "charger": 3, "session": 4, "grid_day": 16, "grid_event": 17,
-            "bootstrap": 18}
+# never a hand-picked key at the call site. "bootstrap" draws the resample indices of capacity-value CIs,
+# "branch" the branch outage chronologies, "design" the design loop's initial sample and tie-breaks (its value
+# is the key that loop used before it was named, so seeded design runs are unchanged).
+PURPOSES = {"unit": 0, "wind": 1, "grid": 2, "charger": 3, "session": 4, "branch": 5, "grid_day": 16,
+            "grid_event": 17, "bootstrap": 18, "design": 2**31 - 2}
 VERSION = 2          # of the sampling scheme: journals of another version are not resumed
 
 
@@ -51,10 +53,11 @@ def purpose(name: str) -> int:
     return PURPOSES[name]
 
 
-def purpose_rng(seed: int, name: str, component: int = 0) -> np.random.Generator:
+def purpose_rng(seed: int, name: str, component: int | None = 0) -> np.random.Generator:
     """A generator for draws that are not part of a sample year (e.g. bootstrap resamples), keyed by
-    (seed, purpose name, component) alone."""
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(PURPOSES[name], component)))
+    (seed, purpose name, component) alone; ``component=None`` keys by (seed, purpose) (the design loop)."""
+    key = (PURPOSES[name],) if component is None else (PURPOSES[name], component)
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
 
 
 def overflow_rng(seed: int, purpose: int, component: int, year: int) -> np.random.Generator:

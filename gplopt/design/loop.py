@@ -25,6 +25,7 @@ from gplopt.errors import GploptError, InstanceError
 from gplopt.instance import Instance
 from gplopt.parallel import make_executor
 from gplopt.reliability import Execution, SequentialMonteCarlo
+from gplopt.streams import purpose_rng
 
 __all__ = ["BACKENDS", "DesignResult", "DesignSpec", "Evaluation", "budget_note", "ecc_se_kw", "optimize",
            "pareto_front", "write_results"]
@@ -166,7 +167,7 @@ def optimize(inst: Instance, spec: DesignSpec, progress: Progress | None = None,
     run = _Runner(inst, spec, evaluator, execution)
     objective = spec.scalar_objective
     st = _State()
-    rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(2**31 - 2,)))
+    rng = purpose_rng(spec.seed, "design", None)
     q = max(1, spec.workers)
     n_init = spec.n_init if spec.n_init is not None else max(q, min(spec.budget // 3, 2 * 4 + 2))
     propose = _Proposer(spec, space, lattice, x_all, maximin_sample(x_all, n_init, rng),
