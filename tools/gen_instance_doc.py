@@ -150,6 +150,19 @@ def model_tables(root: type[BaseModel]) -> list[str]:
 
 
 MIGRATION = """
+## Migration from schema 1.1: currency-neutral names
+
+Schema 1.2 names money fields by their unit only (`incentive.price_per_kwh`, `economics.storage_power_cost_per_kw`,
+`network.buses[i].voll_per_kwh`; outputs `annual_cost`, `net_benefit`, `cost_per_kw`, ...) and states the currency
+once, in the top-level `currency` (3 capital letters, default `CNY`); every money label of every output uses it
+(`USD/kWh`, `kW per MUSD/yr`). gplopt converts nothing: all money fields and the model files an instance names
+must be in that currency. A 1.1 file needs no change: the names that carried `cny` (the full list is in
+[currency](currency.md)) are read as the new ones in instance files, model files, participation CSV headers
+and `--set` paths, each with one line on stderr, `warning: field 'incentive.<old name>' is deprecated; use
+'price_per_kwh'`; giving the old and the new name of one field is an error (exit 2). The numbers are identical.
+`python tools/rename_currency.py` rewrites files (instances, models, code) to the new names in place, and
+`--check` lists what is left. Journals written before 1.2 are refused (journal format 3).
+
 ## Migration from schema 1.0
 
 Schema 1.1 holds any number of parking lots in `gpls`, a list whose items have a unique `id` and every field
