@@ -329,7 +329,7 @@ class YearJournal(JsonlJournal):
         self.years[r.year] = r
 
 
-POINT_NUMBERS = ("ecc_kw", "net_benefit_cny", "ecc_per_cost", "years")
+POINT_NUMBERS = ("ecc_kw", "net_benefit", "ecc_per_cost", "years")
 
 
 class PointJournal(JsonlJournal):

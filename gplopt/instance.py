@@ -74,7 +74,7 @@ class Bus(Block):
                     "load is distributed over buses in proportion to these values", allowed="[0, 1e6]")
     q_kvar: Num = F(0.0, unit="kvar", description="Reactive load at the reference condition; each bus keeps "
                       "its own power factor as its load follows the chronological shape", allowed="[-1e6, 1e6]")
-    voll_cny_per_kwh: Num = F(10.0, unit=f"{MONEY}/kWh", description="Value of lost load: weight of this bus's "
+    voll_per_kwh: Num = F(10.0, unit=f"{MONEY}/kWh", description="Value of lost load: weight of this bus's "
                                 "shed energy in the shedding OPF (higher = shed last)", allowed="(0, 1e6]")
     shunt_g_kw: Num = F(0.0, unit="kW", description="Shunt conductance to ground, as the active power it "
                         "consumes at 1 pu voltage (transformer no-load losses, line conductance; an end of a "
@@ -238,25 +238,25 @@ class GPL(Block):
 
 
 class Incentive(Block):
-    price_cny_per_kwh: Num = F(1.5, unit=f"{MONEY}/kWh", description="Incentive grade paid to owners for V2G "
+    price_per_kwh: Num = F(1.5, unit=f"{MONEY}/kWh", description="Incentive grade paid to owners for V2G "
                                  "and load-reduction energy (omega^V2G, lambda^V2G)", allowed="[0, 1000]")
-    operator_reserve_price_cny_per_kwh: Num = F(0.9, unit=f"{MONEY}/kWh", description="Operator's reserve "
+    operator_reserve_price_per_kwh: Num = F(0.9, unit=f"{MONEY}/kWh", description="Operator's reserve "
                                                   "price omega^Pay: V2G is dispatched only if price > it",
                                                   allowed="[0, 1000]")
 
 
 class Economics(Block):
-    storage_power_cost_cny_per_kw: Num = F(2000.0, unit=f"{MONEY}/kW", description="Storage power cost C^P",
+    storage_power_cost_per_kw: Num = F(2000.0, unit=f"{MONEY}/kW", description="Storage power cost C^P",
                                            allowed="[0, 1e7]")
-    storage_energy_cost_cny_per_kwh: Num = F(1500.0, unit=f"{MONEY}/kWh", description="Storage energy cost C^E",
+    storage_energy_cost_per_kwh: Num = F(1500.0, unit=f"{MONEY}/kWh", description="Storage energy cost C^E",
                                              allowed="[0, 1e7]")
     storage_life_years: Num = F(10.0, unit="yr", description="Storage life (straight-line annualization)",
                                 allowed="(0, 100]")
-    storage_om_cny_per_kwh_year: Num = F(0.05, unit=f"{MONEY}/kWh/yr", description="Storage O&M C^m", allowed="[0, 1e6]")
+    storage_om_per_kwh_year: Num = F(0.05, unit=f"{MONEY}/kWh/yr", description="Storage O&M C^m", allowed="[0, 1e6]")
     storage_hours: Num = F(2.0, unit="h", description="Avoided storage energy E_st = ECC x storage_hours",
                            allowed="[0, 100]")
     costs_model: str = F("li_ion_paper", description="Storage cost data name in models/costs (for reference)")
-    charging_margin_cny_per_kwh: Num = F(0.3, unit=f"{MONEY}/kWh", description="Operator's net margin on charging "
+    charging_margin_per_kwh: Num = F(0.3, unit=f"{MONEY}/kWh", description="Operator's net margin on charging "
                                            "energy sold (service fee less costs; assumed) for the stakeholder "
                                            "ledger", allowed="[0, 1000]")
 

@@ -3,7 +3,7 @@
 Looked up, in order, in ``$GPLOPT_MODELS``, ``models/`` in the instance's folder and in its parent, and the
 models bundled in the package (``gplopt/models/``, shipped in the wheel; the checkout's top-level ``models/``
 is a link to it). Files are ``models/<kind>/<name>.json`` (participation curves may also be ``.csv`` with
-columns ``price_cny_per_kwh,v2g,load_reduction``); each is validated against its schema in
+columns ``price_per_kwh,v2g,load_reduction``); each is validated against its schema in
 :mod:`gplopt.model_schemas` when it is read.
 """
 
@@ -75,8 +75,8 @@ def _read(kind: str, p: str, mtime_ns: int) -> dict[str, Any]:
 
 
 def _read_csv(p: str) -> dict[str, Any]:
-    """A participation curve as CSV: a header ``price_cny_per_kwh,v2g,load_reduction`` and one row per grade."""
-    cols = ("price_cny_per_kwh", "v2g", "load_reduction")
+    """A participation curve as CSV: a header ``price_per_kwh,v2g,load_reduction`` and one row per grade."""
+    cols = ("price_per_kwh", "v2g", "load_reduction")
     try:
         with open(p, newline="", encoding="utf-8") as fh:
             reader = csv.DictReader(fh)

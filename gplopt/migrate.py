@@ -9,7 +9,7 @@ schema_version 1.0 -> 1.1:
 
 schema_version 1.1 -> 1.2:
 
-- money fields lose ``cny`` from their names (``incentive.price_cny_per_kwh`` -> ``incentive.price_per_kwh``;
+- money fields lose ``cny`` from their names (``incentive.price_per_kwh`` -> ``incentive.price_per_kwh``;
   the map is :data:`gplopt.currency.RENAMED`) and a top-level ``currency`` (default ``CNY``) names the unit.
   An old name is read as the new one with a deprecation notice; both at once is an error.
 

@@ -114,7 +114,7 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
     from gplopt.instance import Instance
     from gplopt.migrate import override_path, set_shorthand
 
-    path = rename_path(path)     # an old money name (``incentive.price_cny_per_kwh``): the new one, with a notice
+    path = rename_path(path)     # an old money name (``incentive.price_per_kwh``): the new one, with a notice
     if path.strip() == "gpl" and set_shorthand(data, value):   # the whole 1.0 shorthand: replace the lot set
         return
     where = f"--set {path}"

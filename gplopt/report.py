@@ -70,7 +70,7 @@ def _with_se(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     specs = (("ecc", "ecc_kw", "ecc_se_kw", "ci_low_kw", "ci_high_kw"),
              ("per_cost", "ecc_per_cost", "ecc_per_cost_se", "ecc_per_cost_ci_low", "ecc_per_cost_ci_high"),
-             ("benefit", "net_benefit_cny", "net_benefit_se", "net_benefit_ci_low", "net_benefit_ci_high"))
+             ("benefit", "net_benefit", "net_benefit_se", "net_benefit_ci_low", "net_benefit_ci_high"))
     for name, col, se, lo, hi in specs:
         if {col, lo, hi} <= set(df.columns) or (col in df.columns and se in df.columns):
             out[name] = [pm(r[col], row_se(r, se, lo, hi)) for _, r in df.iterrows()]
@@ -93,7 +93,7 @@ def _paired_cell(r: pd.Series) -> str:
 
 POINT_COLS = {"ecc": "ECC (kW)", "d_ecc": "ECC - previous point, paired (kW, 90 % CI)",
               "per_cost": "ECC per cost (kW per MCNY/yr)", "benefit": "net benefit (CNY/yr)",
-              "cost_per_kw_cny": "GPL cost (CNY/kW/yr)"}
+              "cost_per_kw": "GPL cost (CNY/kW/yr)"}
 SE_NOTE = ("\nAll estimates: value ± standard error. Paired differences: ECC minus the previous row's, on the "
            "same sample years (common random numbers), with the paired bootstrap's s.e. and 90 % CI.\n")
 
@@ -103,7 +103,7 @@ def _paper(rep: Report, res: dict[str, Any]) -> None:
     t4["eens"] = [pm(r["eens_kwh_per_year"], r["eens_se"], 1e-3) for _, r in t4.iterrows()]
     rep.sections.append(("Table 4: EENS with and without V2G", _table_md(t4, {
         "strategy": "strategy", "eens": "EENS (MWh/yr)", "paper_eens": "paper ('kWh')",
-        "economic_benefit_cny": "benefit E_G (CNY/yr)", "paper_benefit_cny": "paper (CNY/yr)"}) + SE_NOTE +
+        "economic_benefit": "benefit E_G (CNY/yr)", "paper_benefit": "paper (CNY/yr)"}) + SE_NOTE +
         "The paper prints its EENS as 'kWh'; on its own data they can only be MWh/yr (docs/validation.md).\n"))
     for name, xl, title in (("table5", "discharge rating (kW)", "ECC vs discharge rating (Table 5)"),
                             ("table6", "SoC threshold", "ECC vs SoC threshold (Table 6)")):
@@ -116,7 +116,7 @@ def _paper(rep: Report, res: dict[str, Any]) -> None:
     rep.figure("ecc_per_cost", "ECC per cost vs incentive grade",
                figs.per_cost_curve(f6, "value", "incentive grade (CNY/kWh)", "ECC per yuan vs incentive grade"))
     rep.sections.append(("Fig. 6: ECC and cost per kW vs incentive grade", _table_md(f6, {
-        "value": "grade (CNY/kWh)", **POINT_COLS, "storage_cost_per_kw_cny": "storage (CNY/kW/yr)"}) + SE_NOTE))
+        "value": "grade (CNY/kWh)", **POINT_COLS, "storage_cost_per_kw": "storage (CNY/kW/yr)"}) + SE_NOTE))
     base = pd.DataFrame(res["table5"])
     base = base[base["value"] == 3.5]
     if len(base):
@@ -176,12 +176,12 @@ def _design(rep: Report, res: dict[str, Any], d: Path) -> None:
                    figs.pareto(ev, pd.DataFrame(res.get("pareto", []))))
     b = res["best"]
     se = b.get("ecc_se_kw", row_se(b, "", "ci_low", "ci_high"))
-    rows = [("incentive grade", f"{b['price_cny_per_kwh']:g} CNY/kWh"), ("chargers", num(b["n_chargers"])),
+    rows = [("incentive grade", f"{b['price_per_kwh']:g} CNY/kWh"), ("chargers", num(b["n_chargers"])),
             ("discharge rating", f"{b['discharge_kw']:g} kW"), ("SoC threshold", f"{b['soc_threshold']:.0%}"),
             ("ECC", f"{pm(b['ecc_kw'], se)} kW on {b.get('years')} fresh sample years"),
-            ("annual cost", f"{num(b['annual_cost_cny'], 0)} CNY/yr"),
+            ("annual cost", f"{num(b['annual_cost'], 0)} CNY/yr"),
             ("ECC per cost", f"{pm(b['ecc_per_cost'], b.get('ecc_per_cost_sd'))} kW per million CNY/yr"),
-            ("net benefit E_G", f"{num(b.get('net_benefit_cny'), 0)} CNY/yr")]
+            ("net benefit E_G", f"{num(b.get('net_benefit'), 0)} CNY/yr")]
     body = "\n".join(f"- {k}: {v}" for k, v in rows) + "\n"
     for x in res.get("bounds", []):
         body += f"- warning: {x['name']} is at the {x['edge']} edge of its range{'; widen with ' + x['widen'] if x['widen'] else ''}\n"  # noqa: E501
@@ -191,7 +191,7 @@ def _design(rep: Report, res: dict[str, Any], d: Path) -> None:
 
 
 def _incumbent_sd(tr: pd.DataFrame, ev: pd.DataFrame, col: str) -> list[float]:
-    keys = ("price_cny_per_kwh", "n_chargers", "discharge_kw", "soc_threshold")
+    keys = ("price_per_kwh", "n_chargers", "discharge_kw", "soc_threshold")
     out = []
     for _, t in tr.iterrows():
         inc = t["incumbent"] if isinstance(t.get("incumbent"), dict) else {}

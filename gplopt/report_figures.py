@@ -23,7 +23,7 @@ plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11
 BAND = "± 1 standard error"
 MIN_HIST_YEARS = 20            # below this, a histogram shows noise rather than a distribution
 LABELS = {"gpl.discharge_kw": "discharge rating (kW)", "gpl.soc_threshold": "SoC threshold",
-          "incentive.price_cny_per_kwh": "incentive grade (CNY/kWh)", "gpl.n_chargers": "chargers",
+          "incentive.price_per_kwh": "incentive grade (CNY/kWh)", "gpl.n_chargers": "chargers",
           "gpl.v2g_min_soc": "V2G floor SoC", "economics.storage_hours": "storage hours (h)"}
 THOUSANDS = FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 100 or float(v).is_integer() else f"{v:,.3g}")
 
@@ -78,7 +78,7 @@ def grade(df: pd.DataFrame) -> Any:
     ax2 = ax.twinx()
     # cost per kW = annual cost / ECC: its relative s.e. is ECC's (the cost is known)
     rel = se / df["ecc_kw"].to_numpy(float)
-    ax2.errorbar(df["value"], df["cost_per_kw_cny"], yerr=df["cost_per_kw_cny"].to_numpy(float) * rel, fmt="s--",
+    ax2.errorbar(df["value"], df["cost_per_kw"], yerr=df["cost_per_kw"].to_numpy(float) * rel, fmt="s--",
                  color="tab:red", capsize=3, label="GPL cost per kW of ECC")
     ax2.set_ylabel("cost (CNY per kW per year)", color="tab:red")
     ax2.yaxis.set_major_formatter(THOUSANDS)
@@ -187,12 +187,12 @@ def worst_day(wd: pd.DataFrame) -> Any:
 
 def pareto(ev: pd.DataFrame, pf: pd.DataFrame) -> Any:
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
-    se = (ev["ecc_per_cost_sd"] * ev["annual_cost_cny"] / 1e6) if "ecc_per_cost_sd" in ev else None
-    ax.errorbar(ev["annual_cost_cny"] / 1e6, ev["ecc_kw"], yerr=se, fmt="o", ms=4, alpha=0.5, capsize=2,
+    se = (ev["ecc_per_cost_sd"] * ev["annual_cost"] / 1e6) if "ecc_per_cost_sd" in ev else None
+    ax.errorbar(ev["annual_cost"] / 1e6, ev["ecc_kw"], yerr=se, fmt="o", ms=4, alpha=0.5, capsize=2,
                 label=f"evaluated ({BAND})")
     if len(pf):
-        pf = pf.sort_values("annual_cost_cny")
-        ax.plot(pf["annual_cost_cny"] / 1e6, pf["ecc_kw"], "r.-", label="Pareto front")
+        pf = pf.sort_values("annual_cost")
+        ax.plot(pf["annual_cost"] / 1e6, pf["ecc_kw"], "r.-", label="Pareto front")
     _axes(ax, "annual cost (million CNY per year)", "ECC (kW)", "ECC vs annual cost of the evaluated designs")
     ax.legend()
     return fig

@@ -42,7 +42,7 @@ def answer(res: dict[str, Any]) -> tuple[str, str]:
                 f"neighbour by neighbour) from {', '.join(_name(r) for r in group[1:])}.")
     else:
         ans += " It is distinct from the next feeder."
-    g, s = top.get("cost_per_kw_cny"), top.get("storage_cost_per_kw_cny")
+    g, s = top.get("cost_per_kw"), top.get("storage_cost_per_kw")
     if g is None or s is None or not top["ecc_kw"] > 0:
         comp = "the top feeder's lot has no measurable ECC, so no cost per kW can be compared."
     else:

@@ -18,10 +18,10 @@ REQUIRED: dict[str, dict[str, tuple[str, ...]]] = {
     "paper": {"table4": ("strategy", "eens_kwh_per_year", "eens_se"),
               "table5": ("value", "ecc_kw", "ci_low_kw", "ci_high_kw", "ecc_per_cost"),
               "table6": ("value", "ecc_kw", "ci_low_kw", "ci_high_kw", "ecc_per_cost"),
-              "fig6": ("value", "ecc_kw", "ci_low_kw", "ci_high_kw", "ecc_per_cost", "cost_per_kw_cny")},
+              "fig6": ("value", "ecc_kw", "ci_low_kw", "ci_high_kw", "ecc_per_cost", "cost_per_kw")},
     "sweep": {"points": ("param", "value", "ecc_kw", "ci_low_kw", "ci_high_kw", "ecc_per_cost",
-                         "ecc_per_cost_ci_low", "ecc_per_cost_ci_high", "net_benefit_cny")},
-    "sweep2": {"points": ("value", "value2", "ecc_kw", "ecc_per_cost", "net_benefit_cny")},
+                         "ecc_per_cost_ci_low", "ecc_per_cost_ci_high", "net_benefit")},
+    "sweep2": {"points": ("value", "value2", "ecc_kw", "ecc_per_cost", "net_benefit")},
     "phases": {"points": ("year", "uptake", "phase", "ecc_kw", "ci_low_kw", "ci_high_kw", "ecc_per_cost")},
     "tornado": {"points": ("param", "low", "high", "metric", "base", "at_low", "at_high", "swing")},
     "design": {},
@@ -71,7 +71,7 @@ def read_result(d: Path) -> dict[str, Any]:
             raise bad(d, f"records under {key!r} with {', '.join(missing)}", f"keys {sorted(rows[0])[:8]}")
     if kind == "design":
         b = res.get("best")
-        need = ("price_cny_per_kwh", "n_chargers", "discharge_kw", "soc_threshold", "ecc_kw", "annual_cost_cny",
+        need = ("price_per_kwh", "n_chargers", "discharge_kw", "soc_threshold", "ecc_kw", "annual_cost",
                 "ecc_per_cost")
         if not isinstance(b, dict) or any(k not in b for k in need):
             raise bad(d, f"a 'best' record with {', '.join(need)}", repr(b)[:60])
@@ -110,7 +110,7 @@ def _ecc(r: Any) -> str:
 
 
 def _compare_row(r: Any) -> str:
-    g, s = r.get("cost_per_kw_cny"), r.get("storage_cost_per_kw_cny")
+    g, s = r.get("cost_per_kw"), r.get("storage_cost_per_kw")
     if g is None or s is None or s != s:
         return "not recorded in this result."
     verdict = "cheaper" if g < s else "dearer"
@@ -127,14 +127,14 @@ def _answer(res: dict[str, Any]) -> tuple[str, str]:
     if kind == "design":
         b, c = res["best"], res.get("comparison") or {}
         se = b.get("ecc_se_kw", row_se(b, "", "ci_low", "ci_high"))
-        ans = (f"recommended: incentive {b['price_cny_per_kwh']:g} CNY/kWh, {b['n_chargers']} chargers, "
+        ans = (f"recommended: incentive {b['price_per_kwh']:g} CNY/kWh, {b['n_chargers']} chargers, "
                f"{b['discharge_kw']:g} kW discharge, SoC threshold {b['soc_threshold']:.0%}: ECC "
                f"{pm(b['ecc_kw'], se)} kW, {pm(b['ecc_per_cost'], b.get('ecc_per_cost_sd'))} kW per million "
-               f"CNY/yr, annual cost {num(b['annual_cost_cny'], 0)} CNY/yr.")
+               f"CNY/yr, annual cost {num(b['annual_cost'], 0)} CNY/yr.")
         for x in res.get("bounds", []):
             ans += (f" {x['name']} is at the {x['edge']} edge of its search range: the optimum may lie beyond it"
                     + (f" (re-run with {x['widen']})." if x.get("widen") else "."))
-        row = {"cost_per_kw_cny": c.get("gpl_cost_per_kw"), "storage_cost_per_kw_cny": c.get("storage_cost_per_kw")}
+        row = {"cost_per_kw": c.get("gpl_cost_per_kw"), "storage_cost_per_kw": c.get("storage_cost_per_kw")}
         return ans, _compare_row(row)
     if kind == "tornado":
         m = pd.DataFrame(res["points"])
@@ -170,7 +170,7 @@ def _top_assumptions(res: dict[str, Any]) -> list[str]:
     part = f"curve '{lot['participation']}'" if lot.get("participation") else "the instance's curve"
     out = [f"Owner participation: {part} (an assumed curve unless replaced by survey data); "
            "ECC scales with the share of owners who agree to V2G.",
-           "Conventional storage cost: " + (f"{num(s['power_cny_per_kw'])} CNY/kW + {num(s['energy_cny_per_kwh'])} "
+           "Conventional storage cost: " + (f"{num(s['power_cost_per_kw'])} CNY/kW + {num(s['energy_cost_per_kwh'])} "
                                             f"CNY/kWh for {num(s['hours'])} h, {num(s['life_years'])} years"
                                             if s else "the instance's economics block") +
            "; it sets the avoided cost and the comparison above.",
@@ -197,14 +197,14 @@ def assumptions(res: dict[str, Any]) -> str:
         for lot in a.get("lots", []):
             rows.append(f"| {lot['bus']} | {num(lot['n_chargers'])} | {num(lot['charge_kw'])} / "
                         f"{num(lot['discharge_kw'])} | {num(lot.get('battery_kwh'))} ({lot['ev_type']}) | "
-                        f"{lot['soc_threshold']:.0%} / {lot['v2g_min_soc']:.0%} | {num(a['incentive_cny_per_kwh'])} |")
+                        f"{lot['soc_threshold']:.0%} / {lot['v2g_min_soc']:.0%} | {num(a['incentive_per_kwh'])} |")
         if a.get("lots"):
             parts.append("\n".join(rows) + "\n")
         s = a.get("storage", {})
         if s:
-            parts.append(f"Avoided storage: {num(s['power_cny_per_kw'])} CNY/kW and {num(s['energy_cny_per_kwh'])} "
+            parts.append(f"Avoided storage: {num(s['power_cost_per_kw'])} CNY/kW and {num(s['energy_cost_per_kwh'])} "
                          f"CNY/kWh, {num(s['hours'])} h of energy per kW, {num(s['life_years'])}-year life, O&M "
-                         f"{num(s['om_cny_per_kwh_year'])} CNY/kWh/yr. Units: " + ", ".join(
+                         f"{num(s['om_per_kwh_year'])} CNY/kWh/yr. Units: " + ", ".join(
                              f"{u['id']} {num(u['capacity_kw'])} kW at bus {u['bus']}" for u in a.get("units", []))
                          + ".\n")
     notes = res.get("notes") or []

@@ -13,7 +13,7 @@ def lot_summary(system: System, g: Fleet) -> dict[str, Any]:
             "discharge_kw": g.discharge_kw, "soc_threshold": g.soc_threshold, "v2g_min_soc": g.v2g_min_soc,
             "battery_kwh": g.battery_kwh, "participation_v2g": g.rate_v2g,
             "participation_load_reduction": g.rate_lr, "v2g_dispatched": g.v2g_dispatched,
-            "incentive_cny_per_kwh": g.price, "charger_cost_cny_per_year": g.charger_cost_cny_per_year}
+            "incentive_per_kwh": g.price, "charger_cost_per_year": g.charger_cost_per_year}
 
 
 def instance_summary(inst: Instance, system: System) -> dict[str, Any]:

@@ -153,12 +153,12 @@ def screen_feeder(inst: Instance, spec: ScreenSpec) -> dict[str, Any]:
         return {**row, "status": f"failed: {exc}"}
     g = case.gpl
     keep = ("ecc_kw", "ecc_se_kw", "ci_low_kw", "ci_high_kw", "ecc_per_cost", "ecc_per_cost_se",
-            "ecc_per_cost_ci_low", "ecc_per_cost_ci_high", "annual_cost_cny", "net_benefit_cny", "net_benefit_se",
-            "cost_per_kw_cny", "storage_cost_per_kw_cny", "eens_without_kwh", "eens_without_se", "eens_with_kwh",
+            "ecc_per_cost_ci_low", "ecc_per_cost_ci_high", "annual_cost", "net_benefit", "net_benefit_se",
+            "cost_per_kw", "storage_cost_per_kw", "eens_without_kwh", "eens_without_se", "eens_with_kwh",
             "eens_with_se", "v2g_kwh", "v2g_se", "years", "converged")
     return {**row, "status": "ok", "lot": how, "lot_bus": g.bus, "n_chargers": g.n_chargers,
             "discharge_kw": g.discharge_kw if g.discharge_kw is not None else g.charge_kw,
-            "soc_threshold": g.soc_threshold, "price_cny_per_kwh": case.incentive.price_cny_per_kwh,
+            "soc_threshold": g.soc_threshold, "price_per_kwh": case.incentive.price_per_kwh,
             "design": design, "placement_eens_kwh": _plain(eens_placement), **{k: _plain(p[k]) for k in keep}}
 
 

@@ -23,7 +23,7 @@ HEADER = """\
 
 Instances name equipment and behaviour data by name (`gpl.ev_type`, `gpl.participation`, `gpl.charger_type`,
 `load.shape`, `economics.costs_model`); the data are JSON files `models/<kind>/<name>.json` (a participation
-curve may also be a CSV with the header `price_cny_per_kwh,v2g,load_reduction`). This page is generated from
+curve may also be a CSV with the header `price_per_kwh,v2g,load_reduction`). This page is generated from
 the pydantic schemas in `gplopt/model_schemas.py`; to regenerate it run `python tools/gen_model_doc.py`, and
 `pytest` fails if it is stale.
 

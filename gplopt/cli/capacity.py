@@ -82,13 +82,13 @@ def print_capacity_value(name: str, cv: Any, eco: Any) -> None:
             ["EENS without", pm(cv.eens_base.mean, cv.eens_base.stderr), "kWh/yr"],
             ["EENS with", pm(cv.eens_with.mean, cv.eens_with.stderr), "kWh/yr"],
             ["V2G energy", pm(cv.v2g_kwh_per_year.mean, cv.v2g_kwh_per_year.stderr), "kWh/yr"],
-            ["avoided storage S_PE+S_m", num(eco.storage_capex_annual_cny + eco.storage_om_annual_cny), "CNY/yr"],
-            ["V2G payments E_V2G", pm(eco.v2g_payments_cny, eco.v2g_payments_stderr_cny), "CNY/yr"],
-            ["charger cost", num(eco.charger_cost_cny), "CNY/yr"],
-            ["net benefit E_G", pm(eco.net_benefit_cny, eco.net_benefit_sd), "CNY/yr"],
+            ["avoided storage S_PE+S_m", num(eco.storage_capex_annual + eco.storage_om_annual), "CNY/yr"],
+            ["V2G payments E_V2G", pm(eco.v2g_payments, eco.v2g_payments_stderr), "CNY/yr"],
+            ["charger cost", num(eco.charger_cost_annual), "CNY/yr"],
+            ["net benefit E_G", pm(eco.net_benefit, eco.net_benefit_sd), "CNY/yr"],
             [f"{m} per cost", pm(eco.ecc_per_cost, eco.ecc_per_cost_sd), "kW per MCNY/yr"],
-            ["cost per kW: GPL", num(eco.cost_per_kw_cny), "CNY/kW/yr"],
-            ["cost per kW: storage", num(eco.storage_cost_per_kw_cny), "CNY/kW/yr"]]
+            ["cost per kW: GPL", num(eco.cost_per_kw), "CNY/kW/yr"],
+            ["cost per kW: storage", num(eco.storage_cost_per_kw), "CNY/kW/yr"]]
     probes = ", ".join(f"{num(p.capacity_kw)} kW ({p.rel_gap:+.1%})" for p in cv.probes)
     cap = f"{cv.years} sample years; probes {probes}" + (f"\n{cv.note}" if cv.note else "")
     show(table(f"{name}: {m} of {cv.resource} ({SE})", ["", "value ± s.e.", "unit"], rows, caption=cap))

@@ -57,7 +57,7 @@ def design(
         def on_progress(done: int, total: int, inc: Any) -> None:
             if bar is not None and inc is not None:
                 d = inc.design
-                bar.update(done, total, f"best {d.price_cny_per_kwh:g} CNY/kWh, {d.n_chargers} chargers, "
+                bar.update(done, total, f"best {d.price_per_kwh:g} CNY/kWh, {d.n_chargers} chargers, "
                            f"{d.discharge_kw:g} kW, SoC {d.soc_threshold:.0%}: "
                            f"{pm(inc.ecc_per_cost, inc.ecc_per_cost_sd)} kW/MCNY")
 
@@ -78,12 +78,12 @@ def print_design(name: str, res: Any) -> None:
 
     b = res.best
     d = b.design
-    rows = [["incentive grade", f"{d.price_cny_per_kwh:g} CNY/kWh"], ["chargers", num(d.n_chargers)],
+    rows = [["incentive grade", f"{d.price_per_kwh:g} CNY/kWh"], ["chargers", num(d.n_chargers)],
             ["discharge rating", f"{d.discharge_kw:g} kW"], ["SoC threshold", f"{d.soc_threshold:.0%}"],
             ["ECC", f"{pm(b.ecc_kw, ecc_se_kw(b))} kW ({b.years} fresh years)"],
-            ["annual cost", f"{num(b.annual_cost_cny, 0)} CNY/yr"],
+            ["annual cost", f"{num(b.annual_cost, 0)} CNY/yr"],
             ["ECC per cost", f"{pm(b.ecc_per_cost, b.ecc_per_cost_sd)} kW per MCNY/yr"],
-            ["net benefit E_G", f"{pm(b.net_benefit_cny, b.net_benefit_sd)} CNY/yr"]]
+            ["net benefit E_G", f"{pm(b.net_benefit, b.net_benefit_sd)} CNY/yr"]]
     c = res.comparison
     if c.get("gpl_cost_per_kw") is not None:
         rows.append(["cost per kW: GPL / storage", f"{num(c['gpl_cost_per_kw'], 0)} / "
@@ -97,11 +97,11 @@ def print_design(name: str, res: Any) -> None:
         show(f"[yellow]warning:[/] {x.name} = {x.value:g} is at the {x.edge} edge of its search range{hint}")
     for v in res.dropped:
         show(f"note: left out of the lattice: {v}")
-    pf = sorted(res.pareto, key=lambda e: e.annual_cost_cny)
+    pf = sorted(res.pareto, key=lambda e: e.annual_cost)
     show(table(f"Pareto front: ECC vs annual cost ({len(pf)} designs, search years)",
                ["grade", "chargers", "disch. kW", "SoC", "ECC kW", "cost CNY/yr"],
-               [[f"{e.design.price_cny_per_kwh:g}", num(e.design.n_chargers), f"{e.design.discharge_kw:g}",
-                 f"{e.design.soc_threshold:.0%}", pm(e.ecc_kw, ecc_se_kw(e)), num(e.annual_cost_cny, 0)]
+               [[f"{e.design.price_per_kwh:g}", num(e.design.n_chargers), f"{e.design.discharge_kw:g}",
+                 f"{e.design.soc_threshold:.0%}", pm(e.ecc_kw, ecc_se_kw(e)), num(e.annual_cost, 0)]
                 for e in pf]))
 
 

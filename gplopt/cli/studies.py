@@ -164,7 +164,7 @@ def _points(bar: Any) -> Any:
 
 
 # ------------------------------------------------------------------------------------------ printing
-SHORT = {"incentive.price_cny_per_kwh": "grade CNY/kWh", "gpl.discharge_kw": "discharge kW",
+SHORT = {"incentive.price_per_kwh": "grade CNY/kWh", "gpl.discharge_kw": "discharge kW",
          "gpl.soc_threshold": "SoC threshold", "gpl.n_chargers": "chargers", "gpl.v2g_min_soc": "V2G floor SoC",
          "economics.storage_hours": "storage hours", "gpl.charge_kw": "charge kW"}
 
@@ -178,14 +178,14 @@ def print_paper(frames: dict[str, pd.DataFrame], years: int) -> None:
     show(table(f"Table 4: EENS with and without V2G ({years} years; {SE})",
                ["strategy", "EENS MWh/yr", "paper", "benefit CNY/yr", "paper"],
                [[str(r["strategy"]), pm(r["eens_kwh_per_year"], r["eens_se"], 1e-3), num(r["paper_eens"]),
-                 num(r["economic_benefit_cny"], 0), num(r["paper_benefit_cny"], 0)] for _, r in t4.iterrows()],
+                 num(r["economic_benefit"], 0), num(r["paper_benefit"], 0)] for _, r in t4.iterrows()],
                caption="The paper prints EENS as 'kWh'; on its own data it can only be MWh/yr (docs/validation.md)"))
     for name, label in (("table5", "discharge kW"), ("table6", "SoC threshold"), ("fig6", "grade CNY/kWh")):
         df = frames[name]
         rows = [[f"{r['value']:g}", pm(r["ecc_kw"], row_se(r, "ecc_se_kw", "ci_low_kw", "ci_high_kw")),
                  num(r.get("paper_ecc_kw")),
                  pm(r["ecc_per_cost"], row_se(r, "ecc_per_cost_se", "ecc_per_cost_ci_low", "ecc_per_cost_ci_high")),
-                 num(r["cost_per_kw_cny"], 0)] for _, r in df.iterrows()]
+                 num(r["cost_per_kw"], 0)] for _, r in df.iterrows()]
         show(table(f"{name} ({SE})", [label, "ECC kW", "paper kW", "ECC/cost kW/MCNY", "cost CNY/kW/yr"], rows))
 
 
@@ -198,7 +198,7 @@ def _per_cost(r: Any) -> str:
 
 
 def _benefit(r: Any) -> str:
-    return pm(r["net_benefit_cny"], row_se(r, "net_benefit_se", "net_benefit_ci_low", "net_benefit_ci_high"))
+    return pm(r["net_benefit"], row_se(r, "net_benefit_se", "net_benefit_ci_low", "net_benefit_ci_high"))
 
 
 def print_sweep(name: str, kind: str, df: pd.DataFrame, years: int) -> None:
@@ -221,7 +221,7 @@ def print_sweep(name: str, kind: str, df: pd.DataFrame, years: int) -> None:
 
 
 def _print_tornado(name: str, df: pd.DataFrame, years: int) -> None:
-    units = {"ecc_per_cost": "ECC per cost, kW per MCNY/yr", "ecc_kw": "ECC, kW", "net_benefit_cny":
+    units = {"ecc_per_cost": "ECC per cost, kW per MCNY/yr", "ecc_kw": "ECC, kW", "net_benefit":
              "net benefit, CNY/yr"}
     for metric, label in units.items():
         m = df[df["metric"] == metric]

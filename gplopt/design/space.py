@@ -10,14 +10,14 @@ import numpy as np
 from gplopt.errors import InstanceError
 from gplopt.instance import Grid, Instance
 
-NAMES = ("price_cny_per_kwh", "n_chargers", "discharge_kw", "soc_threshold")
-PATHS = {"price_cny_per_kwh": "incentive.price_cny_per_kwh", "n_chargers": "gpl.n_chargers",
+NAMES = ("price_per_kwh", "n_chargers", "discharge_kw", "soc_threshold")
+PATHS = {"price_per_kwh": "incentive.price_per_kwh", "n_chargers": "gpl.n_chargers",
          "discharge_kw": "gpl.discharge_kw", "soc_threshold": "gpl.soc_threshold"}
 
 
 @dataclass(frozen=True, order=True)
 class Design:
-    price_cny_per_kwh: float
+    price_per_kwh: float
     n_chargers: int
     discharge_kw: float
     soc_threshold: float
@@ -26,7 +26,7 @@ class Design:
         return {PATHS[k]: getattr(self, k) for k in NAMES}
 
     def key(self) -> str:
-        return (f"p{self.price_cny_per_kwh:g}_n{self.n_chargers}_d{self.discharge_kw:g}"
+        return (f"p{self.price_per_kwh:g}_n{self.n_chargers}_d{self.discharge_kw:g}"
                 f"_s{self.soc_threshold:g}")
 
     def to_dict(self) -> dict[str, float | int]:
@@ -100,7 +100,7 @@ class DesignSpace:
         return out
 
     def contains(self, d: Design) -> bool:
-        return (d.price_cny_per_kwh in self.prices and d.n_chargers in self.chargers
+        return (d.price_per_kwh in self.prices and d.n_chargers in self.chargers
                 and d.discharge_kw in self.discharge and d.soc_threshold in self.thresholds)
 
 
