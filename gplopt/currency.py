@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 from gplopt.errors import InstanceError
 
 DEFAULT = "CNY"
+PAPER = "CNY"           # the GPL paper's own money figures (studies.PAPER), whatever the instance's currency
 CODE = re.compile(r"^[A-Z]{3}$")
 CODE_RULE = "an ISO 4217 currency code: 3 capital letters (e.g. CNY, USD, EUR)"
 
@@ -94,15 +95,15 @@ def deprecated(field: str, new: str) -> None:
     warnings.warn(f"field '{field}' is deprecated; use '{new}'", DeprecatedName, stacklevel=3)
 
 
-def rename_keys(data: Any, where: str = "") -> Any:
+def rename_keys(data: Any, where: str = "", notice: bool = True) -> Any:
     """``data`` with every old key renamed (a copy where anything changed; ``data`` itself is not changed).
     One notice per field (list positions shown as ``[*]``); an object holding both names is an error. ``where``
-    prefixes the field paths (``"file.json: "`` for a model file)."""
-    seen: set[str] = set()
-    return _walk(data, where, seen)
+    prefixes the field paths (``"file.json: "`` for a model file); ``notice=False`` renames silently (result
+    files a report reads)."""
+    return _walk(data, where, set() if notice else None)
 
 
-def _walk(node: Any, where: str, seen: set[str]) -> Any:
+def _walk(node: Any, where: str, seen: set[str] | None) -> Any:
     if isinstance(node, list):
         items = [_walk(x, f"{where}[*]", seen) for x in node]
         return items if any(a is not b for a, b in zip(items, node, strict=True)) else node
@@ -117,7 +118,7 @@ def _walk(node: Any, where: str, seen: set[str]) -> Any:
             if new in node:
                 raise InstanceError(path, f"absent when '{new}' is given ('{key}' is its deprecated name)",
                                     "both given")
-            if path not in seen:
+            if seen is not None and path not in seen:
                 seen.add(path)
                 deprecated(path, new)
             key, changed = new, True

@@ -9,7 +9,8 @@
 - Break-even storage duration: E_G grows linearly with the avoided storage's energy (``storage_hours``), so
   ``E_G(h) = ECC (C_P / L + h (C_E / L + C_m)) - E_V2G`` is zero at
   ``h* = (E_V2G / ECC - C_P / L) / (C_E / L + C_m)`` (0 when E_G > 0 at any duration; None when ECC = 0).
-- ECC-per-cost = ECC / annual cost (reported in kW per million CNY/yr).
+- ECC-per-cost = ECC / annual cost (reported in kW per million units of the instance's
+  ``currency`` per year, e.g. kW per M<currency>/yr).
 
 Standard errors: payments carry the simulation's; ECC-derived figures carry the bootstrap spread of ECC.
 """
@@ -42,7 +43,7 @@ class Economics:
     annual_cost: float
     net_benefit: float                 # E_G
     net_benefit_ci: tuple[float, float]
-    ecc_per_cost: float                    # kW per million CNY/yr
+    ecc_per_cost: float                    # kW per million currency units per year
     ecc_per_cost_ci: tuple[float, float]
     ecc_per_cost_sd: float                 # bootstrap spread: the evaluation's noise for design
     net_benefit_sd: float
@@ -131,7 +132,7 @@ def economics(system: System, cv: CapacityValueResult) -> Economics:
 
 @dataclass(frozen=True)
 class Ledger:
-    """Annual money flows (CNY/yr) between the grid utility, the charging-facility operator and EV owners."""
+    """Annual money flows (currency/yr) between the grid utility, the charging-facility operator and EV owners."""
     utility: dict[str, float]
     operator: dict[str, float]
     owners: dict[str, float]

@@ -9,9 +9,10 @@ schema_version 1.0 -> 1.1:
 
 schema_version 1.1 -> 1.2:
 
-- money fields lose ``cny`` from their names (``incentive.price_per_kwh`` -> ``incentive.price_per_kwh``;
-  the map is :data:`gplopt.currency.RENAMED`) and a top-level ``currency`` (default ``CNY``) names the unit.
-  An old name is read as the new one with a deprecation notice; both at once is an error.
+- money fields lose ``cny`` from their names (``incentive.price_per_kwh``, ``economics.storage_power_cost_per_kw``;
+  the map of old to new names is :data:`gplopt.currency.RENAMED`) and a top-level ``currency`` (default
+  :data:`gplopt.currency.DEFAULT`) names the unit. An old name is read as the new one with a deprecation notice;
+  both at once is an error.
 
 Migration runs on raw data before validation, so an error still names the field the user wrote.
 """

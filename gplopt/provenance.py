@@ -87,7 +87,8 @@ def assumptions(inst: Instance, base_dir: Path | None = None) -> dict[str, Any]:
 
 def record(inst: Instance, seed: int | None, years: int | None, base_dir: Path | None = None) -> dict[str, Any]:
     """What a result directory's result.json carries besides its numbers."""
-    return {"provenance": provenance(inst, seed, years, base_dir), "assumptions": assumptions(inst, base_dir)}
+    return {"currency": inst.currency, "provenance": provenance(inst, seed, years, base_dir),
+            "assumptions": assumptions(inst, base_dir)}
 
 
 def provenance_of_report(argv: list[str] | None = None) -> dict[str, Any]:

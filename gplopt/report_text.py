@@ -22,6 +22,7 @@ def instance_summary(inst: Instance, system: System) -> dict[str, Any]:
     return {
         "name": inst.name,
         "schema_version": inst.schema_version,
+        "currency": inst.currency,
         "buses": net.n_bus,
         "branches": len(inst.network.branches),
         "copper_plate": net.copper_plate,

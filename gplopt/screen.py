@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from gplopt.checkpoint import JsonlJournal, canonical, instance_sha, models_sha, need, unique
+from gplopt.currency import DEFAULT as DEFAULT_CURRENCY
 from gplopt.errors import GploptError, InstanceError
 from gplopt.instance import Instance, load_instance, with_overrides
 
@@ -206,9 +207,11 @@ class ScreenResult:
     ranking: list[dict[str, Any]]
     spec: ScreenSpec
     resumed: int
+    currency: str = DEFAULT_CURRENCY
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": "screen", "years": self.spec.years, "seed": self.spec.seed, "budget": self.spec.budget,
+        return {"kind": "screen", "currency": self.currency, "years": self.spec.years, "seed": self.spec.seed,
+                "budget": self.spec.budget,
                 "placement_rule": PLACEMENT, "z_distinct": Z_DISTINCT, "resumed": self.resumed,
                 "ranking": self.ranking}
 
@@ -220,6 +223,7 @@ def screen(files: list[Path], spec: ScreenSpec, workers: int = 1, scheduler: str
     from gplopt.parallel import make_executor
 
     insts = instances if instances is not None else load_feeders(files)
+    currency = one_currency(files, insts)
     keys = [feeder_key(i) for i in insts]
     jr = ScreenJournal(journal, spec) if journal is not None else None
     rows: dict[str, dict[str, Any]] = {k: jr.done[k] for k in keys if jr is not None and k in jr.done}
@@ -241,7 +245,16 @@ def screen(files: list[Path], spec: ScreenSpec, workers: int = 1, scheduler: str
         finally:
             ex.shutdown(wait=True, cancel_futures=True)
     table = [{"file": str(f), **rows[k]} for f, k in zip(files, keys, strict=True)]
-    return ScreenResult(ranking=rank(table), spec=spec, resumed=resumed)
+    return ScreenResult(ranking=rank(table), spec=spec, resumed=resumed, currency=currency)
+
+
+def one_currency(files: list[Path], insts: list[Instance]) -> str:
+    """The feeders' common currency: ECC per cost is compared across feeders, and gplopt converts nothing."""
+    codes = {i.currency for i in insts}
+    if len(codes) > 1:
+        named = ", ".join(f"{Path(f).name}: {i.currency}" for f, i in zip(files, insts, strict=True))
+        raise InstanceError("FEEDERS", "instances in one currency (ECC per cost is ranked across feeders)", named)
+    return codes.pop() if codes else DEFAULT_CURRENCY
 
 
 def rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

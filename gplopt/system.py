@@ -131,7 +131,7 @@ def wear_cost_per_kwh(model: dict[str, Any], eta: float) -> float:
 
 
 def charger_annual_cost(model: dict[str, Any], rating_kw: float) -> float:
-    """Annualized cost of one charger (CNY/yr): capital x CRF + O&M as a fraction of capital."""
+    """Annualized cost of one charger (currency/yr): capital x CRF + O&M as a fraction of capital."""
     capital = model["capital_fixed"] + model["capital_per_kw"] * rating_kw
     r, n = model["discount_rate"], model["life_years"]
     crf = 1.0 / n if r == 0 else r * (1 + r) ** n / ((1 + r) ** n - 1)
@@ -151,7 +151,7 @@ class Network:
     rating_pu: np.ndarray          # (B,) inf where unlimited
     p_share: np.ndarray            # (B,) fraction of system active load
     q_over_p: np.ndarray           # (B,) reactive/active ratio of each bus load
-    voll: np.ndarray               # (B,) CNY/kWh
+    voll: np.ndarray               # (B,) currency/kWh
     shunt_g_pu: np.ndarray         # (B,) shunt admittance to ground, G + jB (pu of base_kva): consumes G V^2,
     shunt_b_pu: np.ndarray         # injects B V^2 (B > 0 capacitive); zero in instances without shunts
     base_kva: float
@@ -229,7 +229,7 @@ class Fleet:
     rate_v2g: float
     rate_lr: float
     v2g_dispatched: bool           # eq. 4-10 and the instance's v2g_enabled
-    price: float                   # CNY/kWh paid for V2G and load-reduction energy
+    price: float                   # currency/kWh paid for V2G and load-reduction energy
     charger_cost_per_year: float  # per charger
     wear_cost_per_kwh: float = 0.0  # owners' battery wear per kWh of V2G delivered to the grid
     id: str = "gpl"                # the lot's id (keys its random streams)

@@ -23,6 +23,7 @@ from gplopt.cli.common import (
     written_to,
 )
 from gplopt.cli.format import show, table
+from gplopt.currency import per_cost_unit
 from gplopt.formatting import SE, num, pm
 
 
@@ -42,7 +43,7 @@ def design(
     sets: SetOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Search incentive grade, charger count, discharge rating and SoC threshold for the best ECC per yuan."""
+    """Search incentive grade, charger count, discharge rating and SoC threshold for the best ECC per cost."""
     from gplopt.design.loop import DesignSpec, optimize
     from gplopt.io import prepare_out_dir
 
@@ -57,9 +58,9 @@ def design(
         def on_progress(done: int, total: int, inc: Any) -> None:
             if bar is not None and inc is not None:
                 d = inc.design
-                bar.update(done, total, f"best {d.price_per_kwh:g} CNY/kWh, {d.n_chargers} chargers, "
+                bar.update(done, total, f"best {d.price_per_kwh:g} {inst.currency}/kWh, {d.n_chargers} chargers, "
                            f"{d.discharge_kw:g} kW, SoC {d.soc_threshold:.0%}: "
-                           f"{pm(inc.ecc_per_cost, inc.ecc_per_cost_sd)} kW/MCNY")
+                           f"{pm(inc.ecc_per_cost, inc.ecc_per_cost_sd)} kW/M{inst.currency}")
 
         res = optimize(inst, spec, progress=on_progress)
     if out_dir is not None:
@@ -67,31 +68,32 @@ def design(
 
         save_design(res, out_dir, inst, spec, file.resolve().parent)
     if as_json:
-        emit_json({"instance": inst.name, **res.to_dict(), "out": str(out_dir) if out_dir else None})
+        emit_json({"instance": inst.name, "currency": inst.currency, **res.to_dict(),
+                   "out": str(out_dir) if out_dir else None})
         return
-    print_design(inst.name, res)
+    print_design(inst.name, res, inst.currency)
     written_to(out_dir)
 
 
-def print_design(name: str, res: Any) -> None:
+def print_design(name: str, res: Any, cur: str) -> None:
     from gplopt.design.loop import ecc_se_kw
 
     b = res.best
     d = b.design
-    rows = [["incentive grade", f"{d.price_per_kwh:g} CNY/kWh"], ["chargers", num(d.n_chargers)],
+    rows = [["incentive grade", f"{d.price_per_kwh:g} {cur}/kWh"], ["chargers", num(d.n_chargers)],
             ["discharge rating", f"{d.discharge_kw:g} kW"], ["SoC threshold", f"{d.soc_threshold:.0%}"],
             ["ECC", f"{pm(b.ecc_kw, ecc_se_kw(b))} kW ({b.years} fresh years)"],
-            ["annual cost", f"{num(b.annual_cost, 0)} CNY/yr"],
-            ["ECC per cost", f"{pm(b.ecc_per_cost, b.ecc_per_cost_sd)} kW per MCNY/yr"],
-            ["net benefit E_G", f"{pm(b.net_benefit, b.net_benefit_sd)} CNY/yr"]]
+            ["annual cost", f"{num(b.annual_cost, 0)} {cur}/yr"],
+            ["ECC per cost", f"{pm(b.ecc_per_cost, b.ecc_per_cost_sd)} {per_cost_unit(cur)}"],
+            ["net benefit E_G", f"{pm(b.net_benefit, b.net_benefit_sd)} {cur}/yr"]]
     c = res.comparison
     if c.get("gpl_cost_per_kw") is not None:
         rows.append(["cost per kW: GPL / storage", f"{num(c['gpl_cost_per_kw'], 0)} / "
-                                                   f"{num(c['storage_cost_per_kw'], 0)} CNY/kW/yr"])
+                                                   f"{num(c['storage_cost_per_kw'], 0)} {cur}/kW/yr"])
     show(table(f"{name}: recommended design ({SE})", ["", ""], rows, header=False,
                caption=f"{len(res.evaluations)} evaluations of a {num(res.lattice_size)}-design lattice, "
                        f"stopped by {res.stopped_by}. {res.budget_note}."))
-    show(verdict(c))
+    show(verdict(c, cur))
     for x in res.bounds:
         hint = f"; widen it with {x.widen}" if x.widen else " (its physical limit)"
         show(f"[yellow]warning:[/] {x.name} = {x.value:g} is at the {x.edge} edge of its search range{hint}")
@@ -99,19 +101,19 @@ def print_design(name: str, res: Any) -> None:
         show(f"note: left out of the lattice: {v}")
     pf = sorted(res.pareto, key=lambda e: e.annual_cost)
     show(table(f"Pareto front: ECC vs annual cost ({len(pf)} designs, search years)",
-               ["grade", "chargers", "disch. kW", "SoC", "ECC kW", "cost CNY/yr"],
+               ["grade", "chargers", "disch. kW", "SoC", "ECC kW", f"cost {cur}/yr"],
                [[f"{e.design.price_per_kwh:g}", num(e.design.n_chargers), f"{e.design.discharge_kw:g}",
                  f"{e.design.soc_threshold:.0%}", pm(e.ecc_kw, ecc_se_kw(e)), num(e.annual_cost, 0)]
                 for e in pf]))
 
 
-def verdict(c: dict[str, Any]) -> str:
+def verdict(c: dict[str, Any], cur: str) -> str:
     """The next step the comparison with conventional storage suggests."""
     g, s = c.get("gpl_cost_per_kw"), c.get("storage_cost_per_kw")
     if g is None:
         return "next: the recommended design gives no capacity value; conventional storage is the alternative."
     if g < s:
         return (f"next: the GPL provides capacity at {g / s:.0%} of the cost of conventional storage "
-                f"({num(g, 0)} vs {num(s, 0)} CNY/kW/yr); take this design to detailed study.")
-    return (f"next: conventional storage is cheaper per kW ({num(s, 0)} vs {num(g, 0)} CNY/kW/yr); the GPL "
+                f"({num(g, 0)} vs {num(s, 0)} {cur}/kW/yr); take this design to detailed study.")
+    return (f"next: conventional storage is cheaper per kW ({num(s, 0)} vs {num(g, 0)} {cur}/kW/yr); the GPL "
             "pays only if its other benefits cover the gap.")

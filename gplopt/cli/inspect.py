@@ -89,8 +89,8 @@ def print_summary(summary: dict[str, Any]) -> None:
             ["SoC threshold / V2G floor", f"{g['soc_threshold']:.0%} / {g['v2g_min_soc']:.0%}"],
             ["participation V2G / load red.", f"{g['participation_v2g']:.0%} / "
                                               f"{g['participation_load_reduction']:.0%}"],
-            ["incentive", f"{num(g['incentive_per_kwh'])} CNY/kWh"],
-            ["charger cost", f"{num(g['charger_cost_per_year'])} CNY/yr per charger"]], header=False))
+            ["incentive", f"{num(g['incentive_per_kwh'])} {s['currency']}/kWh"],
+            ["charger cost", f"{num(g['charger_cost_per_year'])} {s['currency']}/yr per charger"]], header=False))
 
 
 def print_powerflow(name: str, out: dict[str, Any]) -> None:

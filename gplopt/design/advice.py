@@ -11,7 +11,6 @@ from gplopt.instance import Grid, Instance
 
 SET_PATHS = {"price_per_kwh": "design.incentive_grades", "n_chargers": "design.n_chargers",
              "discharge_kw": "design.discharge_kw", "soc_threshold": "design.soc_threshold"}
-UNITS = {"price_per_kwh": " CNY/kWh", "n_chargers": " chargers", "discharge_kw": " kW", "soc_threshold": ""}
 
 
 @dataclass(frozen=True)
@@ -59,7 +58,7 @@ def _widen(inst: Instance, name: str, axis: tuple[float, ...], edge: str, space:
 
 
 def storage_cost_per_kw(inst: Instance) -> float:
-    """Annual cost of conventional storage per kW of capacity (CNY/kW/yr): power and energy capital spread over
+    """Annual cost of conventional storage per kW of capacity (currency/kW/yr): power and energy capital spread over
     its life, plus O&M, for ``storage_hours`` of energy per kW (paper eqs. 5-2, 5-3; linear in kW)."""
     from types import SimpleNamespace
 
@@ -76,4 +75,4 @@ def comparison(inst: Instance, ecc_kw: float, annual_cost: float) -> dict[str, A
     return {"gpl_cost_per_kw": gpl, "storage_cost_per_kw": sto,
             "gpl_to_storage_ratio": gpl / sto if gpl is not None and sto > 0 else None,
             "cheaper": None if gpl is None else ("gpl" if gpl < sto else "storage"),
-            "unit": "CNY per kW per year"}
+            "unit": f"{inst.currency} per kW per year"}

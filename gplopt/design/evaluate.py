@@ -24,7 +24,7 @@ class Evaluation:
     ecc_kw: float
     ecc_ci: tuple[float, float]
     annual_cost: float
-    ecc_per_cost: float            # kW per million CNY/yr
+    ecc_per_cost: float            # kW per million units of the currency per year
     ecc_per_cost_sd: float         # bootstrap standard deviation (the evaluation's noise)
     net_benefit: float
     net_benefit_sd: float
