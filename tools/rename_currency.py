@@ -6,9 +6,10 @@
 
 The map is :data:`gplopt.currency.RENAMED` (one copy; the deprecation layer reading old instance and model files
 uses the same). Old names are replaced as whole words (``\\bprice_cny_per_kwh\\b``) in source, tests, tools,
-benchmarks, docs, instances, model files and benchmark data (``.py .json .md .csv .toml .txt .html .yml``);
-generated outputs (``docs/results/``, ``build/``, ``dist/``) and the files that must name the old names (the map,
-this tool, its test, ``docs/currency.md``) are left alone. Running it again changes nothing.
+benchmarks, docs, instances, model files, benchmark data and the recorded results in ``docs/results/`` (which
+tests read) (``.py .json .md .csv .toml .txt .html .yml``); ``build/``, ``dist/``, virtual environments and the
+files that must name the old names (the map, this tool, its test, ``docs/currency.md``) are left alone. Running
+it again changes nothing.
 
 ``--check`` also lists a hard-coded currency (``CNY``/``MCNY`` as a word) in gplopt's Python code: labels take the
 instance's ``currency`` (``gplopt.currency.per_cost_unit``), so a merged branch cannot bring a fixed one back.
@@ -32,7 +33,6 @@ from gplopt.currency import DEFAULT, RENAMED, apply, leftovers  # noqa: E402
 SUFFIXES = {".py", ".json", ".md", ".csv", ".toml", ".txt", ".html", ".yml", ".yaml", ".cfg"}
 SKIP_DIRS = {".git", "build", "dist", "venv", ".venv", "__pycache__", "node_modules", ".mypy_cache", ".ruff_cache",
              ".pytest_cache", ".hypothesis", ".ipynb_checkpoints"}
-SKIP_PATHS = ("docs/results/",)        # generated outputs of past runs, kept as they were written
 EXEMPT = {"gplopt/currency.py", "tools/rename_currency.py", "tests/test_currency.py", "docs/currency.md"}
 HARD_CODED = re.compile(rf"\bM?{DEFAULT}\b")
 
@@ -45,7 +45,7 @@ def files(root: Path) -> list[Path]:
         for name in names:
             p = Path(folder) / name
             rel = p.relative_to(root).as_posix()
-            if p.suffix in SUFFIXES and not p.is_symlink() and rel not in EXEMPT and not rel.startswith(SKIP_PATHS):
+            if p.suffix in SUFFIXES and not p.is_symlink() and rel not in EXEMPT:
                 out.append(p)
     return sorted(out)
 
