@@ -20,7 +20,7 @@ from gplopt.cli.common import (
     progress,
 )
 from gplopt.cli.format import show, table
-from gplopt.currency import per_cost_unit
+from gplopt.currency import DEFAULT, per_cost_unit
 from gplopt.formatting import SE, num, pm
 
 
@@ -74,7 +74,7 @@ def ecc(
     print_capacity_value(inst.name, cv, eco, inst.currency)
 
 
-def print_capacity_value(name: str, cv: Any, eco: Any, cur: str) -> None:
+def print_capacity_value(name: str, cv: Any, eco: Any, cur: str = DEFAULT) -> None:
     import numpy as np
 
     se = float(np.std(cv.boot_values, ddof=1)) if cv.boot_values.size > 1 else float("nan")

@@ -23,7 +23,7 @@ from gplopt.cli.common import (
     written_to,
 )
 from gplopt.cli.format import show, table
-from gplopt.currency import per_cost_unit
+from gplopt.currency import DEFAULT, per_cost_unit
 from gplopt.formatting import SE, num, pm
 
 
@@ -75,7 +75,7 @@ def design(
     written_to(out_dir)
 
 
-def print_design(name: str, res: Any, cur: str) -> None:
+def print_design(name: str, res: Any, cur: str = DEFAULT) -> None:
     from gplopt.design.loop import ecc_se_kw
 
     b = res.best
@@ -107,7 +107,7 @@ def print_design(name: str, res: Any, cur: str) -> None:
                 for e in pf]))
 
 
-def verdict(c: dict[str, Any], cur: str) -> str:
+def verdict(c: dict[str, Any], cur: str = DEFAULT) -> str:
     """The next step the comparison with conventional storage suggests."""
     g, s = c.get("gpl_cost_per_kw"), c.get("storage_cost_per_kw")
     if g is None:

@@ -24,7 +24,7 @@ from gplopt.cli.common import (
     written_to,
 )
 from gplopt.cli.format import show, table
-from gplopt.currency import PAPER, per_cost_unit
+from gplopt.currency import DEFAULT, PAPER, per_cost_unit
 from gplopt.errors import InstanceError
 from gplopt.formatting import SE, num, pm, row_se
 
@@ -170,11 +170,11 @@ SHORT = {"incentive.price_per_kwh": "grade {cur}/kWh", "gpl.discharge_kw": "disc
          "economics.storage_hours": "storage hours", "gpl.charge_kw": "charge kW"}
 
 
-def short(p: Any, cur: str) -> str:
+def short(p: Any, cur: str = DEFAULT) -> str:
     return SHORT.get(str(p), str(p).split(".")[-1]).format(cur=cur)
 
 
-def print_paper(frames: dict[str, pd.DataFrame], years: int, cur: str) -> None:
+def print_paper(frames: dict[str, pd.DataFrame], years: int, cur: str = DEFAULT) -> None:
     t4 = frames["table4"]
     show(table(f"Table 4: EENS with and without V2G ({years} years; {SE})",
                ["strategy", "EENS MWh/yr", "paper", f"benefit {cur}/yr", f"paper {PAPER}/yr"],
@@ -202,7 +202,7 @@ def _benefit(r: Any) -> str:
     return pm(r["net_benefit"], row_se(r, "net_benefit_se", "net_benefit_ci_low", "net_benefit_ci_high"))
 
 
-def print_sweep(name: str, kind: str, df: pd.DataFrame, years: int, cur: str) -> None:
+def print_sweep(name: str, kind: str, df: pd.DataFrame, years: int, cur: str = DEFAULT) -> None:
     if kind == "tornado":
         _print_tornado(name, df, years, cur)
         return
@@ -221,7 +221,7 @@ def print_sweep(name: str, kind: str, df: pd.DataFrame, years: int, cur: str) ->
     show(table(f"{name}: {kind} ({years} years per point; {SE})", head + tail, rows, caption=cap))
 
 
-def _print_tornado(name: str, df: pd.DataFrame, years: int, cur: str) -> None:
+def _print_tornado(name: str, df: pd.DataFrame, years: int, cur: str = DEFAULT) -> None:
     units = {"ecc_per_cost": f"ECC per cost, {per_cost_unit(cur)}", "ecc_kw": "ECC, kW", "net_benefit":
              f"net benefit, {cur}/yr"}
     for metric, label in units.items():
