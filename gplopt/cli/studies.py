@@ -24,7 +24,7 @@ from gplopt.cli.common import (
     written_to,
 )
 from gplopt.cli.format import show, table
-from gplopt.currency import DEFAULT, PAPER, per_cost_unit
+from gplopt.currency import DEFAULT, PAPER, per_cost_unit, rename_path
 from gplopt.errors import InstanceError
 from gplopt.formatting import SE, num, pm, row_se
 
@@ -99,6 +99,7 @@ def sweep(
     from gplopt.studies import tornado as run_tornado
 
     inst, _ = load(file, sets)
+    param, param2 = (rename_path(p) if p else p for p in (param, param2))   # an old money name: once, here
     modes = sum([param is not None, tornado_mode, phases is not None])
     if modes != 1:
         raise InstanceError("sweep", "exactly one of --param, --tornado, --phases", modes)
