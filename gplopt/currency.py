@@ -115,7 +115,7 @@ def _walk(node: Any, where: str, seen: set[str] | None) -> Any:
         path = f"{where}{key}" if where.endswith(" ") or not where else f"{where}.{key}"
         new = RENAMED.get(key) if isinstance(key, str) else None
         if new is not None:
-            if new in node:
+            if new in node or new in out:     # the new name itself, or a synonym already read
                 raise InstanceError(path, f"absent when '{new}' is given ('{key}' is its deprecated name)",
                                     "both given")
             if seen is not None and path not in seen:
