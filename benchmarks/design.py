@@ -337,7 +337,7 @@ Ground truth (`python benchmarks/design_truth.py`, {truth['created']}): the redu
 evaluator on {truth['years']} sample years, seed {truth['seed']}, common random numbers: \
 {truth['wall_seconds']:.0f} s wall on {truth['workers']} processes ({truth['cpu_seconds_per_design']:.1f} s per \
 design). Objective ECC per cost: optimum {vals[k]:.2f} kW per MCNY/yr at grade \
-{opt_design['price_cny_per_kwh']:g}, {opt_design['n_chargers']} chargers, {opt_design['discharge_kw']:g} kW, \
+{opt_design['price_per_kwh']:g}, {opt_design['n_chargers']} chargers, {opt_design['discharge_kw']:g} kW, \
 threshold {opt_design['soc_threshold']:g}; range {vals.min():.2f}-{vals.max():.2f}; {within2} designs lie \
 within 2 % of the optimum; the median evaluation noise (bootstrap sd, {truth['years']} years) is \
 {np.median(sds):.2f} ({100 * np.median(sds / vals):.1f} % of the value).

@@ -240,7 +240,7 @@ def check_lot(g: GPL, where: str, base_dir: Path | None = None) -> None:
     check_participation_curve(load_model("participation", g.participation, f"{where}.participation", base_dir),
                               f"models/participation/{g.participation}")
     ch = load_model("chargers", g.charger_type, f"{where}.charger_type", base_dir)
-    for key in ("capital_fixed_cny", "capital_per_kw_cny", "life_years", "discount_rate"):
+    for key in ("capital_fixed", "capital_per_kw", "life_years", "discount_rate"):
         if not isinstance(ch.get(key), int | float) or ch[key] < 0:
             raise InstanceError(f"models/chargers/{g.charger_type}.{key}", "a number >= 0", ch.get(key))
     if g.battery_wear is not None:   # the model's fields are checked by its schema as it loads
@@ -254,14 +254,14 @@ def check_participation_curve(curve: dict[str, Any], path: str) -> None:
         raise InstanceError(f"{path}.grades", "a non-empty list", grades)
     prev: dict[str, float] = {}
     for i, g in enumerate(grades):
-        for key in ("price_cny_per_kwh", "v2g", "load_reduction"):
+        for key in ("price_per_kwh", "v2g", "load_reduction"):
             v = g.get(key) if isinstance(g, dict) else None
             if not isinstance(v, int | float) or not math.isfinite(v):
                 raise InstanceError(f"{path}.grades[{i}].{key}", "a finite number", v)
-            if key != "price_cny_per_kwh":
+            if key != "price_per_kwh":
                 _fraction(f"{path}.grades[{i}].{key}", v)
-            if key in prev and (v <= prev[key] if key == "price_cny_per_kwh" else v < prev[key]):
-                rule = "increasing" if key == "price_cny_per_kwh" else "non-decreasing in price"
+            if key in prev and (v <= prev[key] if key == "price_per_kwh" else v < prev[key]):
+                rule = "increasing" if key == "price_per_kwh" else "non-decreasing in price"
                 raise InstanceError(f"{path}.grades[{i}].{key}", rule, v)
             prev[key] = v
 

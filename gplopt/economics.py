@@ -9,7 +9,8 @@
 - Break-even storage duration: E_G grows linearly with the avoided storage's energy (``storage_hours``), so
   ``E_G(h) = ECC (C_P / L + h (C_E / L + C_m)) - E_V2G`` is zero at
   ``h* = (E_V2G / ECC - C_P / L) / (C_E / L + C_m)`` (0 when E_G > 0 at any duration; None when ECC = 0).
-- ECC-per-cost = ECC / annual cost (reported in kW per million CNY/yr).
+- ECC-per-cost = ECC / annual cost (reported in kW per million units of the instance's
+  ``currency`` per year, e.g. kW per M<currency>/yr).
 
 Standard errors: payments carry the simulation's; ECC-derived figures carry the bootstrap spread of ECC.
 """
@@ -32,24 +33,24 @@ class Economics:
     ecc_kw: float
     storage_power_kw: float
     storage_energy_kwh: float
-    storage_capex_annual_cny: float        # S_PE
-    storage_om_annual_cny: float           # S_m
-    v2g_payments_cny: float                # E_V2G
-    v2g_payments_stderr_cny: float
-    load_reduction_payments_cny: float
-    load_reduction_payments_stderr_cny: float
-    charger_cost_cny: float                # annualized, all chargers
-    annual_cost_cny: float
-    net_benefit_cny: float                 # E_G
-    net_benefit_ci_cny: tuple[float, float]
-    ecc_per_cost: float                    # kW per million CNY/yr
+    storage_capex_annual: float        # S_PE
+    storage_om_annual: float           # S_m
+    v2g_payments: float                # E_V2G
+    v2g_payments_stderr: float
+    load_reduction_payments: float
+    load_reduction_payments_stderr: float
+    charger_cost_annual: float                # annualized, all chargers
+    annual_cost: float
+    net_benefit: float                 # E_G
+    net_benefit_ci: tuple[float, float]
+    ecc_per_cost: float                    # kW per million currency units per year
     ecc_per_cost_ci: tuple[float, float]
     ecc_per_cost_sd: float                 # bootstrap spread: the evaluation's noise for design
     net_benefit_sd: float
-    cost_per_kw_cny: float                 # GPL annual cost per kW of ECC
-    storage_cost_per_kw_cny: float         # avoided storage's annual cost per kW
-    battery_wear_cny: float = 0.0          # owners' battery wear from V2G throughput
-    battery_wear_stderr_cny: float = 0.0
+    cost_per_kw: float                 # GPL annual cost per kW of ECC
+    storage_cost_per_kw: float         # avoided storage's annual cost per kW
+    battery_wear_cost: float = 0.0          # owners' battery wear from V2G throughput
+    battery_wear_cost_stderr: float = 0.0
     break_even_storage_hours: float | None = None  # storage duration at which E_G = 0 (None: ECC = 0)
 
     def to_dict(self) -> dict[str, Any]:
@@ -60,9 +61,9 @@ def storage_annual_cost(system: System, ecc_kw: np.ndarray | float) -> tuple[Any
     e = system.settings.economics
     p = np.asarray(ecc_kw, float)
     energy = p * e.storage_hours
-    capex = (e.storage_power_cost_cny_per_kw * p + e.storage_energy_cost_cny_per_kwh * energy) / \
+    capex = (e.storage_power_cost_per_kw * p + e.storage_energy_cost_per_kwh * energy) / \
         e.storage_life_years
-    return capex, e.storage_om_cny_per_kwh_year * energy
+    return capex, e.storage_om_per_kwh_year * energy
 
 
 def break_even_storage_hours(system: System, ecc_kw: float, v2g_payments: float) -> float | None:
@@ -70,8 +71,8 @@ def break_even_storage_hours(system: System, ecc_kw: float, v2g_payments: float)
     if not ecc_kw > 0:
         return None
     e = system.settings.economics
-    per_hour = e.storage_energy_cost_cny_per_kwh / e.storage_life_years + e.storage_om_cny_per_kwh_year
-    fixed = e.storage_power_cost_cny_per_kw / e.storage_life_years
+    per_hour = e.storage_energy_cost_per_kwh / e.storage_life_years + e.storage_om_per_kwh_year
+    fixed = e.storage_power_cost_per_kw / e.storage_life_years
     return max(0.0, (v2g_payments / ecc_kw - fixed) / per_hour) if per_hour > 0 else None
 
 
@@ -95,7 +96,7 @@ def _per_v2g_kwh(lots: tuple[Fleet, ...], attr: str) -> float:
 def economics(system: System, cv: CapacityValueResult) -> Economics:
     lots = lots_of(system, cv)
     price = _per_v2g_kwh(lots, "price")
-    chargers = float(sum(f.n_chargers * f.charger_cost_cny_per_year for f in lots))
+    chargers = float(sum(f.n_chargers * f.charger_cost_per_year for f in lots))
     v2g = cv.v2g_kwh_per_year.scaled(price)
     lr = cv.load_reduction_kwh_per_year.scaled(price)
     wear = cv.v2g_kwh_per_year.scaled(_per_v2g_kwh(lots, "wear_cost_per_kwh"))
@@ -115,23 +116,23 @@ def economics(system: System, cv: CapacityValueResult) -> Economics:
     ecc = cv.value_kw
     return Economics(
         ecc_kw=ecc, storage_power_kw=ecc, storage_energy_kwh=ecc * system.settings.economics.storage_hours,
-        storage_capex_annual_cny=float(capex), storage_om_annual_cny=float(om),
-        v2g_payments_cny=v2g.mean, v2g_payments_stderr_cny=v2g.stderr,
-        load_reduction_payments_cny=lr.mean, load_reduction_payments_stderr_cny=lr.stderr,
-        charger_cost_cny=chargers, annual_cost_cny=cost, net_benefit_cny=float(capex + om - v2g.mean),
-        net_benefit_ci_cny=ci(net_boot), ecc_per_cost=ecc / cost * 1e6 if cost > 0 else float("inf"),
+        storage_capex_annual=float(capex), storage_om_annual=float(om),
+        v2g_payments=v2g.mean, v2g_payments_stderr=v2g.stderr,
+        load_reduction_payments=lr.mean, load_reduction_payments_stderr=lr.stderr,
+        charger_cost_annual=chargers, annual_cost=cost, net_benefit=float(capex + om - v2g.mean),
+        net_benefit_ci=ci(net_boot), ecc_per_cost=ecc / cost * 1e6 if cost > 0 else float("inf"),
         ecc_per_cost_ci=ci(per_cost_boot),
         ecc_per_cost_sd=float(np.std(per_cost_boot, ddof=1)) if boot.size > 1 and cost > 0 else 0.0,
         net_benefit_sd=float(np.hypot(np.std(net_boot, ddof=1) if boot.size > 1 else 0.0, v2g.stderr)),
-        cost_per_kw_cny=cost / ecc if ecc > 0 else float("inf"),
-        storage_cost_per_kw_cny=float((capex + om) / ecc) if ecc > 0 else float("nan"),
-        battery_wear_cny=wear.mean, battery_wear_stderr_cny=wear.stderr,
+        cost_per_kw=cost / ecc if ecc > 0 else float("inf"),
+        storage_cost_per_kw=float((capex + om) / ecc) if ecc > 0 else float("nan"),
+        battery_wear_cost=wear.mean, battery_wear_cost_stderr=wear.stderr,
         break_even_storage_hours=break_even_storage_hours(system, ecc, v2g.mean))
 
 
 @dataclass(frozen=True)
 class Ledger:
-    """Annual money flows (CNY/yr) between the grid utility, the charging-facility operator and EV owners."""
+    """Annual money flows (currency/yr) between the grid utility, the charging-facility operator and EV owners."""
     utility: dict[str, float]
     operator: dict[str, float]
     owners: dict[str, float]
@@ -144,19 +145,19 @@ def ledger(system: System, cv: CapacityValueResult, eco: Economics) -> Ledger:
     """Who pays whom. The utility avoids storage and pays the incentive; the operator carries the chargers
     and earns its margin on charging energy; owners receive the V2G and load-reduction income."""
     lots = lots_of(system, cv)
-    margin = system.settings.economics.charging_margin_cny_per_kwh * cv.charging_kwh_per_year.mean
-    avoided = eco.storage_capex_annual_cny + eco.storage_om_annual_cny
-    utility = {"avoided_storage": avoided, "v2g_payments": -eco.v2g_payments_cny,
-               "load_reduction_payments": -eco.load_reduction_payments_cny}
+    margin = system.settings.economics.charging_margin_per_kwh * cv.charging_kwh_per_year.mean
+    avoided = eco.storage_capex_annual + eco.storage_om_annual
+    utility = {"avoided_storage": avoided, "v2g_payments": -eco.v2g_payments,
+               "load_reduction_payments": -eco.load_reduction_payments}
     utility["net"] = sum(utility.values())
-    operator = {"charger_cost": -eco.charger_cost_cny, "charging_margin": margin}
+    operator = {"charger_cost": -eco.charger_cost_annual, "charging_margin": margin}
     operator["net"] = sum(operator.values())
     v2g_owners = sum(f.n_chargers * f.sessions_per_day * f.rate_v2g for f in lots)
     lr_owners = sum(f.n_chargers * f.sessions_per_day * f.rate_lr for f in lots)
-    income = eco.v2g_payments_cny + eco.load_reduction_payments_cny
-    owners = {"v2g_income": eco.v2g_payments_cny, "load_reduction_income": eco.load_reduction_payments_cny,
-              "battery_wear": -eco.battery_wear_cny, "total": income, "net": income - eco.battery_wear_cny,
+    income = eco.v2g_payments + eco.load_reduction_payments
+    owners = {"v2g_income": eco.v2g_payments, "load_reduction_income": eco.load_reduction_payments,
+              "battery_wear": -eco.battery_wear_cost, "total": income, "net": income - eco.battery_wear_cost,
               "participating_owners": lr_owners, "v2g_owners": v2g_owners,
               "income_per_participating_owner": income / lr_owners if lr_owners else 0.0,
-              "v2g_income_per_v2g_owner": eco.v2g_payments_cny / v2g_owners if v2g_owners else 0.0}
+              "v2g_income_per_v2g_owner": eco.v2g_payments / v2g_owners if v2g_owners else 0.0}
     return Ledger(utility=utility, operator=operator, owners=owners)

@@ -14,10 +14,12 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
 from pydantic_core import PydanticCustomError
 
 from gplopt import jsonstrict
+from gplopt.currency import DEFAULT as DEFAULT_CURRENCY
+from gplopt.currency import check_code
 from gplopt.errors import InstanceError
 from gplopt.migrate import migrate
 from gplopt.overrides import apply_override, parse_value, set_path
@@ -25,7 +27,7 @@ from gplopt.overrides import apply_override, parse_value, set_path
 __all__ = ["Instance", "apply_override", "instance_from_data", "json_schema", "load_instance", "parse_value",
            "read_json", "with_overrides"]
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 def F(default: Any = ..., *, unit: str = "", description: str, allowed: str = "", **kw: Any) -> Any:
@@ -57,6 +59,8 @@ def _no_bool(value: Any) -> Any:
 
 Num = Annotated[float, BeforeValidator(_no_bool)]   # a JSON number; true/false rejected
 Int = Annotated[int, BeforeValidator(_no_bool)]
+Currency = Annotated[str, AfterValidator(check_code)]
+MONEY = "currency"      # money units read "currency/kWh": the instance's top-level ``currency``
 
 
 class Block(BaseModel):
@@ -70,7 +74,7 @@ class Bus(Block):
                     "load is distributed over buses in proportion to these values", allowed="[0, 1e6]")
     q_kvar: Num = F(0.0, unit="kvar", description="Reactive load at the reference condition; each bus keeps "
                       "its own power factor as its load follows the chronological shape", allowed="[-1e6, 1e6]")
-    voll_cny_per_kwh: Num = F(10.0, unit="CNY/kWh", description="Value of lost load: weight of this bus's "
+    voll_per_kwh: Num = F(10.0, unit=f"{MONEY}/kWh", description="Value of lost load: weight of this bus's "
                                 "shed energy in the shedding OPF (higher = shed last)", allowed="(0, 1e6]")
     shunt_g_kw: Num = F(0.0, unit="kW", description="Shunt conductance to ground, as the active power it "
                         "consumes at 1 pu voltage (transformer no-load losses, line conductance; an end of a "
@@ -257,25 +261,25 @@ class GPL(Block):
 
 
 class Incentive(Block):
-    price_cny_per_kwh: Num = F(1.5, unit="CNY/kWh", description="Incentive grade paid to owners for V2G "
+    price_per_kwh: Num = F(1.5, unit=f"{MONEY}/kWh", description="Incentive grade paid to owners for V2G "
                                  "and load-reduction energy (omega^V2G, lambda^V2G)", allowed="[0, 1000]")
-    operator_reserve_price_cny_per_kwh: Num = F(0.9, unit="CNY/kWh", description="Operator's reserve "
+    operator_reserve_price_per_kwh: Num = F(0.9, unit=f"{MONEY}/kWh", description="Operator's reserve "
                                                   "price omega^Pay: V2G is dispatched only if price > it",
                                                   allowed="[0, 1000]")
 
 
 class Economics(Block):
-    storage_power_cost_cny_per_kw: Num = F(2000.0, unit="CNY/kW", description="Storage power cost C^P",
+    storage_power_cost_per_kw: Num = F(2000.0, unit=f"{MONEY}/kW", description="Storage power cost C^P",
                                            allowed="[0, 1e7]")
-    storage_energy_cost_cny_per_kwh: Num = F(1500.0, unit="CNY/kWh", description="Storage energy cost C^E",
+    storage_energy_cost_per_kwh: Num = F(1500.0, unit=f"{MONEY}/kWh", description="Storage energy cost C^E",
                                              allowed="[0, 1e7]")
     storage_life_years: Num = F(10.0, unit="yr", description="Storage life (straight-line annualization)",
                                 allowed="(0, 100]")
-    storage_om_cny_per_kwh_year: Num = F(0.05, unit="CNY/kWh/yr", description="Storage O&M C^m", allowed="[0, 1e6]")
+    storage_om_per_kwh_year: Num = F(0.05, unit=f"{MONEY}/kWh/yr", description="Storage O&M C^m", allowed="[0, 1e6]")
     storage_hours: Num = F(2.0, unit="h", description="Avoided storage energy E_st = ECC x storage_hours",
                            allowed="[0, 100]")
     costs_model: str = F("li_ion_paper", description="Storage cost data name in models/costs (for reference)")
-    charging_margin_cny_per_kwh: Num = F(0.3, unit="CNY/kWh", description="Operator's net margin on charging "
+    charging_margin_per_kwh: Num = F(0.3, unit=f"{MONEY}/kWh", description="Operator's net margin on charging "
                                            "energy sold (service fee less costs; assumed) for the stakeholder "
                                            "ledger", allowed="[0, 1000]")
 
@@ -315,13 +319,13 @@ class LotDesign(Block):
 class SharedBudget(Block):
     max_total_chargers: Int | None = F(None, unit="chargers", description="Most chargers over all lots together "
                                        "(null = no limit)", allowed="[1, 1e6]")
-    max_charger_cost_cny_per_year: Num | None = F(None, unit="CNY/yr", description="Most annualized capital "
+    max_charger_cost_per_year: Num | None = F(None, unit=f"{MONEY}/yr", description="Most annualized capital "
                                                   "and O&M of all lots' chargers together (null = no limit)",
                                                   allowed="(0, 1e12]")
 
 
 class Design(Block):
-    incentive_grades: list[Num] = F([1.0, 1.25, 1.5, 1.75, 2.0], unit="CNY/kWh",
+    incentive_grades: list[Num] = F([1.0, 1.25, 1.5, 1.75, 2.0], unit=f"{MONEY}/kWh",
                                       description="Ordinal incentive grades", allowed="[0, 1000]")
     n_chargers: Grid = F(Grid(low=100, high=400, step=50), description="Charger count range")
     discharge_kw: Grid = F(Grid(values=[2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0]), unit="kW",
@@ -339,6 +343,8 @@ class Design(Block):
 class Instance(Block):
     schema_version: str = F(SCHEMA_VERSION, description="Instance format version")
     name: str = F("unnamed", description="Case name")
+    currency: Currency = F(DEFAULT_CURRENCY, description="ISO 4217 code of every money field ('currency/kWh' in "
+                           "units) and of every output's money labels; gplopt converts nothing")
     notes: list[str] = F(default_factory=list, description="Assumptions and sources, in words")
     network: Network = F(description="Buses, branches and limits")
     units: list[Unit] = F(default_factory=list, description="Generating units and the external grid")

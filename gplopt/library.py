@@ -3,7 +3,7 @@
 Looked up, in order, in ``$GPLOPT_MODELS``, ``models/`` in the instance's folder and in its parent, and the
 models bundled in the package (``gplopt/models/``, shipped in the wheel; the checkout's top-level ``models/``
 is a link to it). Files are ``models/<kind>/<name>.json`` (participation curves may also be ``.csv`` with
-columns ``price_cny_per_kwh,v2g,load_reduction``); each is validated against its schema in
+columns ``price_per_kwh,v2g,load_reduction``); each is validated against its schema in
 :mod:`gplopt.model_schemas` when it is read.
 """
 
@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from gplopt.currency import rename_keys
 from gplopt.errors import InstanceError
 from gplopt.instance import read_json
 
@@ -70,15 +71,17 @@ def _read(kind: str, p: str, mtime_ns: int) -> dict[str, Any]:
         if exc.path.startswith(p):
             raise
         raise InstanceError(f"{p}: {exc.path}", exc.rule, exc.value) from None
-    return validate_model(kind, data, p)
+    return validate_model(kind, rename_keys(data, f"{p}: "), p)   # old money names: read as new, with a notice
 
 
 def _read_csv(p: str) -> dict[str, Any]:
-    """A participation curve as CSV: a header ``price_cny_per_kwh,v2g,load_reduction`` and one row per grade."""
-    cols = ("price_cny_per_kwh", "v2g", "load_reduction")
+    """A participation curve as CSV: a header ``price_per_kwh,v2g,load_reduction`` and one row per grade."""
+    cols = ("price_per_kwh", "v2g", "load_reduction")
     try:
         with open(p, newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
+            reader = csv.DictReader(fh)
+            reader.fieldnames = list(rename_keys(dict.fromkeys(reader.fieldnames or []), f"{p}: header "))
+            rows = list(reader)
     except UnicodeDecodeError:
         raise InstanceError(p, "UTF-8 text", "binary data") from None
     grades = []

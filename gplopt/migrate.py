@@ -7,6 +7,13 @@ schema_version 1.0 -> 1.1:
   :mod:`gplopt.sampling`) are exactly those of 1.0 and an old instance gives the same numbers.
 - ``--set gpl.X=V`` on an instance with exactly one lot addresses that lot (:func:`override_path`).
 
+schema_version 1.1 -> 1.2:
+
+- money fields lose ``cny`` from their names (``incentive.price_per_kwh``, ``economics.storage_power_cost_per_kw``;
+  the map of old to new names is :data:`gplopt.currency.RENAMED`) and a top-level ``currency`` (default
+  :data:`gplopt.currency.DEFAULT`) names the unit. An old name is read as the new one with a deprecation notice;
+  both at once is an error.
+
 Migration runs on raw data before validation, so an error still names the field the user wrote.
 """
 
@@ -14,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gplopt.currency import rename_keys
 from gplopt.errors import InstanceError
 
 SHORTHAND_ID = "gpl"
@@ -21,6 +29,7 @@ SHORTHAND_ID = "gpl"
 
 def migrate(data: dict[str, Any]) -> dict[str, Any]:
     """A shallow copy of ``data`` in the current format (``data`` itself is not changed)."""
+    data = rename_keys(data)
     if "gpl" not in data:
         return data
     out = dict(data)

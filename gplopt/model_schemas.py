@@ -41,12 +41,12 @@ class EVModel(ModelFile):
 
 class ChargerModel(ModelFile):
     """``models/chargers/<name>.json``: a charger's cost by rating, named by ``gpl.charger_type``. Annual cost
-    per charger = (capital_fixed_cny + capital_per_kw_cny x max(charge_kw, discharge_kw)) x
+    per charger = (capital_fixed + capital_per_kw x max(charge_kw, discharge_kw)) x
     (CRF(discount_rate, life_years) + om_fraction_per_year)."""
 
-    capital_fixed_cny: float = F(unit="CNY", description="Capital cost per charger independent of rating; >= 0",
+    capital_fixed: float = F(unit="currency", description="Capital cost per charger independent of rating; >= 0",
                                  ge=0)
-    capital_per_kw_cny: float = F(unit="CNY/kW", description="Capital cost per kW of rating; >= 0", ge=0)
+    capital_per_kw: float = F(unit="currency/kW", description="Capital cost per kW of rating; >= 0", ge=0)
     life_years: float = F(unit="yr", description="Economic life for the capital recovery factor; > 0", gt=0)
     discount_rate: float = F(description="Discount rate for the capital recovery factor; in [0, 1]", ge=0, le=1)
     om_fraction_per_year: float = F(0.0, unit="1/yr", description="Annual O&M as a fraction of capital; >= 0",
@@ -56,7 +56,7 @@ class ChargerModel(ModelFile):
 
 
 class Grade(Block):
-    price_cny_per_kwh: float = F(unit="CNY/kWh", description="Incentive grade surveyed; >= 0, increasing", ge=0)
+    price_per_kwh: float = F(unit="currency/kWh", description="Incentive grade surveyed; >= 0, increasing", ge=0)
     v2g: float = F(description="Fraction of owners willing to offer V2G; in [0, 1], non-decreasing in price",
                    ge=0, le=1)
     load_reduction: float = F(description="Fraction of owners willing to stop charging in deficit hours; "
@@ -65,8 +65,8 @@ class Grade(Block):
 
 class SaturatingRate(Block):
     r_max: float = F(description="Saturation rate; in [0, 1]", ge=0, le=1)
-    k: float = F(unit="kWh/CNY", description="Steepness; > 0", gt=0)
-    p0: float = F(unit="CNY/kWh", description="Price at which the rate is zero")
+    k: float = F(unit="kWh/currency", description="Steepness; > 0", gt=0)
+    p0: float = F(unit="currency/kWh", description="Price at which the rate is zero")
 
 
 class Parametric(Block):
@@ -79,7 +79,7 @@ class Parametric(Block):
 
 
 class ParticipationModel(ModelFile):
-    """``models/participation/<name>.json`` (or ``.csv`` with columns ``price_cny_per_kwh,v2g,load_reduction``):
+    """``models/participation/<name>.json`` (or ``.csv`` with columns ``price_per_kwh,v2g,load_reduction``):
     owners' participation vs incentive, named by ``gpl.participation``. Linear between grades."""
 
     assumed: bool = F(False, description="True when the curve is an assumption, not survey data")
@@ -93,13 +93,13 @@ class CostsModel(ModelFile):
     use): the four ``*_cost``/``life``/``om`` fields. Or battery wear from V2G throughput, named by
     ``gpl.battery_wear``: ``battery_price_per_kwh``, ``cycle_life_cycles``, ``cycle_life_dod``."""
 
-    power_cost_cny_per_kw: float | None = F(None, unit="CNY/kW", description="Storage power cost C^P; >= 0",
+    power_cost_per_kw: float | None = F(None, unit="currency/kW", description="Storage power cost C^P; >= 0",
                                             ge=0)
-    energy_cost_cny_per_kwh: float | None = F(None, unit="CNY/kWh", description="Storage energy cost C^E; >= 0",
+    energy_cost_per_kwh: float | None = F(None, unit="currency/kWh", description="Storage energy cost C^E; >= 0",
                                               ge=0)
     life_years: float | None = F(None, unit="yr", description="Storage life; > 0", gt=0)
-    om_cny_per_kwh_year: float | None = F(None, unit="CNY/kWh/yr", description="Storage O&M C^m; >= 0", ge=0)
-    battery_price_per_kwh: float | None = F(None, unit="CNY/kWh", description="Battery replacement price per "
+    om_per_kwh_year: float | None = F(None, unit="currency/kWh/yr", description="Storage O&M C^m; >= 0", ge=0)
+    battery_price_per_kwh: float | None = F(None, unit="currency/kWh", description="Battery replacement price per "
                                             "kWh of capacity; > 0", gt=0)
     cycle_life_cycles: float | None = F(None, description="Equivalent full cycles to end of life at "
                                         "cycle_life_dod; > 0", gt=0)
@@ -109,8 +109,8 @@ class CostsModel(ModelFile):
 
     @model_validator(mode="after")
     def _one_complete_kind(self) -> CostsModel:
-        storage = (self.power_cost_cny_per_kw, self.energy_cost_cny_per_kwh, self.life_years,
-                   self.om_cny_per_kwh_year)
+        storage = (self.power_cost_per_kw, self.energy_cost_per_kwh, self.life_years,
+                   self.om_per_kwh_year)
         wear = (self.battery_price_per_kwh, self.cycle_life_cycles, self.cycle_life_dod)
         if not (all(v is not None for v in storage) or all(v is not None for v in wear)):
             raise ValueError("either all four storage cost fields or all three battery wear fields")

@@ -110,9 +110,11 @@ def _list_index(items: list[Any], key: str | int, where: str, walked: str) -> in
 
 def set_path(data: dict[str, Any], path: str, value: Any) -> None:
     """Set ``value`` at ``path`` in raw instance data, merging into schema defaults on the way."""
+    from gplopt.currency import rename_path
     from gplopt.instance import Instance
     from gplopt.migrate import override_path, set_shorthand
 
+    path = rename_path(path)     # an old money name (``incentive.price_per_kwh``): the new one, with a notice
     if path.strip() == "gpl" and set_shorthand(data, value):   # the whole 1.0 shorthand: replace the lot set
         return
     where = f"--set {path}"

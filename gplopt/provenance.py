@@ -77,17 +77,18 @@ def assumptions(inst: Instance, base_dir: Path | None = None) -> dict[str, Any]:
                "ev_type": g.ev_type, "battery_kwh": battery, "soc_threshold": g.soc_threshold,
                "v2g_min_soc": g.v2g_min_soc, "participation": g.participation, "charger_type": g.charger_type}
     return {"lots": [lot] if lot else [],
-            "incentive_cny_per_kwh": inst.incentive.price_cny_per_kwh,
-            "storage": {"power_cny_per_kw": e.storage_power_cost_cny_per_kw,
-                        "energy_cny_per_kwh": e.storage_energy_cost_cny_per_kwh, "hours": e.storage_hours,
-                        "life_years": e.storage_life_years, "om_cny_per_kwh_year": e.storage_om_cny_per_kwh_year},
+            "incentive_per_kwh": inst.incentive.price_per_kwh,
+            "storage": {"power_cost_per_kw": e.storage_power_cost_per_kw,
+                        "energy_cost_per_kwh": e.storage_energy_cost_per_kwh, "hours": e.storage_hours,
+                        "life_years": e.storage_life_years, "om_per_kwh_year": e.storage_om_per_kwh_year},
             "units": [{"id": u.id, "type": u.type, "bus": u.bus, "capacity_kw": u.capacity_kw} for u in inst.units],
             "peak_kw": inst.load.peak_kw}
 
 
 def record(inst: Instance, seed: int | None, years: int | None, base_dir: Path | None = None) -> dict[str, Any]:
     """What a result directory's result.json carries besides its numbers."""
-    return {"provenance": provenance(inst, seed, years, base_dir), "assumptions": assumptions(inst, base_dir)}
+    return {"currency": inst.currency, "provenance": provenance(inst, seed, years, base_dir),
+            "assumptions": assumptions(inst, base_dir)}
 
 
 def provenance_of_report(argv: list[str] | None = None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ import pandas as pd  # noqa: E402
 from gplopt import provenance as prov  # noqa: E402
 from gplopt import report_figures as figs  # noqa: E402
 from gplopt import report_summary as summ  # noqa: E402
+from gplopt.currency import PAPER, RENAMED, per_cost_unit  # noqa: E402
 from gplopt.errors import GploptError  # noqa: E402
 from gplopt.formatting import num, pm, row_se  # noqa: E402
 from gplopt.io import write_bytes_atomic, write_text_atomic  # noqa: E402
@@ -70,7 +71,7 @@ def _with_se(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     specs = (("ecc", "ecc_kw", "ecc_se_kw", "ci_low_kw", "ci_high_kw"),
              ("per_cost", "ecc_per_cost", "ecc_per_cost_se", "ecc_per_cost_ci_low", "ecc_per_cost_ci_high"),
-             ("benefit", "net_benefit_cny", "net_benefit_se", "net_benefit_ci_low", "net_benefit_ci_high"))
+             ("benefit", "net_benefit", "net_benefit_se", "net_benefit_ci_low", "net_benefit_ci_high"))
     for name, col, se, lo, hi in specs:
         if {col, lo, hi} <= set(df.columns) or (col in df.columns and se in df.columns):
             out[name] = [pm(r[col], row_se(r, se, lo, hi)) for _, r in df.iterrows()]
@@ -91,19 +92,22 @@ def _paired_cell(r: pd.Series) -> str:
     return f"{pm(r['d_ecc_kw'], r['d_ecc_se_kw'])} [{num(r['d_ecc_ci_low_kw'])}, {num(r['d_ecc_ci_high_kw'])}]"
 
 
-POINT_COLS = {"ecc": "ECC (kW)", "d_ecc": "ECC - previous point, paired (kW, 90 % CI)",
-              "per_cost": "ECC per cost (kW per MCNY/yr)", "benefit": "net benefit (CNY/yr)",
-              "cost_per_kw_cny": "GPL cost (CNY/kW/yr)"}
+def point_cols(cur: str) -> dict[str, str]:
+    """The columns every study table shows, money in the result's currency ``cur``."""
+    return {"ecc": "ECC (kW)", "d_ecc": "ECC - previous point, paired (kW, 90 % CI)",
+            "per_cost": f"ECC per cost ({per_cost_unit(cur)})", "benefit": f"net benefit ({cur}/yr)",
+            "cost_per_kw": f"GPL cost ({cur}/kW/yr)"}
 SE_NOTE = ("\nAll estimates: value ± standard error. Paired differences: ECC minus the previous row's, on the "
            "same sample years (common random numbers), with the paired bootstrap's s.e. and 90 % CI.\n")
 
 
 def _paper(rep: Report, res: dict[str, Any]) -> None:
+    cur = summ.currency(res)
     t4 = pd.DataFrame(res["table4"])
     t4["eens"] = [pm(r["eens_kwh_per_year"], r["eens_se"], 1e-3) for _, r in t4.iterrows()]
     rep.sections.append(("Table 4: EENS with and without V2G", _table_md(t4, {
         "strategy": "strategy", "eens": "EENS (MWh/yr)", "paper_eens": "paper ('kWh')",
-        "economic_benefit_cny": "benefit E_G (CNY/yr)", "paper_benefit_cny": "paper (CNY/yr)"}) + SE_NOTE +
+        "economic_benefit": f"benefit E_G ({cur}/yr)", "paper_benefit": f"paper ({PAPER}/yr)"}) + SE_NOTE +
         "The paper prints its EENS as 'kWh'; on its own data they can only be MWh/yr (docs/validation.md).\n"))
     if res.get("table4_by_cause"):
         _causes(rep, pd.DataFrame(res["table4_by_cause"]))
@@ -111,18 +115,19 @@ def _paper(rep: Report, res: dict[str, Any]) -> None:
                             ("table6", "SoC threshold", "ECC vs SoC threshold (Table 6)")):
         df = _with_se(pd.DataFrame(res[name]))
         rep.figure(name, title, figs.ecc_curve(df, "value", xl, title))
-        rep.sections.append((title, _table_md(df, {"value": xl, **POINT_COLS, "paper_ecc_kw": "paper ECC (kW)"})
+        rep.sections.append((title, _table_md(df, {"value": xl, **point_cols(cur), "paper_ecc_kw": "paper ECC (kW)"})
                              + SE_NOTE))
     f6 = _with_se(pd.DataFrame(res["fig6"]))
-    rep.figure("grade", "ECC and cost per kW of ECC vs incentive grade", figs.grade(f6))
+    rep.figure("grade", "ECC and cost per kW of ECC vs incentive grade", figs.grade(f6, cur))
     rep.figure("ecc_per_cost", "ECC per cost vs incentive grade",
-               figs.per_cost_curve(f6, "value", "incentive grade (CNY/kWh)", "ECC per yuan vs incentive grade"))
+               figs.per_cost_curve(f6, "value", f"incentive grade ({cur}/kWh)", "ECC per cost vs incentive grade",
+                                   cur))
     rep.sections.append(("Fig. 6: ECC and cost per kW vs incentive grade", _table_md(f6, {
-        "value": "grade (CNY/kWh)", **POINT_COLS, "storage_cost_per_kw_cny": "storage (CNY/kW/yr)"}) + SE_NOTE))
+        "value": f"grade ({cur}/kWh)", **point_cols(cur), "storage_cost_per_kw": f"storage ({cur}/kW/yr)"}) + SE_NOTE))
     base = pd.DataFrame(res["table5"])
     base = base[base["value"] == 3.5]
     if len(base):
-        _ledger(rep, base.iloc[0], "paper base point")
+        _ledger(rep, base.iloc[0], "paper base point", cur)
 
 
 def _causes(rep: Report, df: pd.DataFrame) -> None:
@@ -141,38 +146,39 @@ def _causes(rep: Report, df: pd.DataFrame) -> None:
 
 
 def _points(rep: Report, res: dict[str, Any]) -> None:
-    kind = res["kind"]
+    kind, cur = res["kind"], summ.currency(res)
     df = _with_se(pd.DataFrame(res["points"]))
     if kind == "sweep":
         p = res.get("param") or df["param"].iloc[0]
-        rep.figure("sweep_ecc", f"ECC vs {p}", figs.ecc_curve(df, "value", figs.label(p), f"ECC vs {figs.label(p)}"))
+        xl = figs.label(p, cur)
+        rep.figure("sweep_ecc", f"ECC vs {p}", figs.ecc_curve(df, "value", xl, f"ECC vs {xl}"))
         rep.figure("sweep_ecc_per_cost", f"ECC per cost vs {p}", figs.per_cost_curve(
-            df, "value", figs.label(p), f"ECC per yuan vs {figs.label(p)}"))
-        rep.sections.append((f"Sweep of {p}", _table_md(df, {"value": figs.label(p), **POINT_COLS,
+            df, "value", xl, f"ECC per cost vs {xl}", cur))
+        rep.sections.append((f"Sweep of {p}", _table_md(df, {"value": xl, **point_cols(cur),
                                                              "eens_with": "EENS with V2G (kWh/yr)"}) + SE_NOTE))
     elif kind == "sweep2":
         pv = df.pivot(index="value", columns="value2", values="ecc_per_cost")
         rep.figure("sweep2", "Two-way sweep: ECC per cost", figs.heatmap(
-            pv, figs.label(res.get("param2")), figs.label(res.get("param"))))
-        rep.sections.append(("Two-way sweep", _table_md(df, {"value": figs.label(res.get("param")),
-                                                              "value2": figs.label(res.get("param2")),
-                                                              **POINT_COLS}) + SE_NOTE))
+            pv, figs.label(res.get("param2"), cur), figs.label(res.get("param"), cur), cur))
+        rep.sections.append(("Two-way sweep", _table_md(df, {"value": figs.label(res.get("param"), cur),
+                                                              "value2": figs.label(res.get("param2"), cur),
+                                                              **point_cols(cur)}) + SE_NOTE))
     else:
         rep.figure("phases", "ECC along the EV-uptake S-curve by development phase", figs.phases(df))
         df["uptake_pct"] = [f"{u:.0%}" for u in df["uptake"]]
         rep.sections.append(("Phase scenario", _table_md(df, {"year": "year", "uptake_pct": "EV uptake",
-                                                               "phase": "phase", **POINT_COLS}) + SE_NOTE))
-    _ledger(rep, df.iloc[len(df) // 2], "middle point")
+                                                               "phase": "phase", **point_cols(cur)}) + SE_NOTE))
+    _ledger(rep, df.iloc[len(df) // 2], "middle point", cur)
 
 
 def _tornado(rep: Report, res: dict[str, Any]) -> None:
     df = pd.DataFrame(res["points"])
     m = df[df["metric"] == "ecc_per_cost"].sort_values("swing")
     rep.figure("tornado", "Tornado: ECC per cost at each parameter's low and high value",
-               figs.tornado(m, "ECC per cost (kW per million CNY/yr)"))
+               figs.tornado(m, f"ECC per cost (kW per million {summ.currency(res)}/yr)", summ.currency(res)))
     for col in ("base", "at_low", "at_high"):
         df[f"{col}_pm"] = [pm(r[col], r.get(f"{col}_se")) for _, r in df.iterrows()]
-    df["param"] = [figs.label(p) for p in df["param"]]
+    df["param"] = [figs.label(p, summ.currency(res)) for p in df["param"]]
     note = "" if "at_low_se" in df else ("\nStandard errors were not recorded by the gplopt that wrote this "
                                          "result; re-run the tornado to get them.\n")
     rep.sections.append(("Tornado", _table_md(df, {"metric": "metric", "param": "parameter", "low": "low",
@@ -181,24 +187,26 @@ def _tornado(rep: Report, res: dict[str, Any]) -> None:
 
 
 def _design(rep: Report, res: dict[str, Any], d: Path) -> None:
+    cur = summ.currency(res)
     ev = pd.read_csv(d / "evaluations.csv") if (d / "evaluations.csv").exists() else pd.DataFrame()
+    ev = ev.rename(columns=RENAMED)         # written before the currency-neutral names
     tr = pd.DataFrame(res.get("trace", []))
     if len(tr):
         sd_col = "net_benefit_sd" if res.get("objective") == "net_benefit" else "ecc_per_cost_sd"
         rep.figure("convergence", "Best objective found vs evaluations", figs.convergence(
-            tr, _incumbent_sd(tr, ev, sd_col), "net benefit (CNY/yr)" if sd_col == "net_benefit_sd"
-            else "ECC per cost (kW per MCNY/yr)"))
+            tr, _incumbent_sd(tr, ev, sd_col), f"net benefit ({cur}/yr)" if sd_col == "net_benefit_sd"
+            else f"ECC per cost ({per_cost_unit(cur)})"))
     if len(ev):
         rep.figure("pareto", "ECC vs annual cost: evaluated designs and the Pareto front",
-                   figs.pareto(ev, pd.DataFrame(res.get("pareto", []))))
+                   figs.pareto(ev, pd.DataFrame(res.get("pareto", [])), cur))
     b = res["best"]
     se = b.get("ecc_se_kw", row_se(b, "", "ci_low", "ci_high"))
-    rows = [("incentive grade", f"{b['price_cny_per_kwh']:g} CNY/kWh"), ("chargers", num(b["n_chargers"])),
+    rows = [("incentive grade", f"{b['price_per_kwh']:g} {cur}/kWh"), ("chargers", num(b["n_chargers"])),
             ("discharge rating", f"{b['discharge_kw']:g} kW"), ("SoC threshold", f"{b['soc_threshold']:.0%}"),
             ("ECC", f"{pm(b['ecc_kw'], se)} kW on {b.get('years')} fresh sample years"),
-            ("annual cost", f"{num(b['annual_cost_cny'], 0)} CNY/yr"),
-            ("ECC per cost", f"{pm(b['ecc_per_cost'], b.get('ecc_per_cost_sd'))} kW per million CNY/yr"),
-            ("net benefit E_G", f"{num(b.get('net_benefit_cny'), 0)} CNY/yr")]
+            ("annual cost", f"{num(b['annual_cost'], 0)} {cur}/yr"),
+            ("ECC per cost", f"{pm(b['ecc_per_cost'], b.get('ecc_per_cost_sd'))} kW per million {cur}/yr"),
+            ("net benefit E_G", f"{num(b.get('net_benefit'), 0)} {cur}/yr")]
     if b.get("siting"):
         rows.insert(1, ("siting (lot@bus x chargers)", b["siting"]))
     body = "\n".join(f"- {k}: {v}" for k, v in rows) + "\n"
@@ -213,7 +221,7 @@ def _design(rep: Report, res: dict[str, Any], d: Path) -> None:
 
 
 def _incumbent_sd(tr: pd.DataFrame, ev: pd.DataFrame, col: str) -> list[float]:
-    keys = ("price_cny_per_kwh", "n_chargers", "discharge_kw", "soc_threshold")
+    keys = ("price_per_kwh", "n_chargers", "discharge_kw", "soc_threshold")
     out = []
     for _, t in tr.iterrows():
         inc = t["incumbent"] if isinstance(t.get("incumbent"), dict) else {}
@@ -224,17 +232,18 @@ def _incumbent_sd(tr: pd.DataFrame, ev: pd.DataFrame, col: str) -> list[float]:
     return out
 
 
-def _ledger(rep: Report, row: pd.Series, label: str) -> None:
+def _ledger(rep: Report, row: pd.Series, label: str, cur: str) -> None:
     if not any(str(k).startswith(("utility_", "operator_", "owners_")) for k in row.index):
         return
-    rep.figure("ledger", f"Annual money flows ({label})", figs.ledger(row, label))
+    rep.figure("ledger", f"Annual money flows ({label})", figs.ledger(row, label, cur))
     body = (f"- Grid utility: avoided storage {num(row.get('utility_avoided_storage', 0), 0)}, V2G payments "
             f"{num(row.get('utility_v2g_payments', 0), 0)}, load-reduction payments "
             f"{num(row.get('utility_load_reduction_payments', 0), 0)} → net {num(row.get('utility_net', 0), 0)} "
-            f"CNY/yr\n- Charging-facility operator: chargers {num(row.get('operator_charger_cost', 0), 0)}, "
+            f"{cur}/yr\n- Charging-facility operator: chargers {num(row.get('operator_charger_cost', 0), 0)}, "
             f"charging margin {num(row.get('operator_charging_margin', 0), 0)} → net "
-            f"{num(row.get('operator_net', 0), 0)} CNY/yr\n- EV owners: {num(row.get('owners_total', 0), 0)} CNY/yr "
-            f"in all, {num(row.get('owners_income_per_participating_owner', 0), 0)} CNY per participating owner "
+            f"{num(row.get('operator_net', 0), 0)} {cur}/yr\n"
+            f"- EV owners: {num(row.get('owners_total', 0), 0)} {cur}/yr "
+            f"in all, {num(row.get('owners_income_per_participating_owner', 0), 0)} {cur} per participating owner "
             f"({num(row.get('owners_v2g_income_per_v2g_owner', 0), 0)} per V2G owner)\n")
     rep.sections.append((f"Stakeholder ledger ({label})", body))
 

@@ -23,13 +23,14 @@ plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11
 BAND = "± 1 standard error"
 MIN_HIST_YEARS = 20            # below this, a histogram shows noise rather than a distribution
 LABELS = {"gpl.discharge_kw": "discharge rating (kW)", "gpl.soc_threshold": "SoC threshold",
-          "incentive.price_cny_per_kwh": "incentive grade (CNY/kWh)", "gpl.n_chargers": "chargers",
+          "incentive.price_per_kwh": "incentive grade ({cur}/kWh)", "gpl.n_chargers": "chargers",
           "gpl.v2g_min_soc": "V2G floor SoC", "economics.storage_hours": "storage hours (h)"}
 THOUSANDS = FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 100 or float(v).is_integer() else f"{v:,.3g}")
 
 
-def label(p: Any) -> str:
-    return LABELS.get(str(p), str(p))
+def label(p: Any, cur: str) -> str:
+    """An axis label for a parameter path; money in the result's currency ``cur``."""
+    return LABELS.get(str(p), str(p)).format(cur=cur)
 
 
 def _axes(ax: Any, xlabel: str, ylabel: str, title: str) -> None:
@@ -61,26 +62,26 @@ def ecc_curve(df: pd.DataFrame, xcol: str, xlabel: str, title: str) -> Any:
     return fig
 
 
-def per_cost_curve(df: pd.DataFrame, xcol: str, xlabel: str, title: str) -> Any:
+def per_cost_curve(df: pd.DataFrame, xcol: str, xlabel: str, title: str, cur: str) -> Any:
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     band(ax, df[xcol], df["ecc_per_cost"], ses(df, "ecc_per_cost_se", "ecc_per_cost_ci_low",
                                                "ecc_per_cost_ci_high"), "ECC per cost")
-    _axes(ax, xlabel, "ECC per cost (kW per million CNY/yr)", title)
+    _axes(ax, xlabel, f"ECC per cost (kW per million {cur}/yr)", title)
     ax.legend()
     return fig
 
 
-def grade(df: pd.DataFrame) -> Any:
+def grade(df: pd.DataFrame, cur: str) -> Any:
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     se = ses(df, "ecc_se_kw", "ci_low_kw", "ci_high_kw")
     band(ax, df["value"], df["ecc_kw"], se, "ECC")
-    _axes(ax, "incentive grade (CNY/kWh)", "ECC (kW)", "ECC and cost per kW vs incentive grade")
+    _axes(ax, f"incentive grade ({cur}/kWh)", "ECC (kW)", "ECC and cost per kW vs incentive grade")
     ax2 = ax.twinx()
     # cost per kW = annual cost / ECC: its relative s.e. is ECC's (the cost is known)
     rel = se / df["ecc_kw"].to_numpy(float)
-    ax2.errorbar(df["value"], df["cost_per_kw_cny"], yerr=df["cost_per_kw_cny"].to_numpy(float) * rel, fmt="s--",
+    ax2.errorbar(df["value"], df["cost_per_kw"], yerr=df["cost_per_kw"].to_numpy(float) * rel, fmt="s--",
                  color="tab:red", capsize=3, label="GPL cost per kW of ECC")
-    ax2.set_ylabel("cost (CNY per kW per year)", color="tab:red")
+    ax2.set_ylabel(f"cost ({cur} per kW per year)", color="tab:red")
     ax2.yaxis.set_major_formatter(THOUSANDS)
     lines = ax.get_legend_handles_labels()
     lines2 = ax2.get_legend_handles_labels()
@@ -89,7 +90,7 @@ def grade(df: pd.DataFrame) -> Any:
     return fig
 
 
-def ledger(row: pd.Series, where: str) -> Any:
+def ledger(row: pd.Series, where: str, cur: str) -> Any:
     """One labelled bar per money flow, coloured by stakeholder, with its value written beside it."""
     flows = [("utility", "avoided storage", row.get("utility_avoided_storage", 0.0)),
              ("utility", "V2G payments", row.get("utility_v2g_payments", 0.0)),
@@ -113,13 +114,13 @@ def ledger(row: pd.Series, where: str) -> Any:
     ax.axvline(0, color="black", lw=0.8)
     ax.set_xlim(min(0, min(vals)) - 0.35 * span, max(0, max(vals)) + 0.35 * span)
     ax.xaxis.set_major_formatter(THOUSANDS)
-    ax.set_xlabel("CNY per year (+ received, − paid)")
+    ax.set_xlabel(f"{cur} per year (+ received, − paid)")
     ax.set_title(f"Stakeholder ledger ({where})")
     ax.grid(axis="x", alpha=0.3)
     return fig
 
 
-def tornado(m: pd.DataFrame, xlabel: str) -> Any:
+def tornado(m: pd.DataFrame, xlabel: str, cur: str) -> Any:
     """Bars from the base case to each parameter's low and high value, ± 1 s.e. error bars on every end."""
     fig, ax = plt.subplots(figsize=(7.2, 0.55 * len(m) + 2.0))
     base = float(m["base"].iloc[0]) if len(m) else 0.0
@@ -130,7 +131,7 @@ def tornado(m: pd.DataFrame, xlabel: str) -> Any:
             se = r.get(f"{col}_se", float("nan"))
             ax.barh(k, r[col] - base, left=base, color=color, label=name if k == 0 else None,
                     xerr=se if se == se else None, error_kw={"ecolor": "black", "capsize": 3, "lw": 1})
-    ax.set_yticks(range(len(m)), [f"{label(p)}: {lo:g} / {hi:g}" for p, lo, hi in
+    ax.set_yticks(range(len(m)), [f"{label(p, cur)}: {lo:g} / {hi:g}" for p, lo, hi in
                                   zip(m["param"], m["low"], m["high"], strict=True)])
     ax.axvline(base, color="black", lw=0.8)
     if base_se == base_se and base_se is not None:
@@ -185,15 +186,15 @@ def worst_day(wd: pd.DataFrame) -> Any:
     return fig
 
 
-def pareto(ev: pd.DataFrame, pf: pd.DataFrame) -> Any:
+def pareto(ev: pd.DataFrame, pf: pd.DataFrame, cur: str) -> Any:
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
-    se = (ev["ecc_per_cost_sd"] * ev["annual_cost_cny"] / 1e6) if "ecc_per_cost_sd" in ev else None
-    ax.errorbar(ev["annual_cost_cny"] / 1e6, ev["ecc_kw"], yerr=se, fmt="o", ms=4, alpha=0.5, capsize=2,
+    se = (ev["ecc_per_cost_sd"] * ev["annual_cost"] / 1e6) if "ecc_per_cost_sd" in ev else None
+    ax.errorbar(ev["annual_cost"] / 1e6, ev["ecc_kw"], yerr=se, fmt="o", ms=4, alpha=0.5, capsize=2,
                 label=f"evaluated ({BAND})")
     if len(pf):
-        pf = pf.sort_values("annual_cost_cny")
-        ax.plot(pf["annual_cost_cny"] / 1e6, pf["ecc_kw"], "r.-", label="Pareto front")
-    _axes(ax, "annual cost (million CNY per year)", "ECC (kW)", "ECC vs annual cost of the evaluated designs")
+        pf = pf.sort_values("annual_cost")
+        ax.plot(pf["annual_cost"] / 1e6, pf["ecc_kw"], "r.-", label="Pareto front")
+    _axes(ax, f"annual cost (million {cur} per year)", "ECC (kW)", "ECC vs annual cost of the evaluated designs")
     ax.legend()
     return fig
 
@@ -210,7 +211,7 @@ def convergence(tr: pd.DataFrame, sd: list[float], ylabel: str) -> Any:
     return fig
 
 
-def heatmap(pv: pd.DataFrame, xlabel: str, ylabel: str) -> Any:
+def heatmap(pv: pd.DataFrame, xlabel: str, ylabel: str, cur: str) -> Any:
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     im = ax.imshow(pv.to_numpy(), origin="lower", aspect="auto", cmap="viridis")
     ax.set_xticks(range(len(pv.columns)), [f"{v:g}" for v in pv.columns])
@@ -221,7 +222,7 @@ def heatmap(pv: pd.DataFrame, xlabel: str, ylabel: str) -> Any:
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title("Two-way sweep: ECC per cost")
-    fig.colorbar(im, label="ECC per cost (kW per million CNY/yr)")
+    fig.colorbar(im, label=f"ECC per cost (kW per million {cur}/yr)")
     return fig
 
 

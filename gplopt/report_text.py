@@ -14,7 +14,7 @@ def lot_summary(system: System, g: Fleet) -> dict[str, Any]:
             "discharge_kw": g.discharge_kw, "soc_threshold": g.soc_threshold, "v2g_min_soc": g.v2g_min_soc,
             "battery_kwh": g.battery_kwh, "participation_v2g": g.rate_v2g,
             "participation_load_reduction": g.rate_lr, "v2g_dispatched": g.v2g_dispatched,
-            "incentive_cny_per_kwh": g.price, "charger_cost_cny_per_year": g.charger_cost_cny_per_year}
+            "incentive_per_kwh": g.price, "charger_cost_per_year": g.charger_cost_per_year}
 
 
 def instance_summary(inst: Instance, system: System) -> dict[str, Any]:
@@ -23,6 +23,7 @@ def instance_summary(inst: Instance, system: System) -> dict[str, Any]:
     return {
         "name": inst.name,
         "schema_version": inst.schema_version,
+        "currency": inst.currency,
         "buses": net.n_bus,
         "branches": len(inst.network.branches),
         "failing_branches": sum(branch_times(b) is not None for b in inst.network.branches if not b.normally_open),

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from gplopt.checkpoint import JsonlJournal, canonical, instance_sha, models_sha, need, unique
+from gplopt.currency import DEFAULT as DEFAULT_CURRENCY
 from gplopt.errors import GploptError, InstanceError
 from gplopt.instance import Instance, load_instance, with_overrides
 
@@ -160,12 +161,12 @@ def screen_feeder(inst: Instance, spec: ScreenSpec) -> dict[str, Any]:
         return {**row, "status": f"failed: {exc}"}
     g = case.gpl
     keep = ("ecc_kw", "ecc_se_kw", "ci_low_kw", "ci_high_kw", "ecc_per_cost", "ecc_per_cost_se",
-            "ecc_per_cost_ci_low", "ecc_per_cost_ci_high", "annual_cost_cny", "net_benefit_cny", "net_benefit_se",
-            "cost_per_kw_cny", "storage_cost_per_kw_cny", "eens_without_kwh", "eens_without_se", "eens_with_kwh",
+            "ecc_per_cost_ci_low", "ecc_per_cost_ci_high", "annual_cost", "net_benefit", "net_benefit_se",
+            "cost_per_kw", "storage_cost_per_kw", "eens_without_kwh", "eens_without_se", "eens_with_kwh",
             "eens_with_se", "v2g_kwh", "v2g_se", "years", "converged")
     return {**row, "status": "ok", "lot": how, "lot_bus": g.bus, "n_chargers": g.n_chargers,
             "discharge_kw": g.discharge_kw if g.discharge_kw is not None else g.charge_kw,
-            "soc_threshold": g.soc_threshold, "price_cny_per_kwh": case.incentive.price_cny_per_kwh,
+            "soc_threshold": g.soc_threshold, "price_per_kwh": case.incentive.price_per_kwh,
             "design": design, "placement_eens_kwh": _plain(eens_placement), **{k: _plain(p[k]) for k in keep}}
 
 
@@ -213,9 +214,11 @@ class ScreenResult:
     ranking: list[dict[str, Any]]
     spec: ScreenSpec
     resumed: int
+    currency: str = DEFAULT_CURRENCY
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": "screen", "years": self.spec.years, "seed": self.spec.seed, "budget": self.spec.budget,
+        return {"kind": "screen", "currency": self.currency, "years": self.spec.years, "seed": self.spec.seed,
+                "budget": self.spec.budget,
                 "placement_rule": PLACEMENT, "z_distinct": Z_DISTINCT, "resumed": self.resumed,
                 "ranking": self.ranking}
 
@@ -227,6 +230,7 @@ def screen(files: list[Path], spec: ScreenSpec, workers: int = 1, scheduler: str
     from gplopt.parallel import make_executor
 
     insts = instances if instances is not None else load_feeders(files)
+    currency = one_currency(files, insts)
     keys = [feeder_key(i) for i in insts]
     jr = ScreenJournal(journal, spec) if journal is not None else None
     rows: dict[str, dict[str, Any]] = {k: jr.done[k] for k in keys if jr is not None and k in jr.done}
@@ -248,7 +252,16 @@ def screen(files: list[Path], spec: ScreenSpec, workers: int = 1, scheduler: str
         finally:
             ex.shutdown(wait=True, cancel_futures=True)
     table = [{"file": str(f), **rows[k]} for f, k in zip(files, keys, strict=True)]
-    return ScreenResult(ranking=rank(table), spec=spec, resumed=resumed)
+    return ScreenResult(ranking=rank(table), spec=spec, resumed=resumed, currency=currency)
+
+
+def one_currency(files: list[Path], insts: list[Instance]) -> str:
+    """The feeders' common currency: ECC per cost is compared across feeders, and gplopt converts nothing."""
+    codes = {i.currency for i in insts}
+    if len(codes) > 1:
+        named = ", ".join(f"{Path(f).name}: {i.currency}" for f, i in zip(files, insts, strict=True))
+        raise InstanceError("FEEDERS", "instances in one currency (ECC per cost is ranked across feeders)", named)
+    return codes.pop() if codes else DEFAULT_CURRENCY
 
 
 def rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -29,12 +29,12 @@ DISCHARGE_KW = (2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0)          # paper Table 5
 SOC_THRESHOLDS = (0.80, 0.83, 0.85, 0.87, 0.90)             # paper Table 6
 GRADES = (1.0, 1.25, 1.5, 1.75, 2.0)                          # paper Fig. 6
 PAPER: dict[str, dict[Any, float]] = {
-    "table4": {"eens_no_v2g": 259.8, "eens_v2g": 223.4, "benefit_cny": 312000.0},
+    "table4": {"eens_no_v2g": 259.8, "eens_v2g": 223.4, "benefit": 312000.0},
     "table5": dict(zip(DISCHARGE_KW, (59.3, 87.7, 121.5, 154.0, 167.7, 188.1, 191.7), strict=True)),
     "table6": dict(zip(SOC_THRESHOLDS, (77.9, 103.2, 141.5, 175.3, 181.9), strict=True)),
 }
 # the paper's Section 7.2.1 base point
-BASE = {"gpl.discharge_kw": 3.5, "gpl.soc_threshold": 0.90, "incentive.price_cny_per_kwh": 1.5}
+BASE = {"gpl.discharge_kw": 3.5, "gpl.soc_threshold": 0.90, "incentive.price_per_kwh": 1.5}
 
 
 @dataclass(frozen=True)
@@ -66,12 +66,12 @@ def study_point(inst: Instance, overrides: dict[str, Any], mc: SequentialMonteCa
         "load_reduction_kwh": cv.load_reduction_kwh_per_year.mean,
         "charging_kwh": cv.charging_kwh_per_year.mean,
         "participation_v2g": system.fleet.rate_v2g if system.fleet else 0.0,
-        "net_benefit_cny": eco.net_benefit_cny, "net_benefit_ci_low": eco.net_benefit_ci_cny[0],
-        "net_benefit_ci_high": eco.net_benefit_ci_cny[1], "annual_cost_cny": eco.annual_cost_cny,
-        "v2g_payments_cny": eco.v2g_payments_cny, "charger_cost_cny": eco.charger_cost_cny,
+        "net_benefit": eco.net_benefit, "net_benefit_ci_low": eco.net_benefit_ci[0],
+        "net_benefit_ci_high": eco.net_benefit_ci[1], "annual_cost": eco.annual_cost,
+        "v2g_payments": eco.v2g_payments, "charger_cost_annual": eco.charger_cost_annual,
         "ecc_per_cost": eco.ecc_per_cost, "ecc_per_cost_ci_low": eco.ecc_per_cost_ci[0],
-        "ecc_per_cost_ci_high": eco.ecc_per_cost_ci[1], "cost_per_kw_cny": eco.cost_per_kw_cny,
-        "storage_cost_per_kw_cny": eco.storage_cost_per_kw_cny, "years": cv.years,
+        "ecc_per_cost_ci_high": eco.ecc_per_cost_ci[1], "cost_per_kw": eco.cost_per_kw,
+        "storage_cost_per_kw": eco.storage_cost_per_kw, "years": cv.years,
         "converged": cv.converged, "note": cv.note, BOOT: cv.boot_values.tolist(),
         **{f"utility_{k}": v for k, v in led.utility.items()},
         **{f"operator_{k}": v for k, v in led.operator.items()},
@@ -82,7 +82,7 @@ def study_point(inst: Instance, overrides: dict[str, Any], mc: SequentialMonteCa
 def paper_points() -> list[Point]:
     pts = [Point("table5", "gpl.discharge_kw", v, {"gpl.discharge_kw": v}) for v in DISCHARGE_KW]
     pts += [Point("table6", "gpl.soc_threshold", v, {"gpl.soc_threshold": v}) for v in SOC_THRESHOLDS]
-    pts += [Point("fig6", "incentive.price_cny_per_kwh", v, {"incentive.price_cny_per_kwh": v}) for v in GRADES]
+    pts += [Point("fig6", "incentive.price_per_kwh", v, {"incentive.price_per_kwh": v}) for v in GRADES]
     return pts
 
 
@@ -135,11 +135,11 @@ def paper_tables(inst: Instance, mc: SequentialMonteCarlo, execution: Execution 
     b = points[(points["table"] == "table5") & (points["value"] == 3.5)].iloc[0]
     table4 = pd.DataFrame([
         {"strategy": "No V2G", "eens_kwh_per_year": without.eens_kwh_per_year.mean,
-         "eens_se": without.eens_kwh_per_year.stderr, "economic_benefit_cny": 0.0,
-         "paper_eens": PAPER["table4"]["eens_no_v2g"], "paper_benefit_cny": 0.0},
+         "eens_se": without.eens_kwh_per_year.stderr, "economic_benefit": 0.0,
+         "paper_eens": PAPER["table4"]["eens_no_v2g"], "paper_benefit": 0.0},
         {"strategy": "V2G", "eens_kwh_per_year": with_v2g.eens_kwh_per_year.mean,
-         "eens_se": with_v2g.eens_kwh_per_year.stderr, "economic_benefit_cny": float(b["net_benefit_cny"]),
-         "paper_eens": PAPER["table4"]["eens_v2g"], "paper_benefit_cny": PAPER["table4"]["benefit_cny"]},
+         "eens_se": with_v2g.eens_kwh_per_year.stderr, "economic_benefit": float(b["net_benefit"]),
+         "paper_eens": PAPER["table4"]["eens_v2g"], "paper_benefit": PAPER["table4"]["benefit"]},
     ])
     return PaperResult(table4=table4, points=points, years=with_v2g.years, seed=mc.seed,
                        table4_by_cause=pd.DataFrame(paired_reduction(without.per_year, with_v2g.per_year)))
@@ -218,7 +218,7 @@ def sweep(inst: Instance, param: str, values: list[Any], mc: SequentialMonteCarl
 TORNADO = (  # (path, low, high): the main design and behaviour parameters
     ("gpl.discharge_kw", 2.0, 5.0),
     ("gpl.soc_threshold", 0.80, 0.90),
-    ("incentive.price_cny_per_kwh", 1.0, 2.0),
+    ("incentive.price_per_kwh", 1.0, 2.0),
     ("gpl.n_chargers", 200, 400),
     ("gpl.v2g_min_soc", 0.3, 0.6),
     ("economics.storage_hours", 1.0, 4.0),
@@ -240,7 +240,7 @@ def tornado(inst: Instance, mc: SequentialMonteCarlo, execution: Execution | Non
     for k, (path, lo, hi) in enumerate(params):
         r_lo, r_hi = rows[1 + 2 * k], rows[2 + 2 * k]
         for metric, se in (("ecc_per_cost", "ecc_per_cost_se"), ("ecc_kw", "ecc_se_kw"),
-                           ("net_benefit_cny", "net_benefit_se")):
+                           ("net_benefit", "net_benefit_se")):
             out.append({"param": path, "low": lo, "high": hi, "metric": metric, "base": base[metric],
                         "at_low": r_lo[metric], "at_high": r_hi[metric],
                         "swing": abs(r_hi[metric] - r_lo[metric]), "base_se": base[se], "at_low_se": r_lo[se],
@@ -267,7 +267,7 @@ class PhaseScenario:
     phases: tuple[Phase, ...] = (
         Phase("Phase 1: charging only", 0.25, {"gpl.v2g_enabled": False}),
         Phase("Phase 2: controlled charging and V2G", 0.75, {}),
-        Phase("Phase 3: automatic (plug-and-play) V2G", 1.01, {"incentive.price_cny_per_kwh": 2.0}),
+        Phase("Phase 3: automatic (plug-and-play) V2G", 1.01, {"incentive.price_per_kwh": 2.0}),
     )
 
     @classmethod

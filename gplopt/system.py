@@ -87,7 +87,7 @@ def unit_profiles(inst: Instance, base_dir: Path | None = None) -> dict[str, np.
 def participation_rates(curve: dict[str, Any], price: float) -> tuple[float, float]:
     """(V2G rate, load-reduction rate) at a price: linear between surveyed grades, parametric outside."""
     g = curve["grades"]
-    prices = np.array([x["price_cny_per_kwh"] for x in g], float)
+    prices = np.array([x["price_per_kwh"] for x in g], float)
     out = []
     for key in ("v2g", "load_reduction"):
         rates = np.array([x[key] for x in g], float)
@@ -108,8 +108,8 @@ def wear_cost_per_kwh(model: dict[str, Any], eta: float) -> float:
 
 
 def charger_annual_cost(model: dict[str, Any], rating_kw: float) -> float:
-    """Annualized cost of one charger (CNY/yr): capital x CRF + O&M as a fraction of capital."""
-    capital = model["capital_fixed_cny"] + model["capital_per_kw_cny"] * rating_kw
+    """Annualized cost of one charger (currency/yr): capital x CRF + O&M as a fraction of capital."""
+    capital = model["capital_fixed"] + model["capital_per_kw"] * rating_kw
     r, n = model["discount_rate"], model["life_years"]
     crf = 1.0 / n if r == 0 else r * (1 + r) ** n / ((1 + r) ** n - 1)
     return float(capital * (crf + model.get("om_fraction_per_year", 0.0)))
@@ -128,7 +128,7 @@ class Network:
     rating_pu: np.ndarray          # (B,) inf where unlimited
     p_share: np.ndarray            # (B,) fraction of system active load
     q_over_p: np.ndarray           # (B,) reactive/active ratio of each bus load
-    voll: np.ndarray               # (B,) CNY/kWh
+    voll: np.ndarray               # (B,) currency/kWh
     shunt_g_pu: np.ndarray         # (B,) shunt admittance to ground, G + jB (pu of base_kva): consumes G V^2,
     shunt_b_pu: np.ndarray         # injects B V^2 (B > 0 capacitive); zero in instances without shunts
     base_kva: float
@@ -206,8 +206,8 @@ class Fleet:
     rate_v2g: float
     rate_lr: float
     v2g_dispatched: bool           # eq. 4-10 and the instance's v2g_enabled
-    price: float                   # CNY/kWh paid for V2G and load-reduction energy
-    charger_cost_cny_per_year: float  # per charger
+    price: float                   # currency/kWh paid for V2G and load-reduction energy
+    charger_cost_per_year: float  # per charger
     wear_cost_per_kwh: float = 0.0  # owners' battery wear per kWh of V2G delivered to the grid
     id: str = "gpl"                # the lot's id (keys its random streams)
     v2g_while_charging: bool = False  # v2g_eligibility 'while_charging': may discharge before the threshold
@@ -303,7 +303,7 @@ def build_network(inst: Instance) -> Network:
     return Network(
         bus_ids=ids, root=root, parent=parent, order=np.array(order, int), branch_ids=branch_ids,
         r_pu=r, x_pu=x, rating_pu=rating, p_share=share, q_over_p=qop,
-        voll=np.array([b.voll_cny_per_kwh for b in net.buses], float),
+        voll=np.array([b.voll_per_kwh for b in net.buses], float),
         shunt_g_pu=np.array([b.shunt_g_kw for b in net.buses], float) / base_kva,
         shunt_b_pu=np.array([b.shunt_b_kvar for b in net.buses], float) / base_kva, base_kva=base_kva,
         base_kv=net.base_kv, vmin=net.vmin_pu, vmax=net.vmax_pu, v_ref=net.slack_vm_pu)
@@ -335,7 +335,7 @@ def build_fleet(inst: Instance, network: Network, base_dir: Path | None = None, 
     ev = load_model("ev", g.ev_type, f"{where}.ev_type", base_dir)
     curve = load_model("participation", g.participation, f"{where}.participation", base_dir)
     chargers = load_model("chargers", g.charger_type, f"{where}.charger_type", base_dir)
-    price = inst.incentive.price_cny_per_kwh
+    price = inst.incentive.price_per_kwh
     rv, rl = participation_rates(curve, price)
     dis = g.charge_kw if g.discharge_kw is None else g.discharge_kw
     s = g.sessions
@@ -349,8 +349,8 @@ def build_fleet(inst: Instance, network: Network, base_dir: Path | None = None, 
         battery_kwh=float(ev["battery_kwh"]), soc_threshold=g.soc_threshold, v2g_min_soc=g.v2g_min_soc,
         sessions_per_charger_per_day=g.sessions_per_charger_per_day, soc_ini=tg(s.soc_ini),
         arrival=tg(s.arrival_h), departure=tg(s.departure_h), rate_v2g=rv, rate_lr=rl,
-        v2g_dispatched=g.v2g_enabled and price > inst.incentive.operator_reserve_price_cny_per_kwh,
-        price=price, charger_cost_cny_per_year=charger_annual_cost(chargers, max(g.charge_kw, dis)),
+        v2g_dispatched=g.v2g_enabled and price > inst.incentive.operator_reserve_price_per_kwh,
+        price=price, charger_cost_per_year=charger_annual_cost(chargers, max(g.charge_kw, dis)),
         wear_cost_per_kwh=0.0 if g.battery_wear is None else wear_cost_per_kwh(
             load_model("costs", g.battery_wear, f"{where}.battery_wear", base_dir), g.efficiency), id=g.id,
         v2g_while_charging=g.v2g_eligibility == "while_charging")

@@ -40,7 +40,7 @@ def result_dirs(tmp_path_factory: pytest.TempPathFactory, small: Any, synthetic_
     pts = paper["table5"]
     for kind, rows, extra in (("sweep", pts, {"param": "gpl.discharge_kw", "param2": None}),
                               ("sweep2", [{**r, "value2": v2} for r in pts[:3] for v2 in (1.0, 2.0)],
-                               {"param": "gpl.discharge_kw", "param2": "incentive.price_cny_per_kwh"})):
+                               {"param": "gpl.discharge_kw", "param2": "incentive.price_per_kwh"})):
         d = base / kind
         d.mkdir()
         shutil.copy(RESULTS / "paper" / "worst_day.csv", d)

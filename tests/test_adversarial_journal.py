@@ -250,7 +250,7 @@ def test_point_journal_identity_covers_instance_seed_method_and_models(beijing_p
     inst = load_instance(beijing_path)
     mc = SequentialMonteCarlo(years=2, seed=1)
     j = tmp_path / "points.jsonl"
-    PointJournal(j, point_run_info(inst, mc)).append("{}", {"ecc_kw": 1.0, "net_benefit_cny": 2.0,
+    PointJournal(j, point_run_info(inst, mc)).append("{}", {"ecc_kw": 1.0, "net_benefit": 2.0,
                                                              "ecc_per_cost": 0.5, "years": 2})
     assert PointJournal(j, point_run_info(inst, mc, Execution(workers=2, batch_years=1))).points["{}"]["ecc_kw"] == 1.0
     for other, field in ((point_run_info(inst, replace(mc, seed=2)), "seed"),
@@ -313,8 +313,8 @@ def _year(y: int, n_bus: int) -> YearResult:
 
 def _evaluations(n: int) -> list[Evaluation]:
     return [Evaluation(design=Design(1.0 + k, 300, 3.5, 0.9), seed=11, first_year=0, years=2, ecc_kw=100.0 / 3 * k,
-                       ecc_ci=(1.0, 2.0), annual_cost_cny=1e6 + k, ecc_per_cost=0.1 * k, ecc_per_cost_sd=0.01,
-                       net_benefit_cny=-5.0, net_benefit_sd=1.0, eens_kwh_per_year=4e5, v2g_kwh_per_year=1e4,
+                       ecc_ci=(1.0, 2.0), annual_cost=1e6 + k, ecc_per_cost=0.1 * k, ecc_per_cost_sd=0.01,
+                       net_benefit=-5.0, net_benefit_sd=1.0, eens_kwh_per_year=4e5, v2g_kwh_per_year=1e4,
                        seconds=1.5) for k in range(n)]
 
 
@@ -332,7 +332,7 @@ def _valid(kind: str, path: Path) -> dict[Any, Any]:
     if kind == "points":
         pj = PointJournal(path, INFO)
         for k in range(3):
-            pj.append(PointJournal.key({"gpl.discharge_kw": k}), {"ecc_kw": k / 3, "net_benefit_cny": 1.0,
+            pj.append(PointJournal.key({"gpl.discharge_kw": k}), {"ecc_kw": k / 3, "net_benefit": 1.0,
                                                                   "ecc_per_cost": 0.5, "years": 2, "note": ""})
         return _open(kind, path)
     dj = Journal(path, INFO)

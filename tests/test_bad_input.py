@@ -162,9 +162,9 @@ def test_participation_curve_decreasing(run_cli, tmp_path: Path) -> None:
     inst_dir.mkdir()
     write(inst_dir, BEIJING, "beijing.json")
     curve = {"name": "bad", "grades": [
-        {"price_cny_per_kwh": 1.0, "v2g": 0.30, "load_reduction": 0.40},
-        {"price_cny_per_kwh": 1.5, "v2g": 0.40, "load_reduction": 0.50},
-        {"price_cny_per_kwh": 2.0, "v2g": 0.35, "load_reduction": 0.60}]}
+        {"price_per_kwh": 1.0, "v2g": 0.30, "load_reduction": 0.40},
+        {"price_per_kwh": 1.5, "v2g": 0.40, "load_reduction": 0.50},
+        {"price_per_kwh": 2.0, "v2g": 0.35, "load_reduction": 0.60}]}
     (tmp_path / "models" / "participation").mkdir(parents=True)
     (tmp_path / "models" / "participation" / "bad.json").write_text(json.dumps(curve))
     good = run_cli("validate", inst_dir / "beijing.json", "--set", "gpl.participation=beijing_assumed")

@@ -176,7 +176,7 @@ def ecc_of(inst: Instance, overrides: dict[str, Any], years: int) -> CapacityVal
 @pytest.mark.parametrize(("key", "low", "high"), [
     ("gpl.discharge_kw", 2.0, 5.0),
     ("gpl.v2g_min_soc", 0.6, 0.3),       # "low" = the smaller energy window per PEV
-    ("incentive.price_cny_per_kwh", 1.0, 2.0),
+    ("incentive.price_per_kwh", 1.0, 2.0),
 ])
 def test_ecc_trends_on_common_random_numbers(beijing_path: Path, key: str, low: float, high: float) -> None:
     """ECC rises with the discharge rating, with the energy each PEV may give (a lower V2G floor) and with
@@ -227,30 +227,30 @@ def test_economics_matches_hand_computation(beijing_path: Path) -> None:
         load_reduction_kwh_per_year=MeanEstimate(lr_kwh, 100.0),
         seconds=0.0, evaluated_day_fraction=0.3, boot_values=boot)
     e = economics(system, cv)
-    price = inst.incentive.price_cny_per_kwh
+    price = inst.incentive.price_per_kwh
     assert price == 1.5 and system.fleet.price == price
     s_pe = (2000 * ecc + 1500 * 2 * ecc) / 10
     s_m = 0.05 * 2 * ecc
     e_v2g = 1.5 * v2g_kwh
-    chargers = system.fleet.n_chargers * system.fleet.charger_cost_cny_per_year
+    chargers = system.fleet.n_chargers * system.fleet.charger_cost_per_year
     assert chargers > 0
     cost = chargers + e_v2g + 1.5 * lr_kwh
     assert e.storage_power_kw == ecc and e.storage_energy_kwh == pytest.approx(2 * ecc)
-    assert e.storage_capex_annual_cny == pytest.approx(s_pe)
-    assert e.storage_om_annual_cny == pytest.approx(s_m)
-    assert e.v2g_payments_cny == pytest.approx(e_v2g)
-    assert e.v2g_payments_stderr_cny == pytest.approx(1.5 * 500.0)
-    assert e.load_reduction_payments_cny == pytest.approx(1.5 * lr_kwh)
-    assert e.charger_cost_cny == pytest.approx(chargers)
-    assert e.annual_cost_cny == pytest.approx(cost)
-    assert e.net_benefit_cny == pytest.approx(s_pe + s_m - e_v2g)
+    assert e.storage_capex_annual == pytest.approx(s_pe)
+    assert e.storage_om_annual == pytest.approx(s_m)
+    assert e.v2g_payments == pytest.approx(e_v2g)
+    assert e.v2g_payments_stderr == pytest.approx(1.5 * 500.0)
+    assert e.load_reduction_payments == pytest.approx(1.5 * lr_kwh)
+    assert e.charger_cost_annual == pytest.approx(chargers)
+    assert e.annual_cost == pytest.approx(cost)
+    assert e.net_benefit == pytest.approx(s_pe + s_m - e_v2g)
     assert e.ecc_per_cost == pytest.approx(ecc / cost * 1e6)
-    assert e.cost_per_kw_cny == pytest.approx(cost / ecc)
-    assert e.storage_cost_per_kw_cny == pytest.approx((s_pe + s_m) / ecc)
+    assert e.cost_per_kw == pytest.approx(cost / ecc)
+    assert e.storage_cost_per_kw == pytest.approx((s_pe + s_m) / ecc)
     # CIs: the bootstrap ECC quantiles pushed through the same (increasing, linear) arithmetic
     q = np.quantile(boot, [0.05, 0.95])
     per_kw = (2000 + 1500 * 2) / 10 + 0.05 * 2
-    assert e.net_benefit_ci_cny == pytest.approx(tuple(q * per_kw - e_v2g))
+    assert e.net_benefit_ci == pytest.approx(tuple(q * per_kw - e_v2g))
     assert e.ecc_per_cost_ci == pytest.approx(tuple(q / cost * 1e6))
     assert e.ecc_per_cost_ci[0] <= e.ecc_per_cost <= e.ecc_per_cost_ci[1]
 
@@ -269,8 +269,8 @@ def test_cli_ecc_json(run_cli: Any) -> None:
     assert d["probes"] and all({"capacity_kw", "eens_kwh_per_year", "rel_gap"} <= set(x) for x in d["probes"])
     eco = d["economics"]
     assert math.isfinite(eco["ecc_per_cost"]) and eco["ecc_per_cost"] > 0
-    assert math.isfinite(eco["net_benefit_cny"])
-    assert eco["ecc_per_cost"] == pytest.approx(d["ecc_kw"] / eco["annual_cost_cny"] * 1e6)
+    assert math.isfinite(eco["net_benefit"])
+    assert eco["ecc_per_cost"] == pytest.approx(d["ecc_kw"] / eco["annual_cost"] * 1e6)
 
 
 def test_cli_efc_of_unit(run_cli: Any) -> None:

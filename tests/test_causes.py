@@ -45,7 +45,7 @@ def plate_inst(units: list[dict[str, Any]], load_kw: float, gpl: dict[str, Any] 
     """The instance and the System of :func:`plate` (a journal fingerprints the instance)."""
     data = {"name": "causes", "network": {"base_kv": 10.0, "buses": [{"id": 1, "p_kw": load_kw}], "branches": []},
             "units": units, "load": {"shape": None, "series_kw": [load_kw], "hours": 8760},
-            "gpl": gpl, "incentive": {"price_cny_per_kwh": 2.0}, "simulation": {"seed": 1}}
+            "gpl": gpl, "incentive": {"price_per_kwh": 2.0}, "simulation": {"seed": 1}}
     inst = instance_from_data(data)
     system = build_system(inst)
     return inst, system if hours is None else system.replace(load_kw=system.load_kw[:hours])

@@ -47,12 +47,12 @@ class Synthetic:
     def __call__(self, d: Design, first_year: int, years: int) -> Evaluation:
         self.calls += 1
         sd = self.noise * np.sqrt(10 / years)
-        rng = np.random.default_rng([int(1e4 * d.price_cny_per_kwh), d.n_chargers, int(10 * d.discharge_kw),
+        rng = np.random.default_rng([int(1e4 * d.price_per_kwh), d.n_chargers, int(10 * d.discharge_kw),
                                      int(100 * d.soc_threshold), first_year, years])
         v = self.true(d) + sd * rng.normal()
         return Evaluation(design=d, seed=0, first_year=first_year, years=years, ecc_kw=v, ecc_ci=(v - 1, v + 1),
-                          annual_cost_cny=1e6 / (1 + d.n_chargers), ecc_per_cost=v, ecc_per_cost_sd=sd,
-                          net_benefit_cny=-v, net_benefit_sd=sd, eens_kwh_per_year=0.0, v2g_kwh_per_year=0.0,
+                          annual_cost=1e6 / (1 + d.n_chargers), ecc_per_cost=v, ecc_per_cost_sd=sd,
+                          net_benefit=-v, net_benefit_sd=sd, eens_kwh_per_year=0.0, v2g_kwh_per_year=0.0,
                           seconds=0.0)
 
 
@@ -291,7 +291,7 @@ def test_resume_after_kill_gives_the_same_answer(root: Path, tmp_path: Path) -> 
                            text=True, timeout=600, check=False)
     assert clean.returncode == 0, clean.stderr
     a, b = json.loads(resumed.stdout), json.loads(clean.stdout)
-    design_keys = ("price_cny_per_kwh", "n_chargers", "discharge_kw", "soc_threshold", "years", "first_year")
+    design_keys = ("price_per_kwh", "n_chargers", "discharge_kw", "soc_threshold", "years", "first_year")
     assert {k: a["best"][k] for k in design_keys} == {k: b["best"][k] for k in design_keys}   # the same answer
     assert a["best"] == pytest.approx(b["best"], rel=1e-9)
     assert a["trace"] == b["trace"]

@@ -149,7 +149,7 @@ def test_mutated_instances_are_valid_or_rejected_clearly(data: dict[str, Any]) -
 
 SET_PATHS = st.sampled_from(["gpl.discharge_kw", "gpl.n_chargers", "units[0].mttr_h", "units.gas_turbine.mttf_h",
                              "network.vmin_pu", "network.branches.3.r_ohm", "load.peak_kw", "simulation.seed",
-                             "gpl.sessions.arrival_h.min", "incentive.price_cny_per_kwh", "nosuch.x",
+                             "gpl.sessions.arrival_h.min", "incentive.price_per_kwh", "nosuch.x",
                              "units.99.bus", "gpl", "network.buses.0", "design.n_chargers.step", "", ".", "a..b",
                              "units.0.mttr_h", "network.buses.18.p_kw", "network.buses[18].p_kw", "units[9].bus",
                              "units[-1].bus", "units[x].bus", "gpl.sessions.arrival_h.std", "load.shape",

@@ -134,8 +134,8 @@ def test_set_creates_absent_blocks_and_values(ieee33_path: Path) -> None:
 
 def test_with_overrides_library(beijing_path: Path) -> None:
     inst = load_instance(beijing_path)
-    new = with_overrides(inst, {"gpl.n_chargers": 150, "incentive.price_cny_per_kwh": 2.0})
-    assert (new.gpl.n_chargers, new.incentive.price_cny_per_kwh) == (150, 2.0)
+    new = with_overrides(inst, {"gpl.n_chargers": 150, "incentive.price_per_kwh": 2.0})
+    assert (new.gpl.n_chargers, new.incentive.price_per_kwh) == (150, 2.0)
     assert inst.gpl.n_chargers == 300  # frozen original untouched
     assert with_overrides(inst, ["gpl.n_chargers=150"]).gpl == new.gpl
 

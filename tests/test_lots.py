@@ -140,7 +140,7 @@ def lots_net(rating_kva: float | None, lots: list[dict[str, Any]], *, mttf: floa
         "load": {"shape": None, "series_kw": [1000.0] * 24, "hours": 8760},
         "gpls": [{"bus": 3, "n_chargers": 30, "charge_kw": 0.2, "discharge_kw": 10.0,
                   **lot, "sessions": {**FULL, **lot.get("sessions", {})}} for lot in lots],
-        "incentive": {"price_cny_per_kwh": 2.0},
+        "incentive": {"price_per_kwh": 2.0},
         "ecc_reference": {"capacity_max_kw": 500.0, "tolerance": 0.01},
     }
     system = build_system(instance_from_data(data))

@@ -46,7 +46,7 @@ def test_design_names_variables_at_a_bound_and_compares_with_storage(small: Any,
     d = res.to_dict()
     space = DesignSpace.from_instance(small)
     best = res.best.design
-    expected = [n for n, axis in zip(("price_cny_per_kwh", "n_chargers", "discharge_kw", "soc_threshold"),
+    expected = [n for n, axis in zip(("price_per_kwh", "n_chargers", "discharge_kw", "soc_threshold"),
                                      space.axes, strict=True) if float(getattr(best, n)) in (min(axis), max(axis))]
     assert d["best"]["at_bound"] == expected
     for b in d["bounds"]:
@@ -54,11 +54,11 @@ def test_design_names_variables_at_a_bound_and_compares_with_storage(small: Any,
         if b["name"] == "soc_threshold" and b["edge"] == "upper":
             assert b["widen"] == "--set 'design.soc_threshold.values=[0.8,0.9,1]'"
     e = small.economics   # eqs. 5-2, 5-3 per kW: (C_P + C_E h) / life + C_m h
-    per_kw = (e.storage_power_cost_cny_per_kw + e.storage_energy_cost_cny_per_kwh * e.storage_hours) / \
-        e.storage_life_years + e.storage_om_cny_per_kwh_year * e.storage_hours
+    per_kw = (e.storage_power_cost_per_kw + e.storage_energy_cost_per_kwh * e.storage_hours) / \
+        e.storage_life_years + e.storage_om_per_kwh_year * e.storage_hours
     c = d["comparison"]
     assert c["storage_cost_per_kw"] == pytest.approx(per_kw)
-    assert c["gpl_cost_per_kw"] == pytest.approx(res.best.annual_cost_cny / res.best.ecc_kw)
+    assert c["gpl_cost_per_kw"] == pytest.approx(res.best.annual_cost / res.best.ecc_kw)
     assert c["cheaper"] == ("gpl" if c["gpl_cost_per_kw"] < per_kw else "storage")
     assert "budget 12" in d["budget_note"]
 
@@ -191,10 +191,10 @@ def test_design_cli_json_and_table(tmp_path: Path) -> None:
     p = _cli("design", "instances/beijing.json", *args, "--journal", str(journal), "--json")
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)
-    assert d["best"]["at_bound"] == ["price_cny_per_kwh"]           # the only axis with two values
+    assert d["best"]["at_bound"] == ["price_per_kwh"]           # the only axis with two values
     assert d["comparison"]["storage_cost_per_kw"] == pytest.approx(500.1)   # (2000 + 2 x 1500) / 10 + 0.05 x 2
     assert any("design.discharge_kw=9" in x for x in d["grid_values_dropped"])
     t = _cli("design", "instances/beijing.json", *args, "--journal", str(journal))   # replayed from the journal
     assert t.returncode == 0, t.stderr
-    assert "next:" in t.stdout and "warning: price_cny_per_kwh" in t.stdout and "Pareto front" in t.stdout
+    assert "next:" in t.stdout and "warning: price_per_kwh" in t.stdout and "Pareto front" in t.stdout
     assert "--set 'design.incentive_grades=[" in t.stdout and max(len(x) for x in t.stdout.splitlines()) <= 80

@@ -93,9 +93,9 @@ def test_edited_model_file_is_read_again(tmp_path: Path) -> None:
     ("ev", "my_ev", "{\"battery_kwh\": NaN}", ("my_ev.json: battery_kwh", "finite number", "nan")),
     ("ev", "my_ev", "{\"battery_kwh\": ", ("my_ev.json:1:", "valid JSON")),
     ("ev", "my_ev", [1, 2], ("my_ev.json: <root>", "valid dictionary", "[1, 2]")),
-    ("chargers", "my_ch", {"capital_fixed_cny": 1, "capital_per_kw_cny": 1, "life_years": 0, "discount_rate": 0},
+    ("chargers", "my_ch", {"capital_fixed": 1, "capital_per_kw": 1, "life_years": 0, "discount_rate": 0},
      ("my_ch.json: life_years", "must be > 0", "got 0")),
-    ("participation", "my_pc", {"grades": [{"price_cny_per_kwh": 1, "v2g": 1.5, "load_reduction": 0.5}]},
+    ("participation", "my_pc", {"grades": [{"price_per_kwh": 1, "v2g": 1.5, "load_reduction": 0.5}]},
      ("my_pc.json: grades[0].v2g", "must be <= 1", "got 1.5")),
     ("participation", "my_pc", {"grades": []}, ("my_pc.json: grades", "must be 1 or more items", "got []")),
 ])
@@ -122,13 +122,13 @@ def test_bad_model_file_beside_instance_exit_2(run_cli: Any, tmp_path: Path) -> 
 def test_bad_participation_csv(tmp_path: Path) -> None:
     (tmp_path / "models" / "participation").mkdir(parents=True)
     f = tmp_path / "models" / "participation" / "survey.csv"
-    f.write_text("price_cny_per_kwh,v2g,load_reduction\n1.0,0.2,0.4\n1.5,lots,0.5\n", encoding="utf-8")
+    f.write_text("price_per_kwh,v2g,load_reduction\n1.0,0.2,0.4\n1.5,lots,0.5\n", encoding="utf-8")
     with pytest.raises(InstanceError, match=r"survey\.csv: row 3 v2g: must be a number, got 'lots'"):
         load_model("participation", "survey", base_dir=tmp_path)
     f.write_text("price,v2g\n1.0,0.2\n", encoding="utf-8")
     with pytest.raises(InstanceError, match=r"survey\.csv: header: must be the columns"):
         load_model("participation", "survey", base_dir=tmp_path)
-    f.write_text("price_cny_per_kwh,v2g,load_reduction\n1.0,0.2,0.4\n2.0,0.3,0.6\n", encoding="utf-8")
+    f.write_text("price_per_kwh,v2g,load_reduction\n1.0,0.2,0.4\n2.0,0.3,0.6\n", encoding="utf-8")
     assert load_model("participation", "survey", base_dir=tmp_path)["grades"][1]["v2g"] == 0.3
 
 

@@ -420,7 +420,7 @@ GRADES = [1.0, 1.25, 1.5, 1.75, 2.0]
 
 
 def test_participants_nested_in_the_grade(beijing_inst: Instance) -> None:
-    systems = [variant(beijing_inst, {"incentive.price_cny_per_kwh": g}) for g in GRADES]
+    systems = [variant(beijing_inst, {"incentive.price_per_kwh": g}) for g in GRADES]
     rates = [s.fleet.rate_v2g for s in systems if s.fleet is not None]
     assert rates == sorted(rates) and rates[0] < rates[-1]
     hists = [sample_year(s, 2021, 0) for s in systems]
@@ -436,7 +436,7 @@ def test_participants_nested_in_the_grade(beijing_inst: Instance) -> None:
 
 
 def test_v2g_energy_non_decreasing_in_the_grade(beijing_inst: Instance) -> None:
-    systems = [variant(beijing_inst, {"incentive.price_cny_per_kwh": g}) for g in GRADES]
+    systems = [variant(beijing_inst, {"incentive.price_per_kwh": g}) for g in GRADES]
     for y in range(4):
         energy = []
         for s in systems:
@@ -570,6 +570,6 @@ def test_back_to_back_assessments_of_variants_never_share_a_worker_setup(beijing
     from gplopt.instance import load_instance
     from gplopt.system import build_system
 
-    low, high = (assess(build_system(load_instance(beijing_path, [f"incentive.price_cny_per_kwh={p}"])),
+    low, high = (assess(build_system(load_instance(beijing_path, [f"incentive.price_per_kwh={p}"])),
                         SequentialMonteCarlo(years=2, seed=3)) for p in (1.0, 2.0))
     assert high.v2g_kwh_per_year.mean > low.v2g_kwh_per_year.mean    # a superset of participants

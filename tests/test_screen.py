@@ -227,5 +227,5 @@ def test_budget_runs_a_design_search_per_feeder() -> None:
     res = screen([ROOT / "instances" / "beijing.json"], ScreenSpec(years=YEARS, budget=3), workers=1)
     r = res.ranking[0]
     assert r["lot"] == "given+design" and r["status"] == "ok"
-    assert r["design"] == (f"p{r['price_cny_per_kwh']:g}_n{r['n_chargers']}_d{r['discharge_kw']:g}"
+    assert r["design"] == (f"p{r['price_per_kwh']:g}_n{r['n_chargers']}_d{r['discharge_kw']:g}"
                            f"_s{r['soc_threshold']:g}")

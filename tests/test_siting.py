@@ -54,7 +54,7 @@ def test_the_two_lot_lattice_is_every_siting_within_the_shared_budget() -> None:
 def test_a_charger_cost_budget_leaves_out_exactly_the_designs_over_it() -> None:
     model = load_model("chargers", "bidirectional_ac", "x")
     per = charger_annual_cost(model, 5.0)
-    inst = load_instance(TWO, [f"design.shared_budget.max_charger_cost_cny_per_year={250 * per}",
+    inst = load_instance(TWO, [f"design.shared_budget.max_charger_cost_per_year={250 * per}",
                                "design.shared_budget.max_total_chargers=null"])
     lattice = DesignSpace.from_instance(inst).lattice()
     assert len(lattice) == 16 and all(d.n_chargers == 200 for d in lattice)
@@ -145,7 +145,7 @@ def test_design_recommends_a_siting_end_to_end(run_cli: Any, tmp_path: Path) -> 
     # the Python API on the same instance and seed gives the same recommendation
     api = optimize(load_instance(TWO, FAST), DesignSpec(budget=2, years=2, confirm_top=1, confirm_years=2,
                                                         journal=str(journal)))
-    assert api.best.design.to_dict() == {k: b[k] for k in ("price_cny_per_kwh", "n_chargers", "discharge_kw",
+    assert api.best.design.to_dict() == {k: b[k] for k in ("price_per_kwh", "n_chargers", "discharge_kw",
                                                              "soc_threshold", "sites")}
     assert api.best.lots is not None and api.best.lots["gpls"]["value_kw"] == b["ecc_kw"]
 

@@ -35,7 +35,7 @@ def test_sweep_then_report_writes_markdown_and_self_contained_html(run_cli: Any,
     assert pts[1]["d_ecc_se_kw"] > 0 and pts[1]["d_ecc_ci_low_kw"] < pts[1]["d_ecc_ci_high_kw"]
     assert not any(k.startswith("_") for k in pts[0])                # bootstrap replicates are not written
     for x in pts:
-        assert x["ci_low_kw"] <= x["ci_high_kw"] and "ecc_per_cost" in x and "net_benefit_cny" in x
+        assert x["ci_low_kw"] <= x["ci_high_kw"] and "ecc_per_cost" in x and "net_benefit" in x
     assert {"points.csv", "per_year.csv", "worst_day.csv", "result.json"} <= {f.name for f in d.iterdir()}
     p = run_cli("report", str(d), "--out", str(r), "--json")
     assert p.returncode == 0, p.stderr
@@ -66,8 +66,8 @@ def test_ledger_adds_up(beijing_path: Path) -> None:
     assert u["net"] == pytest.approx(u["avoided_storage"] + u["v2g_payments"] + u["load_reduction_payments"])
     assert -u["v2g_payments"] == pytest.approx(w["v2g_income"])          # what the utility pays, owners get
     assert -u["load_reduction_payments"] == pytest.approx(w["load_reduction_income"])
-    assert o["charger_cost"] == pytest.approx(-system.fleet.n_chargers * system.fleet.charger_cost_cny_per_year)
-    margin = system.settings.economics.charging_margin_cny_per_kwh * cv.charging_kwh_per_year.mean
+    assert o["charger_cost"] == pytest.approx(-system.fleet.n_chargers * system.fleet.charger_cost_per_year)
+    margin = system.settings.economics.charging_margin_per_kwh * cv.charging_kwh_per_year.mean
     assert o["charging_margin"] == pytest.approx(margin) and o["net"] == pytest.approx(o["charger_cost"] + margin)
     assert w["participating_owners"] == pytest.approx(300 * system.fleet.rate_lr)
 
@@ -93,7 +93,7 @@ def test_tornado_and_two_way_sweep(beijing_path: Path) -> None:
     e = t[t.metric == "ecc_kw"].set_index("param")
     assert e.loc["gpl.discharge_kw", "at_low"] < e.loc["gpl.discharge_kw", "at_high"]
     assert e.loc["economics.storage_hours", "swing"] == 0                  # economics only: same ECC
-    two = sweep(inst, "gpl.discharge_kw", [2.0, 5.0], mc, "incentive.price_cny_per_kwh", [1.0, 2.0])
+    two = sweep(inst, "gpl.discharge_kw", [2.0, 5.0], mc, "incentive.price_per_kwh", [1.0, 2.0])
     assert isinstance(two, pd.DataFrame) and len(two) == 4
     assert two.set_index(["value", "value2"]).loc[(5.0, 2.0), "ecc_kw"] > \
         two.set_index(["value", "value2"]).loc[(2.0, 1.0), "ecc_kw"]
@@ -112,11 +112,11 @@ def test_design_result_renders(beijing_path: Path, tmp_path: Path) -> None:
                                                         "design.soc_threshold": {"values": [0.9]}})
 
     def fake(design: Any, first_year: int, years: int) -> Evaluation:
-        ecc = 10.0 * design.discharge_kw + 0.1 * design.n_chargers * design.price_cny_per_kwh
-        cost = 1000.0 * design.n_chargers + 5e4 * design.price_cny_per_kwh
+        ecc = 10.0 * design.discharge_kw + 0.1 * design.n_chargers * design.price_per_kwh
+        cost = 1000.0 * design.n_chargers + 5e4 * design.price_per_kwh
         return Evaluation(design=design, seed=1, first_year=first_year, years=years, ecc_kw=ecc,
-                          ecc_ci=(0.9 * ecc, 1.1 * ecc), annual_cost_cny=cost, ecc_per_cost=ecc / cost * 1e6,
-                          ecc_per_cost_sd=1.0, net_benefit_cny=0.0, net_benefit_sd=1.0, eens_kwh_per_year=1.0,
+                          ecc_ci=(0.9 * ecc, 1.1 * ecc), annual_cost=cost, ecc_per_cost=ecc / cost * 1e6,
+                          ecc_per_cost_sd=1.0, net_benefit=0.0, net_benefit_sd=1.0, eens_kwh_per_year=1.0,
                           v2g_kwh_per_year=1.0, seconds=0.0)
 
     res = optimize(inst, DesignSpec(budget=6, seed=1, confirm_top=2, confirm_years=10), evaluator=fake)

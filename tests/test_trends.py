@@ -23,7 +23,7 @@ from gplopt.sampling import sample_fleet, sample_year
 from gplopt.system import System, build_system
 
 YEARS = 3
-GRADE = "incentive.price_cny_per_kwh"
+GRADE = "incentive.price_per_kwh"
 
 
 def year_of(system: System, seed: int, year: int) -> YearResult:

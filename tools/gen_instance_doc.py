@@ -150,6 +150,19 @@ def model_tables(root: type[BaseModel]) -> list[str]:
 
 
 MIGRATION = """
+## Migration from schema 1.1: currency-neutral names
+
+Schema 1.2 names money fields by their unit only (`incentive.price_per_kwh`, `economics.storage_power_cost_per_kw`,
+`network.buses[i].voll_per_kwh`; outputs `annual_cost`, `net_benefit`, `cost_per_kw`, ...) and states the currency
+once, in the top-level `currency` (3 capital letters, default `CNY`); every money label of every output uses it
+(`USD/kWh`, `kW per MUSD/yr`). gplopt converts nothing: all money fields and the model files an instance names
+must be in that currency. A 1.1 file needs no change: the names that carried `cny` (the full list is in
+[currency](currency.md)) are read as the new ones in instance files, model files, participation CSV headers
+and `--set` paths, each with one line on stderr, `warning: field 'incentive.<old name>' is deprecated; use
+'price_per_kwh'`; giving the old and the new name of one field is an error (exit 2). The numbers are identical.
+`python tools/rename_currency.py` rewrites files (instances, models, code) to the new names in place, and
+`--check` lists what is left. Journals written before 1.2 are refused (journal format 3).
+
 ## Migration from schema 1.0
 
 Schema 1.1 holds any number of parking lots in `gpls`, a list whose items have a unique `id` and every field
@@ -169,7 +182,7 @@ grade (`incentive_grades`), chargers (`n_chargers`), discharge rating (`discharg
 bus ranges over `design.lots.<id>.bus` (candidate bus ids; omitted = the lot's own bus) and its chargers over
 `design.lots.<id>.n_chargers` (a grid; omitted = `design.n_chargers`), while grade, rating and threshold are one
 value for all lots. `design.shared_budget` limits all lots together: `max_total_chargers` (chargers over all
-lots) and `max_charger_cost_cny_per_year` (the chargers' annualized capital and O&M, priced as in the
+lots) and `max_charger_cost_per_year` (the chargers' annualized capital and O&M, priced as in the
 economics at each design's rating). Designs over a limit are not in the lattice and are never evaluated; a limit
 no design meets is an error naming `design.shared_budget`. For example (`instances/beijing_two_lots.json`):
 

@@ -23,9 +23,11 @@ HEADER = """\
 
 Instances name equipment and behaviour data by name (`gpl.ev_type`, `gpl.participation`, `gpl.charger_type`,
 `load.shape`, `economics.costs_model`); the data are JSON files `models/<kind>/<name>.json` (a participation
-curve may also be a CSV with the header `price_cny_per_kwh,v2g,load_reduction`). This page is generated from
+curve may also be a CSV with the header `price_per_kwh,v2g,load_reduction`). This page is generated from
 the pydantic schemas in `gplopt/model_schemas.py`; to regenerate it run `python tools/gen_model_doc.py`, and
-`pytest` fails if it is stale.
+`pytest` fails if it is stale. Money (unit `currency`) is in the currency of the instance that names the
+model (its top-level `currency`; gplopt converts nothing); names that carried `cny` before schema 1.2 are
+still read, with a deprecation warning ([currency](currency.md)).
 
 **Where models are found**, first match wins:
 

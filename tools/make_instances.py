@@ -33,7 +33,7 @@ def beijing() -> None:
     peak = 13000.0
     buses = [{"id": b, "p_kw": round(loads.get(b, {}).get("p_kw", 0.0) * peak / 3715.0, 3),
               "q_kvar": round(loads.get(b, {}).get("q_kvar", 0.0) * peak / 3715.0, 3),
-              "voll_cny_per_kwh": 10.0} for b in d["buses"]]
+              "voll_per_kwh": 10.0} for b in d["buses"]]
     branches = [{"id": br["id"], "from_bus": br["from"], "to_bus": br["to"], "r_ohm": br["r_ohm"],
                  "x_ohm": br["x_ohm"], "rating_kva": None} for br in d["branches"]]
     units = [
@@ -56,9 +56,9 @@ def beijing() -> None:
                 "charger_mttf_h": 4250.0, "charger_mttr_h": 5.0, "soc_threshold": 0.90, "v2g_min_soc": 0.50,
                 "sessions_per_charger_per_day": 1.0, "ev_type": "baic_ec200",
                 "participation": "beijing_assumed", "charger_type": "bidirectional_ac"},
-        "incentive": {"price_cny_per_kwh": 1.5, "operator_reserve_price_cny_per_kwh": 0.9},
-        "economics": {"storage_power_cost_cny_per_kw": 2000.0, "storage_energy_cost_cny_per_kwh": 1500.0,
-                      "storage_life_years": 10.0, "storage_om_cny_per_kwh_year": 0.05, "storage_hours": 2.0},
+        "incentive": {"price_per_kwh": 1.5, "operator_reserve_price_per_kwh": 0.9},
+        "economics": {"storage_power_cost_per_kw": 2000.0, "storage_energy_cost_per_kwh": 1500.0,
+                      "storage_life_years": 10.0, "storage_om_per_kwh_year": 0.05, "storage_hours": 2.0},
         "ecc_reference": {"capacity_max_kw": 1000.0, "mttf_h": 1250.0, "mttr_h": 60.0, "bus": None,
                           "tolerance": 0.01},
         "simulation": {"seed": 2021, "target_cov": 0.05, "min_years": 10, "max_years": 400,

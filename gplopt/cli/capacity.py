@@ -20,6 +20,7 @@ from gplopt.cli.common import (
     progress,
 )
 from gplopt.cli.format import show, table
+from gplopt.currency import DEFAULT, per_cost_unit
 from gplopt.formatting import SE, num, pm
 
 
@@ -70,21 +71,21 @@ def ecc(
         d = cv.to_dict()
         if by_lot is not None:
             d["by_lot"] = by_lot
-        emit_json({"instance": inst.name, f"{cv.metric}_kw": cv.value_kw, "ecc_kw": cv.value_kw,
-                   "ci_low_kw": cv.ci_low_kw, "ci_high_kw": cv.ci_high_kw,
+        emit_json({"instance": inst.name, "currency": inst.currency, f"{cv.metric}_kw": cv.value_kw,
+                   "ecc_kw": cv.value_kw, "ci_low_kw": cv.ci_low_kw, "ci_high_kw": cv.ci_high_kw,
                    "eens_base_kwh_per_year": d["eens_base_kwh_per_year"],
                    "eens_with_kwh_per_year": d["eens_with_kwh_per_year"], "probes": d["probes"],
                    "capacity_value": d, "economics": eco.to_dict(),
                    **({"reliability_effect": effect} if effect is not None else {})})
         return
-    print_capacity_value(inst.name, cv, eco)
+    print_capacity_value(inst.name, cv, eco, inst.currency)
     if effect is not None:
         from gplopt.cli.distribution import print_reliability_effect
 
         print_reliability_effect(inst.name, cv.resource, effect)
 
 
-def print_capacity_value(name: str, cv: Any, eco: Any) -> None:
+def print_capacity_value(name: str, cv: Any, eco: Any, cur: str = DEFAULT) -> None:
     import numpy as np
 
     se = float(np.std(cv.boot_values, ddof=1)) if cv.boot_values.size > 1 else float("nan")
@@ -93,13 +94,13 @@ def print_capacity_value(name: str, cv: Any, eco: Any) -> None:
             ["EENS without", pm(cv.eens_base.mean, cv.eens_base.stderr), "kWh/yr"],
             ["EENS with", pm(cv.eens_with.mean, cv.eens_with.stderr), "kWh/yr"],
             ["V2G energy", pm(cv.v2g_kwh_per_year.mean, cv.v2g_kwh_per_year.stderr), "kWh/yr"],
-            ["avoided storage S_PE+S_m", num(eco.storage_capex_annual_cny + eco.storage_om_annual_cny), "CNY/yr"],
-            ["V2G payments E_V2G", pm(eco.v2g_payments_cny, eco.v2g_payments_stderr_cny), "CNY/yr"],
-            ["charger cost", num(eco.charger_cost_cny), "CNY/yr"],
-            ["net benefit E_G", pm(eco.net_benefit_cny, eco.net_benefit_sd), "CNY/yr"],
-            [f"{m} per cost", pm(eco.ecc_per_cost, eco.ecc_per_cost_sd), "kW per MCNY/yr"],
-            ["cost per kW: GPL", num(eco.cost_per_kw_cny), "CNY/kW/yr"],
-            ["cost per kW: storage", num(eco.storage_cost_per_kw_cny), "CNY/kW/yr"]]
+            ["avoided storage S_PE+S_m", num(eco.storage_capex_annual + eco.storage_om_annual), f"{cur}/yr"],
+            ["V2G payments E_V2G", pm(eco.v2g_payments, eco.v2g_payments_stderr), f"{cur}/yr"],
+            ["charger cost", num(eco.charger_cost_annual), f"{cur}/yr"],
+            ["net benefit E_G", pm(eco.net_benefit, eco.net_benefit_sd), f"{cur}/yr"],
+            [f"{m} per cost", pm(eco.ecc_per_cost, eco.ecc_per_cost_sd), per_cost_unit(cur)],
+            ["cost per kW: GPL", num(eco.cost_per_kw), f"{cur}/kW/yr"],
+            ["cost per kW: storage", num(eco.storage_cost_per_kw), f"{cur}/kW/yr"]]
     probes = ", ".join(f"{num(p.capacity_kw)} kW ({p.rel_gap:+.1%})" for p in cv.probes)
     stop = f" (stopped by {cv.stopped_by})" if cv.stopped_by else ""
     cap = f"{cv.years} sample years{stop}; probes {probes}" + (f"\n{cv.note}" if cv.note else "")

@@ -23,6 +23,7 @@ from gplopt.cli.common import (
     written_to,
 )
 from gplopt.cli.format import show, table
+from gplopt.currency import DEFAULT, per_cost_unit
 from gplopt.formatting import SE, num, pm
 
 
@@ -47,7 +48,7 @@ def design(
     sets: SetOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Search incentive grade, charger count, discharge rating and SoC threshold for the best ECC per yuan."""
+    """Search incentive grade, charger count, discharge rating and SoC threshold for the best ECC per cost."""
     from gplopt.design.loop import DesignSpec, optimize
     from gplopt.io import prepare_out_dir
 
@@ -64,9 +65,9 @@ def design(
             if bar is not None and inc is not None:
                 d = inc.design
                 where = d.siting() or f"{d.n_chargers} chargers"
-                bar.update(done, total, f"best {d.price_cny_per_kwh:g} CNY/kWh, {where}, "
+                bar.update(done, total, f"best {d.price_per_kwh:g} {inst.currency}/kWh, {where}, "
                            f"{d.discharge_kw:g} kW, SoC {d.soc_threshold:.0%}: "
-                           f"{pm(inc.ecc_per_cost, inc.ecc_per_cost_sd)} kW/MCNY")
+                           f"{pm(inc.ecc_per_cost, inc.ecc_per_cost_sd)} kW/M{inst.currency}")
 
         res = optimize(inst, spec, progress=on_progress)
     if out_dir is not None:
@@ -74,51 +75,52 @@ def design(
 
         save_design(res, out_dir, inst, spec, file.resolve().parent)
     if as_json:
-        emit_json({"instance": inst.name, **res.to_dict(), "out": str(out_dir) if out_dir else None})
+        emit_json({"instance": inst.name, "currency": inst.currency, **res.to_dict(),
+                   "out": str(out_dir) if out_dir else None})
         return
-    print_design(inst.name, res)
+    print_design(inst.name, res, inst.currency)
     written_to(out_dir)
 
 
-def print_design(name: str, res: Any) -> None:
+def print_design(name: str, res: Any, cur: str = DEFAULT) -> None:
     from gplopt.design.result import ecc_per_cost_ci, ecc_se_kw
 
     b = res.best
     d = b.design
     lo, hi = ecc_per_cost_ci(b)
     where = [[f"lot {s.id}", f"bus {s.bus}, {num(s.n_chargers)} chargers"] for s in d.sites]
-    rows = [["incentive grade", f"{d.price_cny_per_kwh:g} CNY/kWh"], *where,
+    rows = [["incentive grade", f"{d.price_per_kwh:g} {cur}/kWh"], *where,
             ["chargers" + (" (all lots)" if d.sites else ""), num(d.n_chargers)],
             ["discharge rating", f"{d.discharge_kw:g} kW"], ["SoC threshold", f"{d.soc_threshold:.0%}"],
             ["ECC" + (" (all lots jointly)" if d.sites else ""),
              f"{pm(b.ecc_kw, ecc_se_kw(b))} kW, 90 % CI {num(b.ecc_ci[0], 1)}-{num(b.ecc_ci[1], 1)} "
              f"({b.years} fresh years)"],
-            ["annual cost", f"{num(b.annual_cost_cny, 0)} CNY/yr"],
-            ["ECC per cost", f"{pm(b.ecc_per_cost, b.ecc_per_cost_sd)} kW per MCNY/yr, 90 % CI "
+            ["annual cost", f"{num(b.annual_cost, 0)} {cur}/yr"],
+            ["ECC per cost", f"{pm(b.ecc_per_cost, b.ecc_per_cost_sd)} {per_cost_unit(cur)}, 90 % CI "
                              f"{num(lo, 1)}-{num(hi, 1)}"],
-            ["net benefit E_G", f"{pm(b.net_benefit_cny, b.net_benefit_sd)} CNY/yr"]]
+            ["net benefit E_G", f"{pm(b.net_benefit, b.net_benefit_sd)} {cur}/yr"]]
     c = res.comparison
     if c.get("gpl_cost_per_kw") is not None:
         rows.append(["cost per kW: GPL / storage", f"{num(c['gpl_cost_per_kw'], 0)} / "
-                                                   f"{num(c['storage_cost_per_kw'], 0)} CNY/kW/yr"])
+                                                   f"{num(c['storage_cost_per_kw'], 0)} {cur}/kW/yr"])
     show(table(f"{name}: recommended design ({SE})", ["", ""], rows, header=False,
                caption=f"{len(res.evaluations)} evaluations of a {num(res.lattice_size)}-design lattice, "
                        f"stopped by {res.stopped_by}. {res.budget_note}."))
     if b.lots:
         show(lots_table(b.lots, b.years))
-    show(verdict(c))
+    show(verdict(c, cur))
     for x in res.bounds:
         hint = f"; widen it with {x.widen}" if x.widen else " (its physical limit)"
         show(f"[yellow]warning:[/] {x.name} = {x.value:g} is at the {x.edge} edge of its search range{hint}")
     for v in res.dropped:
         show(f"note: left out of the lattice: {v}")
-    pf = sorted(res.pareto, key=lambda e: e.annual_cost_cny)
+    pf = sorted(res.pareto, key=lambda e: e.annual_cost)
     show(table(f"Pareto front: ECC vs annual cost ({len(pf)} designs, search years)",
                ["grade", "siting (lot@bus x chargers)" if d.sites else "chargers", "disch. kW", "SoC", "ECC kW",
-                "cost CNY/yr"],
-               [[f"{e.design.price_cny_per_kwh:g}", e.design.siting(compact=True) or num(e.design.n_chargers),
+                f"cost {cur}/yr"],
+               [[f"{e.design.price_per_kwh:g}", e.design.siting(compact=True) or num(e.design.n_chargers),
                  f"{e.design.discharge_kw:g}", f"{e.design.soc_threshold:.0%}", pm(e.ecc_kw, ecc_se_kw(e)),
-                 num(e.annual_cost_cny, 0)] for e in pf]))
+                 num(e.annual_cost, 0)] for e in pf]))
 
 
 def lots_table(lots: dict[str, Any], years: int) -> Any:
@@ -133,13 +135,13 @@ def lots_table(lots: dict[str, Any], years: int) -> Any:
                          "counts every lot's V2G together, so it may differ from the sum")
 
 
-def verdict(c: dict[str, Any]) -> str:
+def verdict(c: dict[str, Any], cur: str = DEFAULT) -> str:
     """The next step the comparison with conventional storage suggests."""
     g, s = c.get("gpl_cost_per_kw"), c.get("storage_cost_per_kw")
     if g is None:
         return "next: the recommended design gives no capacity value; conventional storage is the alternative."
     if g < s:
         return (f"next: the GPL provides capacity at {g / s:.0%} of the cost of conventional storage "
-                f"({num(g, 0)} vs {num(s, 0)} CNY/kW/yr); take this design to detailed study.")
-    return (f"next: conventional storage is cheaper per kW ({num(s, 0)} vs {num(g, 0)} CNY/kW/yr); the GPL "
+                f"({num(g, 0)} vs {num(s, 0)} {cur}/kW/yr); take this design to detailed study.")
+    return (f"next: conventional storage is cheaper per kW ({num(s, 0)} vs {num(g, 0)} {cur}/kW/yr); the GPL "
             "pays only if its other benefits cover the gap.")

@@ -7,6 +7,9 @@ from __future__ import annotations
 import re
 import signal
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +55,8 @@ def run(app: Any, argv: list[str] | None = None) -> int:
         _BUILT[id(app)] = built = (app, group)
     group = built[1]
     try:
-        rv = group.main(args=args, prog_name="gplopt", standalone_mode=False)
+        with notices():
+            rv = group.main(args=args, prog_name="gplopt", standalone_mode=False)
     except GploptError as exc:
         say(f"error: {exc}")
         return EXIT_USAGE
@@ -67,6 +71,26 @@ def run(app: Any, argv: list[str] | None = None) -> int:
     if rv == EXIT_INTERRUPTED:       # Typer turns a KeyboardInterrupt inside a command into Exit(130)
         return interrupted(group, args)
     return rv if isinstance(rv, int) else 0
+
+
+@contextmanager
+def notices() -> Iterator[None]:
+    """Deprecation notices (an old money name read, :mod:`gplopt.currency`) as one ``warning:`` line each on
+    stderr, once per field; every other warning as Python shows it."""
+    from gplopt.currency import DeprecatedName
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", DeprecatedName)
+        shown = warnings.showwarning
+
+        def show(message: Any, category: Any, *rest: Any, **kw: Any) -> None:
+            if isinstance(category, type) and issubclass(category, DeprecatedName):
+                say(f"warning: {message}")
+            else:
+                shown(message, category, *rest, **kw)
+
+        warnings.showwarning = show
+        yield
 
 
 # ------------------------------------------------------------------------------------------ usage errors

@@ -62,7 +62,7 @@ def evaluate(
 
         write_frames(res, out, out_format)
     if as_json:
-        emit_json({"instance": inst.name, "v2g": not no_v2g, **res.to_dict()})
+        emit_json({"instance": inst.name, "currency": inst.currency, "v2g": not no_v2g, **res.to_dict()})
         return
     print_reliability(inst.name, res)
 

@@ -11,6 +11,7 @@ import typer
 
 from gplopt.cli.common import FileArg, JsonOpt, SetOpt, emit_json, load
 from gplopt.cli.format import show, table
+from gplopt.currency import DEFAULT
 from gplopt.errors import InstanceError
 from gplopt.formatting import num
 
@@ -83,13 +84,14 @@ def print_summary(summary: dict[str, Any]) -> None:
                [[u["id"], u["type"], str(u["bus"]), num(u["capacity_kw"]), num(u["mttf_h"]), num(u["mttr_h"])]
                 for u in s["units"]]))
     lots = s.get("gpls") or ([s["gpl"]] if s.get("gpl") else [])
+    lot_rows = [(name, cell, unit.replace("{cur}", s.get("currency", DEFAULT))) for name, cell, unit in LOT_ROWS]
     if len(lots) == 1:
-        show(table("parking lot (GPL)", ["", ""], [[name, cell(lots[0]) + unit] for name, cell, unit in LOT_ROWS],
+        show(table("parking lot (GPL)", ["", ""], [[name, cell(lots[0]) + unit] for name, cell, unit in lot_rows],
                    header=False))
     elif lots:   # one column per lot, units in the row label
         show(table(f"parking lots (GPLs): {len(lots)}", ["", *(g["id"] for g in lots)],
                    [[name + (f" ({unit.strip()})" if unit else ""), *(cell(g) for g in lots)]
-                    for name, cell, unit in LOT_ROWS]))
+                    for name, cell, unit in lot_rows]))
 
 
 LOT_ROWS: tuple[tuple[str, Any, str], ...] = (   # one parking lot's summary rows: label, cell, unit
@@ -99,8 +101,8 @@ LOT_ROWS: tuple[tuple[str, Any, str], ...] = (   # one parking lot's summary row
     ("SoC threshold / V2G floor", lambda g: f"{g['soc_threshold']:.0%} / {g['v2g_min_soc']:.0%}", ""),
     ("participation V2G / load red.", lambda g: f"{g['participation_v2g']:.0%} / "
                                                 f"{g['participation_load_reduction']:.0%}", ""),
-    ("incentive", lambda g: num(g["incentive_cny_per_kwh"]), " CNY/kWh"),
-    ("charger cost", lambda g: num(g["charger_cost_cny_per_year"]), " CNY/yr per charger"))
+    ("incentive", lambda g: num(g["incentive_per_kwh"]), " {cur}/kWh"),
+    ("charger cost", lambda g: num(g["charger_cost_per_year"]), " {cur}/yr per charger"))
 
 
 def print_powerflow(name: str, out: dict[str, Any]) -> None:

@@ -67,6 +67,7 @@ def screen(
 
 def print_ranking(res: dict[str, Any]) -> None:
     from gplopt.cli.format import show, table
+    from gplopt.currency import DEFAULT
     from gplopt.formatting import SE, num, pm
 
     rows = []
@@ -81,7 +82,8 @@ def print_ranking(res: dict[str, Any]) -> None:
                      f"{num(r['z_next'], 1)}"])
     seed = "each feeder's own seed" if res["seed"] is None else f"seed {res['seed']}"
     show(table(f"Feeders ranked by ECC per cost ({res['years']} sample years per feeder, {seed}; {SE})",
-               ["rank", "feeder", "lot bus", "chargers", "ECC kW", "kW/MCNY/yr", "z next"], rows,
+               ["rank", "feeder", "lot bus", "chargers", "ECC kW", f"kW/M{res.get('currency', DEFAULT)}/yr",
+                "z next"], rows,
                caption=f"z next: the gap to the next feeder in standard errors; '≈' = statistically "
                f"indistinguishable (under {res['z_distinct']:g}), '>' = distinct. Lot: given by the instance or "
                "placed by the screening rule (docs/quickstart.md)."))

@@ -24,6 +24,7 @@ from gplopt.cli.common import (
     written_to,
 )
 from gplopt.cli.format import show, table
+from gplopt.currency import DEFAULT, PAPER, per_cost_unit, rename_path
 from gplopt.errors import InstanceError
 from gplopt.formatting import SE, num, pm, row_se
 
@@ -63,11 +64,11 @@ def paper(
         save_paper(res, out_dir, inst, mc, file.resolve().parent)
     frames = res.frames()
     if as_json:
-        emit_json({"instance": inst.name, "years": res.years, "seed": res.seed,
+        emit_json({"instance": inst.name, "currency": inst.currency, "years": res.years, "seed": res.seed,
                    "out": str(out_dir) if out_dir else None,
                    **{k: v.to_dict(orient="records") for k, v in frames.items()}})
         return
-    print_paper(frames, res.years)
+    print_paper(frames, res.years, inst.currency)
     written_to(out_dir)
 
 
@@ -99,6 +100,7 @@ def sweep(
     from gplopt.studies import tornado as run_tornado
 
     inst, _ = load(file, sets)
+    param, param2 = (rename_path(p) if p else p for p in (param, param2))   # an old money name: once, here
     modes = sum([param is not None, tornado_mode, phases is not None])
     if modes != 1:
         raise InstanceError("sweep", "exactly one of --param, --tornado, --phases", modes)
@@ -126,10 +128,10 @@ def sweep(
 
         save_study(out_dir, kind, inst, mc, df, {"param": param, "param2": param2}, file.resolve().parent)
     if as_json:
-        emit_json({"instance": inst.name, "kind": kind, "years": years, "out": str(out_dir) if out_dir else None,
-                   "points": df.to_dict(orient="records")})
+        emit_json({"instance": inst.name, "currency": inst.currency, "kind": kind, "years": years,
+                   "out": str(out_dir) if out_dir else None, "points": df.to_dict(orient="records")})
         return
-    print_sweep(inst.name, kind, df, years)
+    print_sweep(inst.name, kind, df, years, inst.currency)
     written_to(out_dir)
 
 
@@ -166,29 +168,29 @@ def _points(bar: Any) -> Any:
 
 
 # ------------------------------------------------------------------------------------------ printing
-SHORT = {"incentive.price_cny_per_kwh": "grade CNY/kWh", "gpl.discharge_kw": "discharge kW",
+SHORT = {"incentive.price_per_kwh": "grade {cur}/kWh", "gpl.discharge_kw": "discharge kW",
          "gpl.soc_threshold": "SoC threshold", "gpl.n_chargers": "chargers", "gpl.v2g_min_soc": "V2G floor SoC",
          "economics.storage_hours": "storage hours", "gpl.charge_kw": "charge kW"}
 
 
-def short(p: Any) -> str:
-    return SHORT.get(str(p), str(p).split(".")[-1])
+def short(p: Any, cur: str = DEFAULT) -> str:
+    return SHORT.get(str(p), str(p).split(".")[-1]).format(cur=cur)
 
 
-def print_paper(frames: dict[str, pd.DataFrame], years: int) -> None:
+def print_paper(frames: dict[str, pd.DataFrame], years: int, cur: str = DEFAULT) -> None:
     t4 = frames["table4"]
     show(table(f"Table 4: EENS with and without V2G ({years} years; {SE})",
-               ["strategy", "EENS MWh/yr", "paper", "benefit CNY/yr", "paper"],
+               ["strategy", "EENS MWh/yr", "paper", f"benefit {cur}/yr", f"paper {PAPER}/yr"],
                [[str(r["strategy"]), pm(r["eens_kwh_per_year"], r["eens_se"], 1e-3), num(r["paper_eens"]),
-                 num(r["economic_benefit_cny"], 0), num(r["paper_benefit_cny"], 0)] for _, r in t4.iterrows()],
+                 num(r["economic_benefit"], 0), num(r["paper_benefit"], 0)] for _, r in t4.iterrows()],
                caption="The paper prints EENS as 'kWh'; on its own data it can only be MWh/yr (docs/validation.md)"))
-    for name, label in (("table5", "discharge kW"), ("table6", "SoC threshold"), ("fig6", "grade CNY/kWh")):
+    for name, label in (("table5", "discharge kW"), ("table6", "SoC threshold"), ("fig6", f"grade {cur}/kWh")):
         df = frames[name]
         rows = [[f"{r['value']:g}", pm(r["ecc_kw"], row_se(r, "ecc_se_kw", "ci_low_kw", "ci_high_kw")),
                  num(r.get("paper_ecc_kw")),
                  pm(r["ecc_per_cost"], row_se(r, "ecc_per_cost_se", "ecc_per_cost_ci_low", "ecc_per_cost_ci_high")),
-                 num(r["cost_per_kw_cny"], 0)] for _, r in df.iterrows()]
-        show(table(f"{name} ({SE})", [label, "ECC kW", "paper kW", "ECC/cost kW/MCNY", "cost CNY/kW/yr"], rows))
+                 num(r["cost_per_kw"], 0)] for _, r in df.iterrows()]
+        show(table(f"{name} ({SE})", [label, "ECC kW", "paper kW", f"ECC/cost kW/M{cur}", f"cost {cur}/kW/yr"], rows))
 
 
 def _ecc(r: Any) -> str:
@@ -200,14 +202,14 @@ def _per_cost(r: Any) -> str:
 
 
 def _benefit(r: Any) -> str:
-    return pm(r["net_benefit_cny"], row_se(r, "net_benefit_se", "net_benefit_ci_low", "net_benefit_ci_high"))
+    return pm(r["net_benefit"], row_se(r, "net_benefit_se", "net_benefit_ci_low", "net_benefit_ci_high"))
 
 
-def print_sweep(name: str, kind: str, df: pd.DataFrame, years: int) -> None:
+def print_sweep(name: str, kind: str, df: pd.DataFrame, years: int, cur: str = DEFAULT) -> None:
     if kind == "tornado":
-        _print_tornado(name, df, years)
+        _print_tornado(name, df, years, cur)
         return
-    tail = ["ECC kW", "ECC/cost kW/MCNY", "net benefit CNY/yr"]
+    tail = ["ECC kW", f"ECC/cost kW/M{cur}", f"net benefit {cur}/yr"]
     if kind == "phases":
         head = ["year", "uptake", "phase", "chargers"]
         rows = [[str(r["year"]), f"{r['uptake']:.0%}", str(r["phase"]).split(":")[0].replace("Phase ", ""),
@@ -215,21 +217,21 @@ def print_sweep(name: str, kind: str, df: pd.DataFrame, years: int) -> None:
                 for _, r in df.iterrows()]
         cap = "; ".join(dict.fromkeys(str(p) for p in df["phase"]))
     else:
-        head = [short(df["param"].iloc[0])] + ([short(df["param2"].iloc[0])] if kind == "sweep2" else [])
+        head = [short(df["param"].iloc[0], cur)] + ([short(df["param2"].iloc[0], cur)] if kind == "sweep2" else [])
         rows = [[f"{r['value']:g}"] + ([f"{r['value2']:g}"] if kind == "sweep2" else [])
                 + [_ecc(r), _per_cost(r), _benefit(r)] for _, r in df.iterrows()]
         cap = None
     show(table(f"{name}: {kind} ({years} years per point; {SE})", head + tail, rows, caption=cap))
 
 
-def _print_tornado(name: str, df: pd.DataFrame, years: int) -> None:
-    units = {"ecc_per_cost": "ECC per cost, kW per MCNY/yr", "ecc_kw": "ECC, kW", "net_benefit_cny":
-             "net benefit, CNY/yr"}
+def _print_tornado(name: str, df: pd.DataFrame, years: int, cur: str = DEFAULT) -> None:
+    units = {"ecc_per_cost": f"ECC per cost, {per_cost_unit(cur)}", "ecc_kw": "ECC, kW", "net_benefit":
+             f"net benefit, {cur}/yr"}
     for metric, label in units.items():
         m = df[df["metric"] == metric]
         if not len(m):
             continue
-        rows = [[short(r["param"]), f"{r['low']:g} / {r['high']:g}", pm(r["at_low"], r.get("at_low_se")),
+        rows = [[short(r["param"], cur), f"{r['low']:g} / {r['high']:g}", pm(r["at_low"], r.get("at_low_se")),
                  pm(r["at_high"], r.get("at_high_se")), num(r["swing"])] for _, r in m.iterrows()]
         base = m.iloc[0]
         show(table(f"{name}: tornado of {label} ({years} years; {SE})",

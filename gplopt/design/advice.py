@@ -9,9 +9,8 @@ from typing import Any, cast
 from gplopt.design.space import NAMES, Design, DesignSpace
 from gplopt.instance import Grid, Instance
 
-SET_PATHS = {"price_cny_per_kwh": "design.incentive_grades", "n_chargers": "design.n_chargers",
+SET_PATHS = {"price_per_kwh": "design.incentive_grades", "n_chargers": "design.n_chargers",
              "discharge_kw": "design.discharge_kw", "soc_threshold": "design.soc_threshold"}
-UNITS = {"price_cny_per_kwh": " CNY/kWh", "n_chargers": " chargers", "discharge_kw": " kW", "soc_threshold": ""}
 
 
 @dataclass(frozen=True)
@@ -61,19 +60,19 @@ def _widen(inst: Instance, name: str, axis: tuple[float, ...], edge: str, space:
     if name == "discharge_kw" and (new <= 0 or (space.max_discharge_kw is not None
                                                    and new > space.max_discharge_kw + 1e-9)):
         return ""
-    if name in ("n_chargers", "price_cny_per_kwh") and new < 0:
+    if name in ("n_chargers", "price_per_kwh") and new < 0:
         return ""
     path = SET_PATHS[name]
-    grid = getattr(inst.design, name if name != "price_cny_per_kwh" else "incentive_grades")
+    grid = getattr(inst.design, name if name != "price_per_kwh" else "incentive_grades")
     if isinstance(grid, Grid) and grid.values is None:
         return f"--set {path}.{'low' if edge == 'lower' else 'high'}={new:g}"
     widened = [new, *vals] if edge == "lower" else [*vals, new]
     text = ",".join(f"{int(v)}" if name == "n_chargers" else f"{v:g}" for v in widened)
-    return f"--set '{path}=[{text}]'" if name == "price_cny_per_kwh" else f"--set '{path}.values=[{text}]'"
+    return f"--set '{path}=[{text}]'" if name == "price_per_kwh" else f"--set '{path}.values=[{text}]'"
 
 
 def storage_cost_per_kw(inst: Instance) -> float:
-    """Annual cost of conventional storage per kW of capacity (CNY/kW/yr): power and energy capital spread over
+    """Annual cost of conventional storage per kW of capacity (currency/kW/yr): power and energy capital spread over
     its life, plus O&M, for ``storage_hours`` of energy per kW (paper eqs. 5-2, 5-3; linear in kW)."""
     from types import SimpleNamespace
 
@@ -83,11 +82,11 @@ def storage_cost_per_kw(inst: Instance) -> float:
     return float(capex + om)
 
 
-def comparison(inst: Instance, ecc_kw: float, annual_cost_cny: float) -> dict[str, Any]:
+def comparison(inst: Instance, ecc_kw: float, annual_cost: float) -> dict[str, Any]:
     """The recommended GPL's annual cost per kW of ECC beside storage's (None when the ECC is not positive)."""
-    gpl = annual_cost_cny / ecc_kw if ecc_kw > 0 else None
+    gpl = annual_cost / ecc_kw if ecc_kw > 0 else None
     sto = storage_cost_per_kw(inst)
     return {"gpl_cost_per_kw": gpl, "storage_cost_per_kw": sto,
             "gpl_to_storage_ratio": gpl / sto if gpl is not None and sto > 0 else None,
             "cheaper": None if gpl is None else ("gpl" if gpl < sto else "storage"),
-            "unit": "CNY per kW per year"}
+            "unit": f"{inst.currency} per kW per year"}

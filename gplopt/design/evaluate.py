@@ -24,10 +24,10 @@ class Evaluation:
     years: int
     ecc_kw: float
     ecc_ci: tuple[float, float]
-    annual_cost_cny: float
-    ecc_per_cost: float            # kW per million CNY/yr
+    annual_cost: float
+    ecc_per_cost: float            # kW per million units of the currency per year
     ecc_per_cost_sd: float         # bootstrap standard deviation (the evaluation's noise)
-    net_benefit_cny: float
+    net_benefit: float
     net_benefit_sd: float
     eens_kwh_per_year: float
     v2g_kwh_per_year: float
@@ -37,7 +37,7 @@ class Evaluation:
     def objective(self, kind: str) -> tuple[float, float]:
         """(value to maximize, its standard deviation)."""
         if kind == "net_benefit":
-            return self.net_benefit_cny, self.net_benefit_sd
+            return self.net_benefit, self.net_benefit_sd
         return self.ecc_per_cost, self.ecc_per_cost_sd
 
     def to_dict(self) -> dict[str, Any]:
@@ -69,11 +69,11 @@ def evaluate_design(inst: Instance, design: Design, mc: SequentialMonteCarlo, pe
     cv = capacity_value(system, mc, spec, execution=ex1)
     lots = per_lot_values(system, mc, spec, cv, execution=ex1) if per_lot and len(system.lots) > 1 else None
     eco = economics(system, cv)
-    cost = eco.annual_cost_cny
+    cost = eco.annual_cost
     return Evaluation(
         design=design, seed=mc.seed, first_year=mc.first_year, years=cv.years, ecc_kw=cv.value_kw,
-        ecc_ci=(cv.ci_low_kw, cv.ci_high_kw), annual_cost_cny=cost, ecc_per_cost=eco.ecc_per_cost,
-        ecc_per_cost_sd=eco.ecc_per_cost_sd, net_benefit_cny=eco.net_benefit_cny,
+        ecc_ci=(cv.ci_low_kw, cv.ci_high_kw), annual_cost=cost, ecc_per_cost=eco.ecc_per_cost,
+        ecc_per_cost_sd=eco.ecc_per_cost_sd, net_benefit=eco.net_benefit,
         net_benefit_sd=eco.net_benefit_sd,
         eens_kwh_per_year=cv.eens_with.mean, v2g_kwh_per_year=cv.v2g_kwh_per_year.mean,
         seconds=time.perf_counter() - t0, lots=lots)

@@ -18,7 +18,7 @@ from gplopt.design.evaluate import Evaluation
 from gplopt.design.space import NAMES
 
 EVAL_INTS = ("seed", "first_year", "years")
-EVAL_NUMS = ("ecc_kw", "annual_cost_cny", "ecc_per_cost", "ecc_per_cost_sd", "net_benefit_cny", "net_benefit_sd",
+EVAL_NUMS = ("ecc_kw", "annual_cost", "ecc_per_cost", "ecc_per_cost_sd", "net_benefit", "net_benefit_sd",
              "eens_kwh_per_year", "v2g_kwh_per_year", "seconds")
 SITE_FIELDS = {"id": "str", "bus": "int", "n_chargers": "int"}
 LOT_FIELDS = {"value_kw": "num", "ci_low_kw": "num", "ci_high_kw": "num", "se_kw": "num", "converged": "bool",

@@ -207,7 +207,7 @@ def optimize(inst: Instance, spec: DesignSpec, progress: Progress | None = None,
         confirmations=confirm, evaluations=st.evals, pareto=pareto_front(st.evals), stopped_by=stopped_by,
         seconds=time.perf_counter() - t0, resumed=run.journal.resumed, lattice_size=len(lattice),
         objective=spec.objective, trace=st.trace, bounds=bounds_hit(space, final.design, inst),
-        comparison=comparison(inst, final.ecc_kw, final.annual_cost_cny), dropped=space.dropped,
+        comparison=comparison(inst, final.ecc_kw, final.annual_cost), dropped=space.dropped,
         budget_note=budget_note(spec, st.evals, st.spent, len(confirm)))
 
 
@@ -306,7 +306,7 @@ def _ask_feasible(study: Any, space: DesignSpace, index: dict[Design, int]) -> A
 def _trial_design(trial: Any, space: DesignSpace) -> Design:
     if not space.sites:
         return Design(
-            price_cny_per_kwh=trial.suggest_categorical("price", list(space.prices)),
+            price_per_kwh=trial.suggest_categorical("price", list(space.prices)),
             n_chargers=trial.suggest_categorical("n_chargers", list(space.chargers)),
             discharge_kw=trial.suggest_categorical("discharge_kw", list(space.discharge)),
             soc_threshold=trial.suggest_categorical("soc_threshold", list(space.thresholds)))

@@ -37,8 +37,8 @@ class DesignResult:
     def to_dict(self) -> dict[str, Any]:
         b = self.best
         return {
-            "best": {**b.design.to_dict(), "ecc_kw": b.ecc_kw, "annual_cost_cny": b.annual_cost_cny,
-                     "ecc_per_cost": b.ecc_per_cost, "net_benefit_cny": b.net_benefit_cny,
+            "best": {**b.design.to_dict(), "ecc_kw": b.ecc_kw, "annual_cost": b.annual_cost,
+                     "ecc_per_cost": b.ecc_per_cost, "net_benefit": b.net_benefit,
                      "ci_low": b.ecc_ci[0], "ci_high": b.ecc_ci[1],
                      "ecc_per_cost_sd": b.ecc_per_cost_sd, "ecc_se_kw": ecc_se_kw(b), "years": b.years,
                      "first_year": b.first_year, "at_bound": [x.name for x in self.bounds],
@@ -47,10 +47,10 @@ class DesignResult:
             "bounds": [asdict(x) for x in self.bounds], "comparison": self.comparison,
             "grid_values_dropped": list(self.dropped), "budget_note": self.budget_note,
             "selection": {"ecc_kw": self.selection.ecc_kw, "ecc_per_cost": self.selection.ecc_per_cost,
-                          "net_benefit_cny": self.selection.net_benefit_cny,
+                          "net_benefit": self.selection.net_benefit,
                           "first_year": self.selection.first_year, "years": self.selection.years},
             "objective": self.objective, "posterior_mean": self.posterior_mean,
-            "pareto": [{**e.design.to_dict(), "ecc_kw": e.ecc_kw, "annual_cost_cny": e.annual_cost_cny}
+            "pareto": [{**e.design.to_dict(), "ecc_kw": e.ecc_kw, "annual_cost": e.annual_cost}
                        for e in self.pareto],
             "evaluations": len(self.evaluations), "confirmations": [c.to_dict() for c in self.confirmations],
             "stopped_by": self.stopped_by, "seconds": self.seconds, "resumed": self.resumed,
@@ -61,9 +61,9 @@ class DesignResult:
 def ecc_per_cost_ci(e: Evaluation) -> tuple[float, float]:
     """The bootstrap interval of ECC per cost (the ECC's interval over the fixed annual cost, as in
     :func:`gplopt.economics.economics`)."""
-    if e.annual_cost_cny <= 0:
+    if e.annual_cost <= 0:
         return (float("inf"), float("inf"))
-    return (e.ecc_ci[0] / e.annual_cost_cny * 1e6, e.ecc_ci[1] / e.annual_cost_cny * 1e6)
+    return (e.ecc_ci[0] / e.annual_cost * 1e6, e.ecc_ci[1] / e.annual_cost * 1e6)
 
 
 def flat_design(d: Design) -> dict[str, Any]:
@@ -78,7 +78,7 @@ def flat_design(d: Design) -> dict[str, Any]:
 
 def ecc_se_kw(e: Evaluation) -> float:
     """Standard error of an evaluation's ECC: the bootstrap spread of ECC per cost times the (fixed) cost."""
-    return e.ecc_per_cost_sd * e.annual_cost_cny / 1e6
+    return e.ecc_per_cost_sd * e.annual_cost / 1e6
 
 
 def pareto_front(evals: list[Evaluation]) -> list[Evaluation]:
@@ -87,7 +87,7 @@ def pareto_front(evals: list[Evaluation]) -> list[Evaluation]:
     for e in evals:
         if e.design not in latest or e.years >= latest[e.design].years:
             latest[e.design] = e
-    pts = sorted(latest.values(), key=lambda e: (e.annual_cost_cny, -e.ecc_kw))
+    pts = sorted(latest.values(), key=lambda e: (e.annual_cost, -e.ecc_kw))
     front, best_ecc = [], -np.inf
     for e in pts:
         if e.ecc_kw > best_ecc:
@@ -106,7 +106,7 @@ def write_results(res: DesignResult, out_dir: Path, extra: dict[str, Any] | None
             for e in res.evaluations]
     write_text_atomic(out_dir / "evaluations.csv", pd.DataFrame(rows).to_csv(index=False))
     write_text_atomic(out_dir / "pareto.csv", pd.DataFrame(
-        [{**flat_design(e.design), "ecc_kw": e.ecc_kw, "annual_cost_cny": e.annual_cost_cny} for e in res.pareto]
+        [{**flat_design(e.design), "ecc_kw": e.ecc_kw, "annual_cost": e.annual_cost} for e in res.pareto]
     ).to_csv(index=False))
     write_text_atomic(out_dir / "result.json",    # strict JSON: NaN -> null with a reason
                       strict_json.dumps({"kind": "design", **res.to_dict(), **(extra or {})}))

@@ -41,7 +41,7 @@ class SiteAxes:
     chargers: tuple[int, ...]
     distance: tuple[float, ...]          # series resistance slack -> bus, per candidate (pu)
     headroom_kva: tuple[float, ...]      # smallest branch rating on that path, per candidate (inf: none)
-    charger_cost: dict[float, float]     # annual cost of one charger by rating (CNY/yr), for the shared budget
+    charger_cost: dict[float, float]     # annual cost of one charger by rating (currency/yr), for the shared budget
     charge_kw: float
 
 
@@ -95,7 +95,7 @@ def _charger_costs(inst: Instance, k: int, discharge: tuple[float, ...]) -> dict
     from gplopt.library import load_model
     from gplopt.system import charger_annual_cost
 
-    if inst.design.shared_budget.max_charger_cost_cny_per_year is None:
+    if inst.design.shared_budget.max_charger_cost_per_year is None:
         return {}
     g = inst.gpls[k]
     model = load_model("chargers", g.charger_type, f"gpls[{k}].charger_type", inst.base_dir)
@@ -107,9 +107,9 @@ def within_budget(inst: Instance, axes: tuple[SiteAxes, ...], sites: tuple[Site,
     b = inst.design.shared_budget
     if b.max_total_chargers is not None and sum(s.n_chargers for s in sites) > b.max_total_chargers:
         return False
-    if b.max_charger_cost_cny_per_year is not None:
+    if b.max_charger_cost_per_year is not None:
         cost = sum(s.n_chargers * ax.charger_cost[discharge] for s, ax in zip(sites, axes, strict=True))
-        if cost > b.max_charger_cost_cny_per_year * (1 + 1e-12):
+        if cost > b.max_charger_cost_per_year * (1 + 1e-12):
             return False
     return True
 

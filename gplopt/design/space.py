@@ -17,14 +17,14 @@ from gplopt.design.sites import Site, SiteAxes, encode_bus, site_axes, uses_site
 from gplopt.errors import InstanceError
 from gplopt.instance import Grid, Instance
 
-NAMES = ("price_cny_per_kwh", "n_chargers", "discharge_kw", "soc_threshold")
-PATHS = {"price_cny_per_kwh": "incentive.price_cny_per_kwh", "n_chargers": "gpl.n_chargers",
+NAMES = ("price_per_kwh", "n_chargers", "discharge_kw", "soc_threshold")
+PATHS = {"price_per_kwh": "incentive.price_per_kwh", "n_chargers": "gpl.n_chargers",
          "discharge_kw": "gpl.discharge_kw", "soc_threshold": "gpl.soc_threshold"}
 
 
 @dataclass(frozen=True, order=True)
 class Design:
-    price_cny_per_kwh: float
+    price_per_kwh: float
     n_chargers: int
     discharge_kw: float
     soc_threshold: float
@@ -33,7 +33,7 @@ class Design:
     def overrides(self) -> dict[str, float | int]:
         if not self.sites:
             return {PATHS[k]: getattr(self, k) for k in NAMES}
-        out: dict[str, float | int] = {PATHS["price_cny_per_kwh"]: self.price_cny_per_kwh}
+        out: dict[str, float | int] = {PATHS["price_per_kwh"]: self.price_per_kwh}
         for s in self.sites:
             out.update({f"gpls.{s.id}.bus": s.bus, f"gpls.{s.id}.n_chargers": s.n_chargers,
                         f"gpls.{s.id}.discharge_kw": self.discharge_kw,
@@ -41,7 +41,7 @@ class Design:
         return out
 
     def key(self) -> str:
-        return (f"p{self.price_cny_per_kwh:g}_n{self.n_chargers}_d{self.discharge_kw:g}"
+        return (f"p{self.price_per_kwh:g}_n{self.n_chargers}_d{self.discharge_kw:g}"
                 f"_s{self.soc_threshold:g}" + "".join(f"_{s.id}@{s.bus}x{s.n_chargers}" for s in self.sites))
 
     def to_dict(self) -> dict[str, Any]:
@@ -151,7 +151,7 @@ class DesignSpace:
         return out
 
     def _encode_sited(self, d: Design) -> list[float]:
-        row = [_unit(d.price_cny_per_kwh, self.prices), _unit(d.discharge_kw, self.discharge),
+        row = [_unit(d.price_per_kwh, self.prices), _unit(d.discharge_kw, self.discharge),
                _unit(d.soc_threshold, self.thresholds)]
         for ax, s in zip(self.sites, d.sites, strict=True):
             row += encode_bus(ax, s.bus, self.encoding) + [_unit(s.n_chargers, ax.chargers)]
@@ -160,7 +160,7 @@ class DesignSpace:
     def contains(self, d: Design) -> bool:
         if self.sites:
             return d in set(self.lattice())
-        return (d.price_cny_per_kwh in self.prices and d.n_chargers in self.chargers
+        return (d.price_per_kwh in self.prices and d.n_chargers in self.chargers
                 and d.discharge_kw in self.discharge and d.soc_threshold in self.thresholds)
 
 
