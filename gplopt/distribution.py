@@ -70,6 +70,14 @@ class YearLoads:
 def dist_years(system: System, seed: int, years: list[int], opf: Callable[[], SheddingOPF | None], *,
                v2g: bool = True, use_certificate: bool = True) -> Iterator[YearResult]:
     """YearResults of ``years`` with branch outages and interruptions; ``ens_kw`` is the year's hourly ENS."""
+    return (r for _, r in dist_year_histories(system, seed, years, opf, v2g=v2g, use_certificate=use_certificate))
+
+
+def dist_year_histories(system: System, seed: int, years: list[int], opf: Callable[[], SheddingOPF | None], *,
+                        v2g: bool = True, use_certificate: bool = True) -> Iterator[tuple[History, YearResult]]:
+    """:func:`dist_years` with each year's History: what :func:`gplopt.causes.plan_causes` needs beside the
+    result's hourly arrays (``ens_kw``, ``shortfall_kw`` and ``v2g_kw`` over the whole year; ``branch_hours`` and
+    ``branch_kw``, the ENS at buses cut off by branch outages)."""
     model = branch_model(system)
     drawn: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for y in years:
@@ -79,7 +87,7 @@ def dist_years(system: System, seed: int, years: list[int], opf: Callable[[], Sh
             drawn.update({y + i: (k[row == i], s[row == i], e[row == i]) for i in range(n)})
         hist = sample_year(system, seed, y)
         base, loads = _base_year(system, hist, opf, v2g, use_certificate)
-        yield overlay(system, model, hist, base, replace(loads, v2g=v2g), *drawn.pop(y))
+        yield hist, overlay(system, model, hist, base, replace(loads, v2g=v2g), *drawn.pop(y))
 
 
 def _fast(system: System) -> bool:
@@ -117,7 +125,11 @@ def _base_year(system: System, hist: History, opf: Callable[[], SheddingOPF | No
     ens_bus, ens = ref_loads.ens_bus.copy(), ref_loads.ens.copy()
     ens_bus[idx], ens[idx] = r.ens_by_bus_kw, r.ens_kw
     failed = sorted(set(ref.failed_hours) - set(idx.tolist()) | set(r.failed_hours))
+    shortfall = ref.shortfall_kw.copy()     # D of the days not evaluated: the reference's, the year's own where
+    # the intact network can shed there (no variable availability: every unit up at its one available power)
+    shortfall[idx] = r.shortfall_kw
     year = replace(ref, year=hist.year, ens_kwh=float(ens.sum()), ens_by_bus_kwh=ens_bus.sum(axis=0),
+                   shortfall_kw=shortfall,
                    opf_solves=r.opf_solves, opf_failed=len(failed), failed_hours=failed,
                    peak_shortfall_kw=max(ref.peak_shortfall_kw, r.peak_shortfall_kw), hours_screened=r.hours_screened,
                    hours_certified=r.hours_certified)
