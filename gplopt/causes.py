@@ -77,7 +77,7 @@ def branch_part(r: YearResult, idx: np.ndarray) -> np.ndarray:
 def willing_chargers(fleet: Fleet, d: LotDraws, days: np.ndarray, v2g: bool) -> np.ndarray:
     """(len(days), chargers) True where the charger serves a V2G participant that day (V2G dispatched)."""
     n = d.charger_up.shape[2]
-    if not (v2g and fleet.v2g_dispatched) or n == 0:
+    if not (v2g and fleet.v2g_dispatched) or n == 0 or days.size == 0:
         return np.zeros((days.size, n), bool)
     w = d.sessions.willingness[days] < fleet.rate_v2g
     return np.asarray(w.reshape(days.size, n, -1).any(axis=2))

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from gplopt.network.opf import SheddingOPF
 
 _CACHE: dict[object, object] = {}
+Segments = list[tuple[int, int, frozenset[tuple[int, int]]]]
 
 
 def has_customers(system: System) -> bool:
@@ -90,6 +91,28 @@ def dist_year_histories(system: System, seed: int, years: list[int], opf: Callab
         yield hist, overlay(system, model, hist, base, replace(loads, v2g=v2g), *drawn.pop(y))
 
 
+def evaluate_with_segments(system: System, hist: History, segs: Segments, opf: SheddingOPF | None, *,
+                           v2g: bool = True, use_certificate: bool = True, dense: bool = False) -> YearResult:
+    """One year with branch outages given as hour segments on its hour axis (:func:`overlay_segments`). ``dense``:
+    the intact network hour by hour, for any System (a restriction of a year to some days, added load); else as
+    :func:`dist_years` evaluates it (the event-driven path when eligible, cached per System)."""
+    if dense:
+        model = build_branch_model(system.grid, system.network)
+        base, loads = dense_year(system, hist, opf, v2g, use_certificate)
+    else:
+        model = branch_model(system)
+        base, loads = _base_year(system, hist, lambda: opf, v2g, use_certificate)
+    return overlay_segments(system, model, hist, base, replace(loads, v2g=v2g), segs)
+
+
+def year_segments(system: System, seed: int, year: int) -> Segments:
+    """The hour segments (h0, h1, configuration) of year ``year``'s branch outages (the draws of :func:`dist_years`:
+    they do not depend on how many years are drawn together)."""
+    model = branch_model(system)
+    _, k, s, e = outages(model, seed, year, 1, system.hours)
+    return segments(phases(model, k, s, e, system.hours))
+
+
 def _fast(system: System) -> bool:
     """Hours are independent (no chargers), so a year can be evaluated day by day against a reference."""
     return all(f.n_chargers == 0 for f in system.lots)
@@ -107,11 +130,7 @@ def _base_year(system: System, hist: History, opf: Callable[[], SheddingOPF | No
     power) answers every hour in which every unit is up and the reference sheds nothing (more available power
     cannot make the OPF shed: its feasible set only grows); only the other days are evaluated."""
     if not _fast(system):
-        r = evaluate_year(system, hist, opf(), v2g=v2g, use_certificate=use_certificate)
-        p_base, _ = system_bus_loads(system)
-        p = p_base.copy()
-        p[:, lot_buses(system)] = r.gpl_bus_load_kw
-        return r, YearLoads(p, p_base, r.ens_by_bus_kw, r.ens_kw, hist.unit_avail_kw)
+        return dense_year(system, hist, opf(), v2g, use_certificate)
     ref, ref_loads = _reference(system, opf, v2g, use_certificate)
     days = np.nonzero(~hist.unit_up)[1] // 24
     if _variable(system):
@@ -134,6 +153,16 @@ def _base_year(system: System, hist: History, opf: Callable[[], SheddingOPF | No
                    peak_shortfall_kw=max(ref.peak_shortfall_kw, r.peak_shortfall_kw), hours_screened=r.hours_screened,
                    hours_certified=r.hours_certified)
     return year, YearLoads(ref_loads.p, ref_loads.p_base, ens_bus, ens, hist.unit_avail_kw)
+
+
+def dense_year(system: System, hist: History, opf: SheddingOPF | None, v2g: bool,
+               use_certificate: bool) -> tuple[YearResult, YearLoads]:
+    """The intact network's year evaluated hour by hour (any System, e.g. a restriction to some days)."""
+    r = evaluate_year(system, hist, opf, v2g=v2g, use_certificate=use_certificate)
+    p_base, _ = system_bus_loads(system)
+    p = p_base.copy()
+    p[:, lot_buses(system)] = r.gpl_bus_load_kw
+    return r, YearLoads(p, p_base, r.ens_by_bus_kw, r.ens_kw, hist.unit_avail_kw)
 
 
 def _reference(system: System, opf: Callable[[], SheddingOPF | None], v2g: bool,
@@ -168,7 +197,12 @@ class _Hours:
 def overlay(system: System, model: BranchModel, hist: History, base: YearResult, loads: YearLoads,
             k: np.ndarray, s: np.ndarray, e: np.ndarray) -> YearResult:
     """``base`` with the year's branch outages (k, start, end) applied and its interruptions counted."""
-    segs = segments(phases(model, k, s, e, system.hours))
+    return overlay_segments(system, model, hist, base, loads, segments(phases(model, k, s, e, system.hours)))
+
+
+def overlay_segments(system: System, model: BranchModel, hist: History, base: YearResult, loads: YearLoads,
+                     segs: Segments) -> YearResult:
+    """:func:`overlay` given the outages' hour segments (h0, h1, configuration) on the year's hour axis."""
     out_h = [np.arange(h0, h1) for h0, h1, _ in segs]
     hours = np.union1d(np.concatenate(out_h) if out_h else np.zeros(0, int), np.flatnonzero(loads.ens > 0))
     shed = loads.ens_bus[hours].copy()
