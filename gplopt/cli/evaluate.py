@@ -42,7 +42,7 @@ def evaluate(
     out_format: Annotated[str, typer.Option(help="csv, or parquet (needs gplopt[parquet])")] = "csv",
 ) -> None:
     """Sequential Monte Carlo reliability: EENS, LOLE, LOLF, EDNS, ENS by bus, V2G energy, and EENS, LOLE and V2G
-    by cause (upstream outage, derating, local generation, network limit, charger outage)."""
+    by cause (upstream outage, derating, local generation, network limit, branch outage, charger outage)."""
     from gplopt.reliability import Execution, SequentialMonteCarlo, assess
 
     inst, system = load(file, sets)
