@@ -109,6 +109,13 @@ def _feed(h: Any, obj: Any) -> None:
         h.update(repr(obj).encode() + b";")
 
 
+def content_sha(obj: Any) -> str:
+    """sha256 (hex) of every array and scalar of ``obj`` (dataclasses, tuples and lists walked through)."""
+    h = hashlib.sha256()
+    _feed(h, obj)
+    return h.hexdigest()
+
+
 def system_sha(system: Any) -> str:
     """Every array and scalar of a built System (so also the resolved model contents it holds)."""
     h = hashlib.sha256()

@@ -24,6 +24,7 @@ from gplopt.errors import GploptError
 from gplopt.instance import Instance
 from gplopt.metrics import MeanEstimate
 from gplopt.montecarlo import Execution, SequentialMonteCarlo, run_years
+from gplopt.opf_cache import shedding_opf
 from gplopt.sampling import History, sample_year
 from gplopt.streams import VERSION as STREAMS_VERSION
 from gplopt.system import System
@@ -146,13 +147,8 @@ def _run_years_task(setup: Setup, years: list[int]) -> list[YearResult]:
 
 def _opf() -> SheddingOPF | None:
     system: System = _WORKER["system"]
-    if system.network.copper_plate:
-        return None
     if _WORKER.get("opf") is None:
-        from gplopt.network.opf import SheddingOPF  # Pyomo is imported only when a network needs it
-
-        _WORKER["opf"] = SheddingOPF(system.network, system.units, tuple(lot_buses(system)),
-                                     _WORKER["execution"].solver)
+        _WORKER["opf"] = shedding_opf(system.network, system.units, lot_buses(system), _WORKER["execution"].solver)
     return _WORKER["opf"]  # type: ignore[no-any-return]
 
 

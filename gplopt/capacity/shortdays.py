@@ -9,7 +9,7 @@ without the resource is unchanged by either. The answer is exactly that of full 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,6 +17,7 @@ from gplopt.adequacy import day_hours, lot_buses
 from gplopt.capacity.dist_days import evaluate, on_days, segments_of, short_days
 from gplopt.distribution import Segments
 from gplopt.montecarlo import Execution, SequentialMonteCarlo
+from gplopt.opf_cache import shedding_opf
 from gplopt.sampling import REFERENCE_ID, History, reference_unit_up, sample_year
 from gplopt.system import System, Units
 
@@ -75,14 +76,6 @@ class ShortYear:
     segs: Segments | None = None   # branch-outage hour segments on the short days' axis (None: none fail)
 
 
-def _opf(system: System, units: Units, solver: str) -> SheddingOPF | None:
-    if system.network.copper_plate:
-        return None
-    from gplopt.network.opf import SheddingOPF  # Pyomo is imported only when a network needs it
-
-    return SheddingOPF(system.network, units, tuple(lot_buses(system)), solver)
-
-
 @dataclass(frozen=True)
 class Setup:
     """What every per-year task of a capacity-value run needs (picklable, for workers)."""
@@ -97,19 +90,9 @@ class Setup:
     reference_always_up: bool = False   # EFC: a perfectly reliable reference unit
 
 
-_OPFS: dict[tuple[Any, ...], SheddingOPF | None] = {}
-
-
 def cached_opf(system: System, units: Units, solver: str) -> SheddingOPF | None:
-    """One shedding model per (network, units, solver) in each process, built on first use."""
-    net = system.network
-    key = (system.name, net.r_pu.tobytes(), net.x_pu.tobytes(), net.rating_pu.tobytes(), net.vmin, net.vmax,
-           units.ids, units.bus.tobytes(), units.capacity_kw.tobytes(), lot_buses(system).tobytes(), solver)
-    if key not in _OPFS:
-        if len(_OPFS) > 16:
-            _OPFS.clear()
-        _OPFS[key] = _opf(system, units, solver)
-    return _OPFS[key]
+    """The process's shedding OPF of ``system``'s network and lots with ``units`` (:mod:`gplopt.opf_cache`)."""
+    return shedding_opf(system.network, units, lot_buses(system), solver)
 
 
 def first_pass(setup: Setup, yy: int) -> ShortYear:
