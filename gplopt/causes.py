@@ -1,4 +1,4 @@
-"""EENS, LOLE and V2G energy of a sample year split by cause: ``by_cause`` (docs/method.md section 10).
+"""EENS, LOLE and V2G energy of a sample year split by cause: ``by_cause`` (docs/method.md section 11).
 
 Within every hour with ENS > 0 the hour's ENS is cut into parts that sum to it exactly:
 

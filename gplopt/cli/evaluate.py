@@ -89,4 +89,4 @@ def print_reliability(name: str, res: Any) -> None:
                     for c, m in res.by_cause.items()],
                    caption="EENS splits exactly into its causes; a loss-of-load hour counts for the cause with "
                            "the largest share of its ENS; V2G for its hour's cause, 'no shortfall' where the "
-                           "hour shed nothing (docs/method.md section 10)"))
+                           "hour shed nothing (docs/method.md section 11)"))
