@@ -1,4 +1,5 @@
-"""One cached shedding-OPF constructor (gplopt/opf_cache.py) for assess, capacity value and studies."""
+"""One cached shedding-OPF constructor (gplopt/opf_cache.py) for assess, capacity value and studies (the LP under it
+is shared further by gplopt/network/opf.py where that caches it)."""
 
 from __future__ import annotations
 
