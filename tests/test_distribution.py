@@ -152,6 +152,7 @@ def test_same_numbers_for_any_batch_size_and_worker_count() -> None:
     assert a.customer is not None and b.customer is not None
     assert json.dumps(a.customer.to_dict()) == json.dumps(b.customer.to_dict())   # nan where no customers
     assert np.array_equal(per_bus(a, "interruptions_by_bus"), per_bus(b, "interruptions_by_bus"))
+    assert np.array_equal(per_bus(a, "by_cause"), per_bus(b, "by_cause"))    # the split by cause too
 
 
 def test_adding_a_branch_shifts_no_other_branch_draw() -> None:
