@@ -1,10 +1,13 @@
-"""EENS, LOLE and V2G energy of a sample year split by cause: ``by_cause`` (docs/method.md section 10).
+"""EENS, LOLE and V2G energy of a sample year split by cause: ``by_cause`` (docs/method.md section 11).
 
 Within every hour with ENS > 0 the hour's ENS is cut into parts that sum to it exactly:
 
-1. ``network_limit`` (and any other network cause, :func:`network_split`): ENS beyond the copper-plate
-   deficit, ``ENS - min(ENS, max(0, D))`` with ``D`` the hour's copper-plate shortfall after the lots.
-2. The copper-plate part ``c = min(ENS, max(0, D))`` by counterfactual increments in the fixed order of
+0. ``branch_outage``: the ENS at buses cut off from the substation by branch outages (their islands' shed,
+   :mod:`gplopt.distribution`; 0 without failing branches). The rest ``E`` of the hour's ENS (at the buses
+   still connected, the intact network's ENS there) is split by 1 and 2.
+1. ``network_limit``: ENS beyond the copper-plate deficit, ``E - min(E, max(0, D))`` with ``D`` the hour's
+   copper-plate shortfall after the lots (:func:`network_split` holds both network causes).
+2. The copper-plate part ``c = min(E, max(0, D))`` by counterfactual increments in the fixed order of
    ``CHAIN``. ``charger_outage`` first: ``D'`` is the shortfall of the same hour when no charger ever fails
    (the lots re-simulated on the short days that had a charger down; days are independent), and the part is
    ``c - min(c, max(0, D'))``. Then every source is restored to its rating in turn, each removing its gap
@@ -18,8 +21,8 @@ goes to the cause with the largest part, ties to the one listed first in ``CAUSE
 cause of the hour it was delivered in, and to ``no_shortfall`` in hours that shed nothing (V2G covered the
 deficit), so the V2G entries sum to the V2G total.
 
-A new cause (e.g. ``branch_outage``) slots in by adding its name to ``CAUSES`` and its part to
-:func:`network_split` (a network cause) or a gap to :func:`supply_gaps` (a copper-plate cause, in ``CHAIN``).
+A new cause slots in by adding its name to ``CAUSES`` and its part to :func:`network_split` (a network cause,
+as ``branch_outage`` does) or a gap to :func:`supply_gaps` (a copper-plate cause, in ``CHAIN``).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from gplopt.sampling import History, LotDraws, Sessions, sample_year
 from gplopt.system import Fleet, System, system_bus_loads
 
 CHAIN = ("charger_outage", "upstream_outage", "upstream_derating", "local_generation", "load_above_capacity")
-NETWORK = ("network_limit",)
+NETWORK = ("network_limit", "branch_outage")
 CAUSES = CHAIN + NETWORK            # the tie order of LOLE and V2G hours
 ENTRIES = CAUSES + ("no_shortfall",)   # no_shortfall: V2G in hours that shed nothing (its EENS, LOLE are 0)
 METRICS = ("eens_kwh_per_year", "lole_h_per_year", "v2g_kwh_per_year")
@@ -53,17 +56,28 @@ def supply_gaps(system: System, hist: History, idx: np.ndarray) -> np.ndarray:
     return np.array([(cap * ~up)[grid].sum(axis=0), (short * up)[grid].sum(axis=0), short[~grid].sum(axis=0)])
 
 
-def network_split(excess: np.ndarray) -> np.ndarray:
-    """(len(NETWORK), n) the ENS beyond the copper-plate deficit by network cause: all of it is
-    ``network_limit`` (branch ratings, voltages, an island's reactive limits). A ``branch_outage`` cause
-    would take its hours' share here."""
-    return excess[None, :]
+def network_split(excess: np.ndarray, branch: np.ndarray) -> np.ndarray:
+    """(len(NETWORK), n) the network causes' parts: ``excess``, the connected buses' ENS beyond the copper-plate
+    deficit, is ``network_limit`` (branch ratings, voltages, an island's reactive limits); ``branch``, the ENS
+    at buses cut off by branch outages, is ``branch_outage``."""
+    return np.vstack([excess, branch])
+
+
+def branch_part(r: YearResult, idx: np.ndarray) -> np.ndarray:
+    """(len(idx),) ENS at buses cut off by branch outages in hours ``idx`` (hours with ENS), at most the hour's
+    ENS (zeros on a year without branch outages)."""
+    out = np.zeros(idx.size)
+    if r.branch_hours.size and idx.size:
+        pos = np.minimum(np.searchsorted(idx, r.branch_hours), idx.size - 1)
+        hit = idx[pos] == r.branch_hours
+        out[pos[hit]] = r.branch_kw[hit]
+    return np.minimum(out, r.ens_kw[idx])
 
 
 def willing_chargers(fleet: Fleet, d: LotDraws, days: np.ndarray, v2g: bool) -> np.ndarray:
     """(len(days), chargers) True where the charger serves a V2G participant that day (V2G dispatched)."""
     n = d.charger_up.shape[2]
-    if not (v2g and fleet.v2g_dispatched) or n == 0:
+    if not (v2g and fleet.v2g_dispatched) or n == 0 or days.size == 0:
         return np.zeros((days.size, n), bool)
     w = d.sessions.willingness[days] < fleet.rate_v2g
     return np.asarray(w.reshape(days.size, n, -1).any(axis=2))
@@ -113,7 +127,7 @@ class Plan:
     result: YearResult
     idx: np.ndarray                # hours with ENS > 0
     ens: np.ndarray                # their ENS
-    cp: np.ndarray                 # copper-plate part of their ENS
+    cp: np.ndarray                 # copper-plate part of their ENS (outside buses cut off by branch outages)
     shortfall: np.ndarray          # D of those hours (replaced by D' on re-simulated days)
     gaps: np.ndarray               # (3, len(idx)) supply_gaps
     v2g_kw: np.ndarray             # V2G delivered in those hours
@@ -121,6 +135,7 @@ class Plan:
     days: np.ndarray               # days to re-simulate without V2G participants' charger failures
     draws: tuple[LotDraws | None, ...]   # the lots' counterfactual draws on ``days``
     margin: np.ndarray             # (24 len(days),) supply minus load of those hours
+    branch: np.ndarray             # ENS of the hours at buses cut off by branch outages (branch_outage)
 
 
 def plan_causes(system: System, hist: History, r: YearResult, *, v2g: bool) -> Plan:
@@ -142,10 +157,12 @@ def plan_causes(system: System, hist: History, r: YearResult, *, v2g: bool) -> P
                                                                d.on_days(days[hit]).sessions)
                   for d, w in zip(hist.lots, willing, strict=True))
     hours = day_hours(days[hit])
-    return Plan(result=r, idx=idx, ens=ens[idx], cp=np.minimum(ens[idx], np.maximum(_snap(ens[idx], shortfall), 0.0)),
+    branch = branch_part(r, idx)
+    rest = ens[idx] - branch
+    return Plan(result=r, idx=idx, ens=ens[idx], cp=np.minimum(rest, np.maximum(_snap(rest, shortfall), 0.0)),
                 shortfall=shortfall, gaps=supply_gaps(system, hist, idx), v2g_kw=v2g_kw[idx],
                 v2g_rest_kwh=float(v2g_kw[ens <= 0].sum()), days=days[hit], draws=draws,
-                margin=hist.unit_avail_kw[:, hours].sum(axis=0) - system.load_kw[hours])
+                margin=hist.unit_avail_kw[:, hours].sum(axis=0) - system.load_kw[hours], branch=branch)
 
 
 def no_failure_shortfall(system: System, plans: list[Plan], *, v2g: bool) -> None:
@@ -184,12 +201,12 @@ def _snap(ens: np.ndarray, shortfall: np.ndarray) -> np.ndarray:
 def hour_parts(p: Plan) -> np.ndarray:
     """(len(CAUSES), len(p.idx)) parts of the ENS of the hours with ENS (module docstring); columns sum to
     their ENS."""
-    d = _snap(p.ens, p.shortfall)
+    d = _snap(p.ens - p.branch, p.shortfall)
     level = [p.cp, np.minimum(p.cp, np.maximum(d, 0.0))]
     cum = np.cumsum(p.gaps, axis=0)
     level += list(np.minimum(level[1][None, :], np.maximum(d[None, :] - cum, 0.0)))
     chain = [level[k] - level[k + 1] for k in range(len(level) - 1)] + [level[-1]]
-    return np.vstack(chain + list(network_split(p.ens - p.cp)))
+    return np.vstack(chain + list(network_split(p.ens - p.branch - p.cp, p.branch)))
 
 
 def finish_causes(system: System, plans: list[Plan], *, v2g: bool) -> None:

@@ -111,6 +111,13 @@ def _feed(h: Any, obj: Any) -> None:
         h.update(repr(obj).encode() + b";")
 
 
+def content_sha(obj: Any) -> str:
+    """sha256 (hex) of every array and scalar of ``obj`` (dataclasses, tuples and lists walked through)."""
+    h = hashlib.sha256()
+    _feed(h, obj)
+    return h.hexdigest()
+
+
 def system_sha(system: Any) -> str:
     """Every array and scalar of a built System (so also the resolved model contents it holds)."""
     h = hashlib.sha256()
@@ -342,6 +349,10 @@ class YearJournal(JsonlJournal):
         if "by_cause" not in rec:
             return np.zeros((0, 0))
         d = need(self, n, rec, "by_cause", "dict")
+        if set(d) == set(ENTRIES) - {"branch_outage"}:
+            # written before branch_outage existed: only years without branch outages had a split then
+            # (the distribution path wrote none), so their branch_outage part is exactly 0
+            d = {**d, "branch_outage": [0.0, 0.0, 0.0]}
         if set(d) != set(ENTRIES):
             raise self.bad(n, "by_cause", f"one entry per cause: {', '.join(ENTRIES)}", sorted(d))
         return np.array([need(self, n, d, c, "nums", 3) for c in ENTRIES], float).T

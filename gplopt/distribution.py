@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from gplopt.network.opf import SheddingOPF
 
 _CACHE: dict[object, object] = {}
+Segments = list[tuple[int, int, frozenset[tuple[int, int]]]]
 
 
 def has_customers(system: System) -> bool:
@@ -70,6 +71,14 @@ class YearLoads:
 def dist_years(system: System, seed: int, years: list[int], opf: Callable[[], SheddingOPF | None], *,
                v2g: bool = True, use_certificate: bool = True) -> Iterator[YearResult]:
     """YearResults of ``years`` with branch outages and interruptions; ``ens_kw`` is the year's hourly ENS."""
+    return (r for _, r in dist_year_histories(system, seed, years, opf, v2g=v2g, use_certificate=use_certificate))
+
+
+def dist_year_histories(system: System, seed: int, years: list[int], opf: Callable[[], SheddingOPF | None], *,
+                        v2g: bool = True, use_certificate: bool = True) -> Iterator[tuple[History, YearResult]]:
+    """:func:`dist_years` with each year's History: what :func:`gplopt.causes.plan_causes` needs beside the
+    result's hourly arrays (``ens_kw``, ``shortfall_kw`` and ``v2g_kw`` over the whole year; ``branch_hours`` and
+    ``branch_kw``, the ENS at buses cut off by branch outages)."""
     model = branch_model(system)
     drawn: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for y in years:
@@ -79,7 +88,29 @@ def dist_years(system: System, seed: int, years: list[int], opf: Callable[[], Sh
             drawn.update({y + i: (k[row == i], s[row == i], e[row == i]) for i in range(n)})
         hist = sample_year(system, seed, y)
         base, loads = _base_year(system, hist, opf, v2g, use_certificate)
-        yield overlay(system, model, hist, base, replace(loads, v2g=v2g), *drawn.pop(y))
+        yield hist, overlay(system, model, hist, base, replace(loads, v2g=v2g), *drawn.pop(y))
+
+
+def evaluate_with_segments(system: System, hist: History, segs: Segments, opf: SheddingOPF | None, *,
+                           v2g: bool = True, use_certificate: bool = True, dense: bool = False) -> YearResult:
+    """One year with branch outages given as hour segments on its hour axis (:func:`overlay_segments`). ``dense``:
+    the intact network hour by hour, for any System (a restriction of a year to some days, added load); else as
+    :func:`dist_years` evaluates it (the event-driven path when eligible, cached per System)."""
+    if dense:
+        model = build_branch_model(system.grid, system.network)
+        base, loads = dense_year(system, hist, opf, v2g, use_certificate)
+    else:
+        model = branch_model(system)
+        base, loads = _base_year(system, hist, lambda: opf, v2g, use_certificate)
+    return overlay_segments(system, model, hist, base, replace(loads, v2g=v2g), segs)
+
+
+def year_segments(system: System, seed: int, year: int) -> Segments:
+    """The hour segments (h0, h1, configuration) of year ``year``'s branch outages (the draws of :func:`dist_years`:
+    they do not depend on how many years are drawn together)."""
+    model = branch_model(system)
+    _, k, s, e = outages(model, seed, year, 1, system.hours)
+    return segments(phases(model, k, s, e, system.hours))
 
 
 def _fast(system: System) -> bool:
@@ -99,11 +130,7 @@ def _base_year(system: System, hist: History, opf: Callable[[], SheddingOPF | No
     power) answers every hour in which every unit is up and the reference sheds nothing (more available power
     cannot make the OPF shed: its feasible set only grows); only the other days are evaluated."""
     if not _fast(system):
-        r = evaluate_year(system, hist, opf(), v2g=v2g, use_certificate=use_certificate)
-        p_base, _ = system_bus_loads(system)
-        p = p_base.copy()
-        p[:, lot_buses(system)] = r.gpl_bus_load_kw
-        return r, YearLoads(p, p_base, r.ens_by_bus_kw, r.ens_kw, hist.unit_avail_kw)
+        return dense_year(system, hist, opf(), v2g, use_certificate)
     ref, ref_loads = _reference(system, opf, v2g, use_certificate)
     days = np.nonzero(~hist.unit_up)[1] // 24
     if _variable(system):
@@ -117,11 +144,25 @@ def _base_year(system: System, hist: History, opf: Callable[[], SheddingOPF | No
     ens_bus, ens = ref_loads.ens_bus.copy(), ref_loads.ens.copy()
     ens_bus[idx], ens[idx] = r.ens_by_bus_kw, r.ens_kw
     failed = sorted(set(ref.failed_hours) - set(idx.tolist()) | set(r.failed_hours))
+    shortfall = ref.shortfall_kw.copy()     # D of the days not evaluated: the reference's, the year's own where
+    # the intact network can shed there (no variable availability: every unit up at its one available power)
+    shortfall[idx] = r.shortfall_kw
     year = replace(ref, year=hist.year, ens_kwh=float(ens.sum()), ens_by_bus_kwh=ens_bus.sum(axis=0),
+                   shortfall_kw=shortfall,
                    opf_solves=r.opf_solves, opf_failed=len(failed), failed_hours=failed,
                    peak_shortfall_kw=max(ref.peak_shortfall_kw, r.peak_shortfall_kw), hours_screened=r.hours_screened,
                    hours_certified=r.hours_certified)
     return year, YearLoads(ref_loads.p, ref_loads.p_base, ens_bus, ens, hist.unit_avail_kw)
+
+
+def dense_year(system: System, hist: History, opf: SheddingOPF | None, v2g: bool,
+               use_certificate: bool) -> tuple[YearResult, YearLoads]:
+    """The intact network's year evaluated hour by hour (any System, e.g. a restriction to some days)."""
+    r = evaluate_year(system, hist, opf, v2g=v2g, use_certificate=use_certificate)
+    p_base, _ = system_bus_loads(system)
+    p = p_base.copy()
+    p[:, lot_buses(system)] = r.gpl_bus_load_kw
+    return r, YearLoads(p, p_base, r.ens_by_bus_kw, r.ens_kw, hist.unit_avail_kw)
 
 
 def _reference(system: System, opf: Callable[[], SheddingOPF | None], v2g: bool,
@@ -156,7 +197,12 @@ class _Hours:
 def overlay(system: System, model: BranchModel, hist: History, base: YearResult, loads: YearLoads,
             k: np.ndarray, s: np.ndarray, e: np.ndarray) -> YearResult:
     """``base`` with the year's branch outages (k, start, end) applied and its interruptions counted."""
-    segs = segments(phases(model, k, s, e, system.hours))
+    return overlay_segments(system, model, hist, base, loads, segments(phases(model, k, s, e, system.hours)))
+
+
+def overlay_segments(system: System, model: BranchModel, hist: History, base: YearResult, loads: YearLoads,
+                     segs: Segments) -> YearResult:
+    """:func:`overlay` given the outages' hour segments (h0, h1, configuration) on the year's hour axis."""
     out_h = [np.arange(h0, h1) for h0, h1, _ in segs]
     hours = np.union1d(np.concatenate(out_h) if out_h else np.zeros(0, int), np.flatnonzero(loads.ens > 0))
     shed = loads.ens_bus[hours].copy()

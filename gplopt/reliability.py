@@ -9,7 +9,7 @@ so the answer never depends on batch size or worker count. ``SequentialMonteCarl
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,8 @@ from gplopt.errors import GploptError
 from gplopt.instance import Instance
 from gplopt.metrics import MeanEstimate
 from gplopt.montecarlo import Execution, SequentialMonteCarlo, run_years
-from gplopt.sampling import sample_year
+from gplopt.opf_cache import shedding_opf
+from gplopt.sampling import History, sample_year
 from gplopt.streams import VERSION as STREAMS_VERSION
 from gplopt.system import System
 
@@ -146,13 +147,8 @@ def _run_years_task(setup: Setup, years: list[int]) -> list[YearResult]:
 
 def _opf() -> SheddingOPF | None:
     system: System = _WORKER["system"]
-    if system.network.copper_plate:
-        return None
     if _WORKER.get("opf") is None:
-        from gplopt.network.opf import SheddingOPF  # Pyomo is imported only when a network needs it
-
-        _WORKER["opf"] = SheddingOPF(system.network, system.units, tuple(lot_buses(system)),
-                                     _WORKER["execution"].solver)
+        _WORKER["opf"] = shedding_opf(system.network, system.units, lot_buses(system), _WORKER["execution"].solver)
     return _WORKER["opf"]  # type: ignore[no-any-return]
 
 
@@ -160,17 +156,18 @@ def _run_years(years: list[int]) -> list[YearResult]:
     system: System = _WORKER["system"]
     spec: SequentialMonteCarlo = _WORKER["spec"]
     uc = _WORKER["execution"].use_certificate
-    if distribution.active(system):   # branch outages or customer indices (by_cause not split there yet)
-        return [_travel(r) for r in distribution.dist_years(system, spec.seed, years, _opf, v2g=spec.v2g,
-                                                             use_certificate=uc)]
-    if hl1.eligible(system):
+    if hl1.eligible(system) and not distribution.active(system):
         done = hl1.hl1_years(system, spec.seed, years)
         hl1_causes(system, spec.seed, done)
         return done
+    if distribution.active(system):   # branch outages or customer indices: the overlay of the intact network
+        pairs: Iterable[tuple[History, YearResult]] = distribution.dist_year_histories(
+            system, spec.seed, years, _opf, v2g=spec.v2g, use_certificate=uc)
+    else:
+        pairs = ((h, evaluate_year(system, h, _opf(), v2g=spec.v2g, use_certificate=uc))
+                 for h in (sample_year(system, spec.seed, y) for y in years))
     out, plans = [], []
-    for y in years:
-        hist = sample_year(system, spec.seed, y)
-        r = evaluate_year(system, hist, _opf(), v2g=spec.v2g, use_certificate=uc)
+    for hist, r in pairs:
         plans.append(plan_causes(system, hist, r, v2g=spec.v2g))
         out.append(_travel(r))
     finish_causes(system, plans, v2g=spec.v2g)   # the split's counterfactual for the batch's years at once

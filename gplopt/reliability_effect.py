@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 
 from gplopt.customer_indices import customers, yearly
-from gplopt.distribution import branch_model
 from gplopt.metrics import MeanEstimate
 from gplopt.reliability import Execution, SequentialMonteCarlo, assess
 from gplopt.resources import without
@@ -36,9 +35,7 @@ def reliability_effect(system: System, mc: SequentialMonteCarlo, resource: str, 
     if yb is None or yf is None:
         return None
     d_eens = np.array([r.ens_kwh for r in full.per_year]) - np.array([r.ens_kwh for r in base.per_year])
-    note = ("branch outages are in these differences but not yet in the capacity value (ECC/EFC/ELCC evaluate "
-            "the intact network; docs/distribution.md)") if branch_model(system).n else ""
-    return {"note": note, "d_saidi_h": MeanEstimate.of(yf[1] - yb[1]).to_dict(),
+    return {"d_saidi_h": MeanEstimate.of(yf[1] - yb[1]).to_dict(),
             "d_saifi": MeanEstimate.of(yf[0] - yb[0]).to_dict(),
             "d_eens_kwh": MeanEstimate.of(d_eens).to_dict(), "years": years,
             "saidi_without_h": MeanEstimate.of(yb[1]).to_dict(), "saidi_with_h": MeanEstimate.of(yf[1]).to_dict(),

@@ -141,7 +141,7 @@ def _causes(rep: Report, df: pd.DataFrame) -> None:
     rep.sections.append(("Table 4 by cause: what V2G reduces", _table_md(df, {
         "cause": "cause", "eens_no_v2g": "EENS no V2G (MWh/yr)", "eens_v2g": "EENS V2G (MWh/yr)",
         "reduction": "reduction, paired (MWh/yr)", "pct": "% of the cause's EENS", "v2g": "V2G (MWh/yr)"}) +
-        SE_NOTE + "Causes and the attribution rule: docs/method.md section 10. V2G 'no shortfall' is V2G "
+        SE_NOTE + "Causes and the attribution rule: docs/method.md section 11. V2G 'no shortfall' is V2G "
         "delivered in hours it left with no shedding.\n"))
 
 

@@ -316,7 +316,7 @@ def annual_ens_and_worst_day(inst: Instance, mc: SequentialMonteCarlo, execution
                              ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-year ENS of the case, and the hourly story of its worst day (the day with the most ENS)."""
     from gplopt.adequacy import evaluate_year, hour_inputs, lot_buses
-    from gplopt.network.opf import SheddingOPF
+    from gplopt.opf_cache import shedding_opf
     from gplopt.sampling import sample_year
 
     system = build_system(inst)
@@ -327,8 +327,7 @@ def annual_ens_and_worst_day(inst: Instance, mc: SequentialMonteCarlo, execution
                              "v2g_kwh": [r.v2g_kwh for r in res.per_year]})
     worst = res.per_year[int(per_year["ens_kwh"].to_numpy().argmax())]
     hist = sample_year(system, mc.seed, worst.year)
-    opf = None if system.network.copper_plate else SheddingOPF(
-        system.network, system.units, tuple(lot_buses(system)), one.solver)
+    opf = shedding_opf(system.network, system.units, lot_buses(system), one.solver)
     full = evaluate_year(system, hist, opf, v2g=mc.v2g)
     hi = hour_inputs(system, hist, v2g=mc.v2g)
     day = int(full.ens_kw.reshape(-1, 24).sum(axis=1).argmax()) if system.hours >= 24 else 0

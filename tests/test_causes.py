@@ -118,7 +118,7 @@ def test_the_chain_in_one_hour_follows_the_documented_order() -> None:
     gaps = np.array([[500.0, 0.0, 100.0], [0.0, 100.0, 0.0], [500.0, 100.0, 100.0]])
     plan = causes.Plan(result=_year(1300.0, 3), idx=np.arange(3), ens=ens, cp=np.minimum(ens, d), shortfall=d,
                        gaps=gaps, v2g_kw=np.array([1.0, 2.0, 4.0]), v2g_rest_kwh=8.0, days=np.zeros(0, int),
-                       draws=(), margin=np.zeros(0))
+                       draws=(), margin=np.zeros(0), branch=np.zeros(3))
     parts = causes.hour_parts(plan)
     want = {"upstream_outage": [500, 0, 100], "upstream_derating": [0, 100, 0], "local_generation": [300, 100, 100],
             "load_above_capacity": [0, 50, 0], "network_limit": [0, 50, 0], "charger_outage": [0, 0, 0]}
@@ -253,3 +253,55 @@ def test_paired_reduction_by_cause() -> None:
     total = off.eens_kwh_per_year.mean - on.eens_kwh_per_year.mean
     assert sum(r["reduction_kwh"] for r in rows.values()) == pytest.approx(total, rel=1e-9)
     assert rows["upstream_derating"]["reduction_kwh"] > 0
+
+
+def radial(lot: bool) -> System:
+    """A radial feeder 1-2-3 (bus 3 at the end of a failing branch, 100 kW each at buses 2 and 3) on a derated
+    external grid (175-250 kW, short of the 200 kW load a third of the time); optionally a lot at bus 3."""
+    buses = [{"id": 1, "p_kw": 0.0}, {"id": 2, "p_kw": 100.0}, {"id": 3, "p_kw": 100.0}]
+    branches = [{"id": 1, "from_bus": 1, "to_bus": 2, "r_ohm": 0.1, "x_ohm": 0.1},
+                {"id": 2, "from_bus": 2, "to_bus": 3, "r_ohm": 0.1, "x_ohm": 0.1, "mttf_h": 300.0, "mttr_h": 8.0}]
+    data = {"name": "radial", "network": {"base_kv": 11.0, "buses": buses, "branches": branches},
+            "units": [grid(250.0, low=0.7)], "load": {"shape": None, "series_kw": [200.0], "hours": 8760},
+            "gpls": [{"id": "lot", **FLAKY_LOT, "bus": 3, "n_chargers": 10}] if lot else []}
+    return build_system(instance_from_data(data))
+
+
+@pytest.mark.parametrize("lot", [False, True])
+def test_branch_outage_split_on_a_radial_feeder(lot: bool) -> None:
+    """The distribution path (branch outages) splits too: the ENS at buses cut off by a branch outage is
+    branch_outage, the rest follows the rule (derating here); every year's parts sum to its ENS exactly."""
+    from gplopt import distribution
+
+    system = radial(lot)
+    assert distribution.active(system)
+    res = run(system, years=2)
+    assert_exact(res)
+    by = res.by_cause
+    assert by is not None
+    for r in res.per_year:
+        assert r.by_cause[0, ENTRIES.index("branch_outage")] == pytest.approx(r.branch_ens_kwh, rel=1e-12)
+    assert by["branch_outage"]["eens_kwh_per_year"].mean > 0
+    assert by["upstream_derating"]["eens_kwh_per_year"].mean > 0
+    assert by["branch_outage"]["lole_h_per_year"].mean > 0
+    one = run(system, years=2, batch_years=1)
+    assert [r.by_cause.tolist() for r in one.per_year] == [r.by_cause.tolist() for r in res.per_year]
+
+
+def test_journal_written_before_branch_outage_reads_as_zero(tmp_path: Path) -> None:
+    """A year journaled before the cause existed (no branch_outage entry) is read back with branch_outage 0:
+    only years without branch outages had a split then, and the resumed split equals a fresh one."""
+    from gplopt.checkpoint import checksum
+
+    inst, system = plate_inst([grid(1000.0, low=0.6)], 900.0)
+    spec = SequentialMonteCarlo(seed=4, years=2)
+    j = tmp_path / "j.jsonl"
+    assess(system, dataclasses.replace(spec, years=1), journal=j, instance=inst)
+    lines = j.read_text(encoding="utf-8").splitlines()
+    rec = json.loads(lines[1])
+    rec.pop("sum")
+    assert rec["by_cause"].pop("branch_outage") == [0.0, 0.0, 0.0]
+    lines[1] = json.dumps({**rec, "sum": checksum(rec)})
+    j.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    resumed = assess(system, spec, journal=j, instance=inst)
+    assert resumed.to_dict()["by_cause"] == assess(system, spec).to_dict()["by_cause"]

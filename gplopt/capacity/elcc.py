@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gplopt.adequacy import evaluate_year
+from gplopt.capacity.dist_days import evaluate, segments_of
 from gplopt.capacity.search import Base, Run
 from gplopt.capacity.shortdays import cached_opf, drop_row
 from gplopt.errors import GploptError
@@ -37,8 +37,9 @@ def _base_year(setup: _Setup, y: int) -> float:
     wo = without(system, setup.resource, mc.v2g)
     if wo.res_row is not None:
         hist = drop_row(hist, wo.res_row)
-    return evaluate_year(wo.base_sys, hist, cached_opf(wo.base_sys, wo.base_sys.units, setup.execution.solver),
-                         v2g=wo.v2g_base, use_certificate=setup.execution.use_certificate).ens_kwh
+    return evaluate(wo.base_sys, hist, cached_opf(wo.base_sys, wo.base_sys.units, setup.execution.solver),
+                    v2g=wo.v2g_base, use_certificate=setup.execution.use_certificate,
+                    segs=segments_of(wo.base_sys, mc.seed, y), full=True).ens_kwh
 
 
 def _base_years(setup: _Setup, years: list[int]) -> list[float]:
@@ -49,9 +50,9 @@ def _probe_year(setup: _Setup, y: int, dl: float) -> float:
     """EENS of year ``y`` with the resource and ``dl`` kW of constant load added."""
     system, mc = setup.system, setup.mc
     sys_l = system.replace(load_kw=system.load_kw + dl)
-    return evaluate_year(sys_l, sample_year(system, mc.seed, y),
-                         cached_opf(system, system.units, setup.execution.solver), v2g=mc.v2g,
-                         use_certificate=setup.execution.use_certificate).ens_kwh
+    return evaluate(sys_l, sample_year(system, mc.seed, y), cached_opf(system, system.units, setup.execution.solver),
+                    v2g=mc.v2g, use_certificate=setup.execution.use_certificate,
+                    segs=segments_of(system, mc.seed, y)).ens_kwh
 
 
 class ElccMetric:

@@ -9,12 +9,15 @@ without the resource is unchanged by either. The answer is exactly that of full 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gplopt.adequacy import day_hours, evaluate_year, lot_buses
+from gplopt.adequacy import day_hours, lot_buses
+from gplopt.capacity.dist_days import evaluate, on_days, segments_of, short_days
+from gplopt.distribution import Segments
 from gplopt.montecarlo import Execution, SequentialMonteCarlo
+from gplopt.opf_cache import shedding_opf
 from gplopt.sampling import REFERENCE_ID, History, reference_unit_up, sample_year
 from gplopt.system import System, Units
 
@@ -70,14 +73,7 @@ class ShortYear:
     v2g: float
     lr: float
     charging: float                # with the resource, whole year
-
-
-def _opf(system: System, units: Units, solver: str) -> SheddingOPF | None:
-    if system.network.copper_plate:
-        return None
-    from gplopt.network.opf import SheddingOPF  # Pyomo is imported only when a network needs it
-
-    return SheddingOPF(system.network, units, tuple(lot_buses(system)), solver)
+    segs: Segments | None = None   # branch-outage hour segments on the short days' axis (None: none fail)
 
 
 @dataclass(frozen=True)
@@ -94,19 +90,9 @@ class Setup:
     reference_always_up: bool = False   # EFC: a perfectly reliable reference unit
 
 
-_OPFS: dict[tuple[Any, ...], SheddingOPF | None] = {}
-
-
 def cached_opf(system: System, units: Units, solver: str) -> SheddingOPF | None:
-    """One shedding model per (network, units, solver) in each process, built on first use."""
-    net = system.network
-    key = (system.name, net.r_pu.tobytes(), net.x_pu.tobytes(), net.rating_pu.tobytes(), net.vmin, net.vmax,
-           units.ids, units.bus.tobytes(), units.capacity_kw.tobytes(), lot_buses(system).tobytes(), solver)
-    if key not in _OPFS:
-        if len(_OPFS) > 16:
-            _OPFS.clear()
-        _OPFS[key] = _opf(system, units, solver)
-    return _OPFS[key]
+    """The process's shedding OPF of ``system``'s network and lots with ``units`` (:mod:`gplopt.opf_cache`)."""
+    return shedding_opf(system.network, units, lot_buses(system), solver)
 
 
 def first_pass(setup: Setup, yy: int) -> ShortYear:
@@ -116,20 +102,22 @@ def first_pass(setup: Setup, yy: int) -> ShortYear:
     opf_with = cached_opf(system, system.units, setup.execution.solver) if res_row is not None else opf_base
     hist = sample_year(system, mc.seed, yy)
     hist_base = hist if res_row is None else drop_row(hist, res_row)
-    rb = evaluate_year(base_sys, hist_base, opf_base, v2g=setup.v2g_base,
-                       use_certificate=setup.execution.use_certificate)
-    days = rb.short_days
+    segs = segments_of(base_sys, mc.seed, yy)     # branch outages: the overlay (gplopt.capacity.dist_days)
+    uc = setup.execution.use_certificate
+    rb = evaluate(base_sys, hist_base, opf_base, v2g=setup.v2g_base, use_certificate=uc, segs=segs, full=True)
+    days = rb.short_days if segs is None else short_days(rb, segs)
     hb = restrict_history(hist_base, days)
     hours = day_hours(days)
-    known = (rb.gpl_bus_load_kw[hours], rb.normal[hours]) if rb.normal.size else None
+    known = (rb.gpl_bus_load_kw[hours], rb.normal[hours]) if rb.normal.size and segs is None else None
+    day_segs = None if segs is None else on_days(segs, days)
     rw = None
     if days.size:
         # with the same units, an hour whose GPL load and V2G are unchanged has the base's result exactly
         # (this covers every hour the base screened as normal, too)
         kr_with = ((rb.gpl_bus_load_kw[hours], rb.v2g_kw[hours], rb.ens_by_bus_kw[hours])
-                   if res_row is None and rb.ens_by_bus_kw.size else None)
-        rw = evaluate_year(restrict_system(system, days), restrict_history(hist, days), opf_with,
-                           v2g=mc.v2g, known_result=kr_with, use_certificate=setup.execution.use_certificate)
+                   if res_row is None and rb.ens_by_bus_kw.size and segs is None else None)
+        rw = evaluate(restrict_system(system, days), restrict_history(hist, days), opf_with, v2g=mc.v2g,
+                      known_result=kr_with, use_certificate=uc, segs=day_segs)
     if setup.reference_always_up:
         ref_up = np.ones(days.size * 24, bool)
     else:
@@ -140,7 +128,7 @@ def first_pass(setup: Setup, yy: int) -> ShortYear:
                      known=known if known is not None else (np.zeros(0), np.zeros(0, bool)),
                      v2g=rw.v2g_kwh if rw else 0.0, lr=rw.load_reduction_kwh if rw else 0.0,
                      charging=rb.charging_kwh + ((rw.charging_kwh - float(rb.charging_kw[hours].sum()))
-                                                 if rw and rb.charging_kw.size else 0.0))
+                                                 if rw and rb.charging_kw.size else 0.0), segs=day_segs)
 
 
 def probe_year(setup: Setup, x: ShortYear, c: float) -> tuple[float, int]:
@@ -148,9 +136,9 @@ def probe_year(setup: Setup, x: ShortYear, c: float) -> tuple[float, int]:
     the reference unit up."""
     h = with_row(x.hist, x.ref_up, c * x.ref_up)
     sys_r = restrict_system(setup.base_sys, x.days).replace(units=setup.probe_units)
-    r = evaluate_year(sys_r, h, cached_opf(setup.base_sys, setup.probe_units, setup.execution.solver),
-                      v2g=setup.v2g_base, use_certificate=setup.execution.use_certificate,
-                      known_normal=x.known if x.known[1].size else None)
+    r = evaluate(sys_r, h, cached_opf(setup.base_sys, setup.probe_units, setup.execution.solver),
+                 v2g=setup.v2g_base, use_certificate=setup.execution.use_certificate,
+                 known_normal=x.known if x.known[1].size else None, segs=x.segs)
     return r.ens_kwh, int(np.count_nonzero((r.ens_kw > 0) & x.ref_up))
 
 

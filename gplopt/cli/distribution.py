@@ -28,5 +28,4 @@ def print_reliability_effect(name: str, resource: str, effect: dict[str, Any]) -
         ("SAIDI change", "d_saidi_h", "h/customer/yr"), ("SAIFI change", "d_saifi", "interruptions/customer/yr"),
         ("EENS change", "d_eens_kwh", "kWh/yr"))]
     show(table(f"{name}: what {resource} does to the customer indices ({SE})", ["", "with - without", "unit"], rows,
-               caption=f"paired on {effect['years']} common sample years (negative = fewer interruptions)"
-               + (f"\n{effect['note']}" if effect.get("note") else "")))
+               caption=f"paired on {effect['years']} common sample years (negative = fewer interruptions)"))

@@ -42,7 +42,7 @@ def evaluate(
     out_format: Annotated[str, typer.Option(help="csv, or parquet (needs gplopt[parquet])")] = "csv",
 ) -> None:
     """Sequential Monte Carlo reliability: EENS, LOLE, LOLF, EDNS, ENS by bus, V2G energy, and EENS, LOLE and V2G
-    by cause (upstream outage, derating, local generation, network limit, charger outage)."""
+    by cause (upstream outage, derating, local generation, network limit, branch outage, charger outage)."""
     from gplopt.reliability import Execution, SequentialMonteCarlo, assess
 
     inst, system = load(file, sets)
@@ -89,4 +89,4 @@ def print_reliability(name: str, res: Any) -> None:
                     for c, m in res.by_cause.items()],
                    caption="EENS splits exactly into its causes; a loss-of-load hour counts for the cause with "
                            "the largest share of its ENS; V2G for its hour's cause, 'no shortfall' where the "
-                           "hour shed nothing (docs/method.md section 10)"))
+                           "hour shed nothing (docs/method.md section 11)"))
