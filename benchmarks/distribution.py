@@ -13,8 +13,8 @@ structure follows Allan et al. (1991) in size and switching, not their exact dat
 Sample years per second of ``assess`` (workers 1, fixed years, start-up excluded by a warm-up run) on the
 event-driven path, against the same engine's dense path (every hour of every year through the hourly
 adequacy, then the same branch overlay) in the same run, alternating ``--rounds`` times; the peer relsad's
-figure (0.28 sample-years/s, hourly steps, one process, measured on this machine for the issue) is quoted, not
-rerun (relsad is not installed here). Figures go to docs/performance.md between the ``distribution`` markers.
+figure (0.28 sample-years/s, hourly steps, one process, measured on this machine for the issue) is quoted here;
+``benchmarks/relsad_compare.py`` runs relsad itself (Python 3.10 venv) and gplopt in the same run. Figures go to docs/performance.md between the ``distribution`` markers.
 """
 
 from __future__ import annotations
@@ -133,8 +133,8 @@ def main() -> None:
         f"{args.years:,} sample years per round:", "",
         *[f"- {x}" for x in lines],
         f"- best event-driven rate **{best:,.0f} sample years/s**: {best / RELSAD_YEARS_PER_S:,.0f}x relsad's "
-        f"0.28 years/s (quoted from the issue's run on this machine; relsad is not installed here, so that ratio "
-        f"is not measured in the same run); the goal is >= 28 years/s (100x).",
+        f"0.28 years/s (quoted from the issue; relsad itself, in its own venv, is timed in the same run as gplopt by "
+        f"`benchmarks/relsad_compare.py`: the `relsad` section below); the goal is >= 28 years/s (100x).",
         f"- indices on those years: SAIFI {ci.saifi}, SAIDI {ci.saidi_h} h, CAIDI {ci.caidi_h} h, "
         f"ASAI {ci.asai}, ENS {res.eens_kwh_per_year} kWh/yr (mean±s.e.).", "",
         "What relsad models and gplopt covers: disconnectors and breakers (here: a device per branch or none, "
