@@ -14,7 +14,8 @@ Sample years per second of ``assess`` (workers 1, fixed years, start-up excluded
 event-driven path, against the same engine's dense path (every hour of every year through the hourly
 adequacy, then the same branch overlay) in the same run, alternating ``--rounds`` times; the peer relsad's
 figure (0.28 sample-years/s, hourly steps, one process, measured on this machine for the issue) is quoted here;
-``benchmarks/relsad_compare.py`` runs relsad itself (Python 3.10 venv) and gplopt in the same run. Figures go to docs/performance.md between the ``distribution`` markers.
+``benchmarks/relsad_compare.py`` runs relsad itself (Python 3.10 venv) and gplopt in the same run. Figures go
+to docs/performance.md between the ``distribution`` markers.
 """
 
 from __future__ import annotations
