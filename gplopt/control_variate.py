@@ -112,3 +112,21 @@ def control_variate(system: System, seed: int, per_year: list[YearResult]) -> Co
     return ControlVariateResult(
         eens_kwh_per_year=cv_estimate(np.array([r.ens_kwh for r in per_year]), c[:, 0], eens_c),
         lole_h_per_year=cv_estimate(np.array([r.lol_hours for r in per_year], float), c[:, 1], lole_c))
+
+
+def cv_cov_by_years(x: np.ndarray, c: np.ndarray, exact: float) -> np.ndarray:
+    """CoV (standard error over mean) of the control-variate estimate on the first k years, for every k
+    (NaN for k < 3): what :func:`cv_estimate` gives on each prefix, from running sums in one pass."""
+    x, c = np.asarray(x, float), np.asarray(c, float)
+    k = np.arange(1, x.size + 1, dtype=float)
+    # centre on the first year's values: the running sums then lose no digits to large means
+    x0, c0 = x - x[:1], c - c[:1]
+    sx, sc = np.cumsum(x0), np.cumsum(c0)
+    sxx, scc, sxc = np.cumsum(x0 * x0) - sx * sx / k, np.cumsum(c0 * c0) - sc * sc / k, np.cumsum(x0 * c0) - sx * sc / k
+    with np.errstate(invalid="ignore", divide="ignore"):
+        beta = np.where(scc > 0, sxc / np.where(scc > 0, scc, 1.0), 0.0)
+        var_res = np.maximum(sxx - beta * sxc, 0.0) / (k - 2)
+        mean = (sx / k + x[:1]) - beta * (sc / k + c[:1] - exact)
+        cov = np.sqrt(var_res / k) / np.abs(mean)
+    cov[:2] = np.nan
+    return cov  # type: ignore[no-any-return]

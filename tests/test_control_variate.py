@@ -20,7 +20,7 @@ import pytest
 
 from gplopt import hl1
 from gplopt.adequacy import TOL_KW
-from gplopt.control_variate import control_means, cv_estimate
+from gplopt.control_variate import control_means, cv_cov_by_years, cv_estimate
 from gplopt.copt import daily_peak, exact_indices, outage_table, unit_table
 from gplopt.errors import GploptError, InstanceError
 from gplopt.instance import Instance, instance_from_data, load_instance
@@ -227,3 +227,15 @@ def test_cv_unbiased_over_seeds_rbts(rbts: System) -> None:
     for k, exact in ((0, float(ref["eens_mwh_per_yr"]) * 1000), (1, float(ref["lole_h_per_yr"]))):
         se = a[:, k].std(ddof=1) / math.sqrt(a.shape[0])
         assert abs(a[:, k].mean() - exact) <= 3 * se, (k, a[:, k].mean(), exact, se)
+
+
+def test_cv_cov_by_years_matches_cv_estimate(three: System) -> None:
+    years = hl1.hl1_years(three, 3, list(range(60)), control=True)
+    x = np.array([r.ens_kwh for r in years])
+    c = np.array([r.control[0] for r in years])
+    exact = control_means(three)[0]
+    cov = cv_cov_by_years(x, c, exact)
+    assert np.isnan(cov[:2]).all()
+    for k in (3, 4, 17, 60):
+        e = cv_estimate(x[:k], c[:k], exact).estimate
+        assert cov[k - 1] == pytest.approx(e.stderr / abs(e.mean), rel=1e-9)
