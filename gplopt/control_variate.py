@@ -79,21 +79,29 @@ def control_means(system: System) -> tuple[float, float]:
     return eens, lole
 
 
+def _beta(x: np.ndarray, c: np.ndarray) -> float:
+    """Least-squares slope of x on c (0 when c does not vary)."""
+    dc = c - c.mean()
+    scc = float(dc @ dc)
+    return float((x - x.mean()) @ dc) / scc if scc > 0 else 0.0
+
+
 def cv_estimate(x: np.ndarray, c: np.ndarray, exact: float) -> CvEstimate:
-    """mean(x) - beta (mean(c) - exact) with beta from the same samples; beta = 0 when c does not vary."""
+    """The cross-fitted control-variate estimate: the years in even positions are adjusted with the beta of the
+    odd ones and vice versa, z_y = x_y - beta_other (c_y - exact); the estimate is mean(z), its standard error
+    sd(z) / sqrt(n). Each beta is independent of the years it adjusts, so E[z_y] = E[x] exactly."""
     x, c = np.asarray(x, float), np.asarray(c, float)
     n = x.size
-    if n < 3:
-        raise InstanceError("simulation.control_variate", "needs >= 3 sample years", n)
-    dx, dc = x - x.mean(), c - c.mean()
-    scc = float(dc @ dc)
-    beta = float(dx @ dc) / scc if scc > 0 else 0.0
-    res = dx - beta * dc
-    var_res = float(res @ res) / (n - 2)
-    var_x = float(dx @ dx) / (n - 1)
-    ratio = var_x / var_res if var_res > 0 else math.inf
-    mean = float(x.mean()) - beta * (float(c.mean()) - exact)
-    return CvEstimate(MeanEstimate(mean, math.sqrt(var_res / n)), beta, ratio, exact, float(c.mean()))
+    if n < 4:
+        raise InstanceError("simulation.control_variate", "needs >= 4 sample years (two per fold)", n)
+    b_even, b_odd = _beta(x[0::2], c[0::2]), _beta(x[1::2], c[1::2])
+    z = x.copy()
+    z[0::2] -= b_odd * (c[0::2] - exact)
+    z[1::2] -= b_even * (c[1::2] - exact)
+    var_z, var_x = float(z.var(ddof=1)), float(x.var(ddof=1))
+    ratio = var_x / var_z if var_z > 0 else math.inf
+    return CvEstimate(MeanEstimate(float(z.mean()), math.sqrt(var_z / n)), (b_even + b_odd) / 2, ratio, exact,
+                      float(c.mean()))
 
 
 def controls(system: System, seed: int, per_year: list[YearResult]) -> np.ndarray:
@@ -115,18 +123,27 @@ def control_variate(system: System, seed: int, per_year: list[YearResult]) -> Co
 
 
 def cv_cov_by_years(x: np.ndarray, c: np.ndarray, exact: float) -> np.ndarray:
-    """CoV (standard error over mean) of the control-variate estimate on the first k years, for every k
-    (NaN for k < 3): what :func:`cv_estimate` gives on each prefix, from running sums in one pass."""
-    x, c = np.asarray(x, float), np.asarray(c, float)
-    k = np.arange(1, x.size + 1, dtype=float)
-    # centre on the first year's values: the running sums then lose no digits to large means
-    x0, c0 = x - x[:1], c - c[:1]
-    sx, sc = np.cumsum(x0), np.cumsum(c0)
-    sxx, scc, sxc = np.cumsum(x0 * x0) - sx * sx / k, np.cumsum(c0 * c0) - sc * sc / k, np.cumsum(x0 * c0) - sx * sc / k
+    """CoV (standard error over mean) of :func:`cv_estimate` on the first k years, for every k (NaN for k < 4),
+    from running sums of each fold in one pass."""
+    x, c = np.asarray(x, float), np.asarray(c - exact, float)
+    n = x.size
+    k = np.arange(1, n + 1)
+    sums = {}
+    for fold in (0, 1):
+        on = (np.arange(n) % 2 == fold).astype(float)
+        sums[fold] = [np.cumsum(on * v) for v in (on, x, c, x * x, c * c, x * c)]
+    z1 = np.zeros(n)
+    z2 = np.zeros(n)
     with np.errstate(invalid="ignore", divide="ignore"):
-        beta = np.where(scc > 0, sxc / np.where(scc > 0, scc, 1.0), 0.0)
-        var_res = np.maximum(sxx - beta * sxc, 0.0) / (k - 2)
-        mean = (sx / k + x[:1]) - beta * (sc / k + c[:1] - exact)
-        cov = np.sqrt(var_res / k) / np.abs(mean)
-    cov[:2] = np.nan
+        for fold, other in ((0, 1), (1, 0)):
+            m, sx, sc, _, scc, sxc = sums[other]
+            var_c = scc - sc * sc / m
+            beta = np.where(var_c > 0, (sxc - sx * sc / m) / np.where(var_c > 0, var_c, 1.0), 0.0)
+            _, tx, tc, txx, tcc, txc = sums[fold]
+            z1 += tx - beta * tc
+            z2 += txx - 2 * beta * txc + beta * beta * tcc
+        mean = z1 / k
+        se = np.sqrt(np.maximum(z2 - k * mean * mean, 0.0) / (k - 1) / k)
+        cov = se / np.abs(mean)
+    cov[:3] = np.nan
     return cov  # type: ignore[no-any-return]
