@@ -220,8 +220,8 @@ def test_cv_refused_off_the_hl1_path(root: Path, run_cli: Any) -> None:
 @pytest.mark.slow
 def test_cv_unbiased_over_seeds_rbts(rbts: System) -> None:
     """RBTS: 300 seeds of 500 years; the CV estimates average to 1.0881 h/yr and 9,823 kWh/yr within 3 s.e. (a
-    first version with 100 seeds, 1000-1099, gave -2.7 s.e. on EENS, where the control's own mean came out one
-    s.e. above its exact value; 200 other seeds gave +1.9 s.e.: docs/method.md 7.1)."""
+    first version on seeds 1000-1099 with the same-sample beta gave -3.7 s.e. on EENS, -2.7 cross-fitted: there
+    the control's own mean came out one s.e. above its exact value; docs/method.md 7.1)."""
     ref = RBTS_REF["reference"]["exact_with_for_from_mttf_mttr"]
     est = []
     for seed in range(300):
