@@ -215,6 +215,10 @@ def test_cv_refused_off_the_hl1_path(root: Path, run_cli: Any) -> None:
     assert ok.returncode == 0, ok.stderr
     d = json.loads(ok.stdout)
     assert d["eens_kwh_per_year_cv"]["stderr"] > 0 and d["control_variate"]["control"] == "daily-peak load"
+    text = run_cli("evaluate", "instances/rbts.json", "--years", "50", "--control-variate")
+    assert text.returncode == 0, text.stderr
+    assert "daily-peak load control variate" in text.stdout and "33,728" in text.stdout and "3.5161" in text.stdout
+    assert "e+" not in text.stdout and max(len(line) for line in text.stdout.splitlines()) <= 80
 
 
 @pytest.mark.slow

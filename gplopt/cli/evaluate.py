@@ -101,8 +101,12 @@ def print_reliability(name: str, res: Any) -> None:
 def print_control_variate(name: str, cv: Any) -> None:
     from gplopt.control_variate import CONTROL
 
-    rows = [[label, pm(e.estimate.mean, e.estimate.stderr), unit, f"{e.variance_ratio:.2f}", f"{e.control_exact:,.4g}"]
-            for label, e, unit in (("EENS", cv.eens_kwh_per_year, "kWh/yr"), ("LOLE", cv.lole_h_per_year, "h/yr"))]
+    ests = (("EENS", cv.eens_kwh_per_year, "kWh/yr", "{:,.0f}"), ("LOLE", cv.lole_h_per_year, "h/yr", "{:,.4f}"))
+    rows = [[label, pm(e.estimate.mean, e.estimate.stderr), unit, f"{e.variance_ratio:.2f}",
+             fmt.format(e.control_exact)] for label, e, unit, fmt in ests]
+    worse = [label for label, e, _, _ in ests if e.variance_ratio < 1]
+    note = (f"; a variance ratio below 1 ({', '.join(worse)}): too few years for the control, use the plain "
+            "estimate" if worse else "")
     show(table(f"{name}: with the {CONTROL} control variate ({SE})",
                ["metric", "value ± s.e.", "unit", "variance ratio", "control's exact mean"], rows,
-               caption="same sample years; plain estimates above (docs/method.md 7.1)"))
+               caption=f"same sample years; plain estimates above (docs/method.md 7.1){note}"))
