@@ -73,6 +73,7 @@ class YearResult:
     branch_kw: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))          # and that ENS (kW)
     shortfall_kw: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))  # (H,) copper-plate D
     by_cause: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))   # (3, entries), gplopt.causes
+    control: np.ndarray = field(default_factory=lambda: np.zeros(0))   # (2,) gplopt.control_variate, HL-I only
 
 
 def by_hour_of_day(hours: np.ndarray, ens_kw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

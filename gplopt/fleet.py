@@ -49,16 +49,45 @@ def _overlap(t0: np.ndarray, t1: np.ndarray, h: int) -> np.ndarray:
     return np.clip(x, 0.0, 1.0, out=x)
 
 
+BLOCK_SESSIONS = 1 << 16   # sessions per block of days (about 0.5 MB per float array: stays in a core's L2)
+
+
 def simulate_fleet(fleet: Fleet, sessions: Sessions, charger_up: np.ndarray, margin_kw: np.ndarray,
                    *, v2g: bool = True) -> FleetYear:
     """``margin_kw``: (H,) supply minus regular load, without the GPL.
 
     Steps 2-3 only act on the days whose need is positive in the hour ("tight" days): elsewhere nothing is
     curtailed and nothing discharged, so charging is the wish and the SoC moves by it alone (the same numbers
-    as running every step on every day, computed on the tight rows only)."""
+    as running every step on every day, computed on the tight rows only).
+
+    Days are independent (every PEV leaves by midnight) and every operation acts on one day's row (its sums
+    run along the row), so the year is simulated in blocks of whole days of about ``BLOCK_SESSIONS`` sessions:
+    the same numbers for any block size, with each hour's arrays small enough to stay in cache however many
+    chargers the lot has."""
     days = sessions.arrival.shape[0]
     hours = margin_kw.size
     margin = margin_kw[: days * 24].reshape(days, 24)
+    step = max(1, BLOCK_SESSIONS // max(1, sessions.arrival.shape[1]))
+    out = {k: np.zeros((days, 24)) for k in ("ch", "v2g", "lr", "def", "need")}
+    min_soc = np.inf
+    for d0 in range(0, days, step):
+        b = slice(d0, min(days, d0 + step))
+        part = Sessions(arrival=sessions.arrival[b], departure=sessions.departure[b], soc_ini=sessions.soc_ini[b],
+                        willingness=sessions.willingness[b], charger=sessions.charger)
+        min_soc = min(min_soc, _simulate_days(fleet, part, charger_up[b], margin[b], v2g, {k: v[b] for k, v in
+                                                                                             out.items()}))
+    flat = {k: np.concatenate([v.reshape(-1), np.zeros(hours - days * 24)]) for k, v in out.items()}
+    if hours > days * 24:
+        flat["need"][days * 24:] = -margin_kw[days * 24:]
+    return FleetYear(charging_kw=flat["ch"], v2g_kw=flat["v2g"], load_reduction_kw=flat["lr"],
+                     deferred_kw=flat["def"], need_kw=flat["need"],
+                     min_soc_seen=min_soc if np.isfinite(min_soc) else float("nan"))
+
+
+def _simulate_days(fleet: Fleet, sessions: Sessions, charger_up: np.ndarray, margin: np.ndarray, v2g: bool,
+                   out: dict[str, np.ndarray]) -> float:
+    """The 24 hours of a block of days (rows of ``sessions``, ``charger_up`` and ``margin``), written into the
+    block's (days, 24) views ``out``; returns the lowest SoC after a V2G hour (inf if none)."""
     e_kwh, eta = fleet.battery_kwh, fleet.eta
     target = fleet.soc_threshold
     soc = sessions.soc_ini.copy()
@@ -67,7 +96,6 @@ def simulate_fleet(fleet: Fleet, sessions: Sessions, charger_up: np.ndarray, mar
     if not (v2g and fleet.v2g_dispatched):
         v2g_ok = np.zeros_like(v2g_ok)
     lr_ok, pre = sessions.willingness < fleet.rate_lr, v2g_ok & fleet.v2g_while_charging
-    out = {k: np.zeros((days, 24)) for k in ("ch", "v2g", "lr", "def", "need")}
     min_soc = np.inf
     identity = np.array_equal(sessions.charger, np.arange(sessions.charger.size))
     arr, dep = sessions.arrival.reshape(-1), sessions.departure.reshape(-1)
@@ -103,12 +131,7 @@ def simulate_fleet(fleet: Fleet, sessions: Sessions, charger_up: np.ndarray, mar
                 min_soc = min(min_soc, float(soc[rows][dis > 0].min()))
         reached.reshape(-1)[c] |= soc_f[c] >= target - EPS
         out["need"][:, h] = need
-    flat = {k: np.concatenate([v.reshape(-1), np.zeros(hours - days * 24)]) for k, v in out.items()}
-    if hours > days * 24:
-        flat["need"][days * 24:] = -margin_kw[days * 24:]
-    return FleetYear(charging_kw=flat["ch"], v2g_kw=flat["v2g"], load_reduction_kw=flat["lr"],
-                     deferred_kw=flat["def"], need_kw=flat["need"],
-                     min_soc_seen=min_soc if np.isfinite(min_soc) else float("nan"))
+    return min_soc
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from gplopt.adequacy import TOL_KW, YearResult
+from gplopt.copt import daily_peak
 from gplopt.sampling import unit_key, unit_outages
 from gplopt.system import System
 
@@ -46,20 +47,21 @@ def _events(system: System, seed: int, year0: int, n: int) -> tuple[np.ndarray, 
     return t[order], np.cumsum(np.concatenate(deltas)[order])
 
 
-def hl1_years(system: System, seed: int, years: list[int]) -> list[YearResult]:
-    """YearResults of ``years`` (any order); consecutive runs of years are drawn in one bulk call each."""
+def hl1_years(system: System, seed: int, years: list[int], control: bool = False) -> list[YearResult]:
+    """YearResults of ``years`` (any order); consecutive runs of years are drawn in one bulk call each.
+    ``control``: also fill each year's ``control`` (:func:`_control`), the same draws under the daily-peak load."""
     out: dict[int, YearResult] = {}
     ys = sorted(set(years))
     start = 0
     for k in range(1, len(ys) + 1):
         if k == len(ys) or ys[k] != ys[k - 1] + 1:
-            for r in _run(system, seed, ys[start], k - start):
+            for r in _run(system, seed, ys[start], k - start, control):
                 out[r.year] = r
             start = k
     return [out[y] for y in years]
 
 
-def _run(system: System, seed: int, year0: int, n: int) -> list[YearResult]:
+def _run(system: System, seed: int, year0: int, n: int, control: bool = False) -> list[YearResult]:
     hours, load = system.hours, system.load_kw
     total = float(system.units.capacity_kw.sum())
     t, level = _events(system, seed, year0, n)
@@ -86,10 +88,21 @@ def _run(system: System, seed: int, year0: int, n: int) -> list[YearResult]:
     ens_hod = np.bincount(hod, ens, minlength=n * 24).reshape(n, 24)
     lol_hod = np.bincount(hod, lol.astype(float), minlength=n * 24).reshape(n, 24)
     e, ei, eb, e2 = np.zeros(0), np.zeros(0, int), np.zeros(0, bool), np.zeros((0, 0))   # shared, read-only
+    ctl = _control(load, avail, year, h, n) if control else np.zeros((n, 0))
     return [YearResult(year=year0 + k, ens_kwh=float(ens_y[k]), lol_hours=int(lol_y[k]), lol_events=int(ev_y[k]),
                        ens_by_bus_kwh=bus_y[k:k + 1], v2g_kwh=0.0, load_reduction_kwh=0.0, deferred_kwh=0.0,
                        charging_kwh=0.0, hours_screened=0, hours_certified=0, opf_solves=0, opf_failed=0,
                        peak_shortfall_kw=float(peak[k]), min_soc_seen=float("nan"), ens_kw=e, failed_hours=[],
                        hours=ei, short_days=ei, normal=eb, gpl_bus_load_kw=e, charging_kw=e, v2g_kw=e,
-                       ens_by_bus_kw=e2, ens_by_hour_of_day_kwh=ens_hod[k], lol_by_hour_of_day=lol_hod[k])
+                       ens_by_bus_kw=e2, ens_by_hour_of_day_kwh=ens_hod[k], lol_by_hour_of_day=lol_hod[k],
+                       control=ctl[k])
             for k in range(n)]
+
+
+def _control(load: np.ndarray, avail: np.ndarray, year: np.ndarray, h: np.ndarray, n: int) -> np.ndarray:
+    """(n, 2) per year: ENS (kWh) and loss-of-load hours of the same availability under the daily-peak load,
+    with the same arithmetic as the year's own. The risky hours cover every hour this load can be short in (its
+    peak is the load's peak), so no other hour is needed."""
+    ens = np.maximum(daily_peak(load)[h] - avail, 0.0)
+    ens[ens < TOL_KW] = 0.0
+    return np.stack([np.bincount(year, ens, minlength=n), np.bincount(year[ens > 0], minlength=n)], axis=1)

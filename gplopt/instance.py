@@ -302,6 +302,8 @@ class Simulation(Block):
     ecc_rel_precision: Num | None = F(None, description="Capacity value: add sample years until the CI "
                                       "half-width <= this x the value (null: stop on EENS's target_cov only)",
                                       allowed="(0, 1)")
+    control_variate: bool = F(False, description="Also report EENS and LOLE with the daily-peak-load control "
+                              "variate (copper plate of two-state units only; docs/method.md 7.1)")
 
 
 class Grid(Block):

@@ -40,6 +40,7 @@ class SequentialMonteCarlo:
     v2g: bool = True
     first_year: int = 0            # sample years are first_year, first_year + 1, ... (fresh years for checks)
     ecc_rel_precision: float | None = None  # capacity value: add years until CI half-width <= this x value
+    control_variate: bool = False  # also report EENS/LOLE with a control variate (HL-I; gplopt.control_variate)
 
     def __post_init__(self) -> None:
         if self.years is not None and self.years < 1:
@@ -67,7 +68,8 @@ class SequentialMonteCarlo:
             raise GploptError(f"{moved[0]}: must be given to Execution(...) and passed as execution=..., not to "
                               f"the method SequentialMonteCarlo, got {kw[moved[0]]!r}")
         base = dict(seed=s.seed, target_cov=s.target_cov, min_years=s.min_years, max_years=s.max_years,
-                    ecc_rel_precision=getattr(s, "ecc_rel_precision", None))
+                    ecc_rel_precision=getattr(s, "ecc_rel_precision", None),
+                    control_variate=getattr(s, "control_variate", False))
         base.update({k: v for k, v in kw.items() if v is not None})
         return cls(**base)  # type: ignore[arg-type]
 
@@ -79,7 +81,8 @@ class SequentialMonteCarlo:
         """The method as a journal fingerprints it (a rule left unset is left out, so journals written before
         the rule existed still match)."""
         return {f.name: getattr(self, f.name) for f in fields(self)
-                if not (f.name == "ecc_rel_precision" and self.ecc_rel_precision is None)}
+                if not (f.name == "ecc_rel_precision" and self.ecc_rel_precision is None)
+                and not (f.name == "control_variate" and not self.control_variate)}
 
 
 @dataclass(frozen=True)

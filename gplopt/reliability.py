@@ -19,6 +19,7 @@ import numpy as np
 from gplopt import distribution, hl1
 from gplopt.adequacy import YearResult, by_hour_of_day, evaluate_year, lot_buses
 from gplopt.causes import cause_estimates, causes_to_dict, finish_causes, hl1_causes, plan_causes
+from gplopt.control_variate import ControlVariateResult, check_eligible, control_variate
 from gplopt.customer_indices import CustomerIndices, customer_indices
 from gplopt.errors import GploptError
 from gplopt.instance import Instance
@@ -57,6 +58,7 @@ class ReliabilityResult:
     v2g_kwh_per_year_by_lot: dict[str, MeanEstimate] = field(default_factory=dict)
     customer: CustomerIndices | None = None   # IEEE 1366 indices when the instance counts customers
     by_cause: dict[str, dict[str, MeanEstimate]] | None = None   # gplopt.causes: entry -> metric -> estimate
+    control_variate: ControlVariateResult | None = None   # opt-in, HL-I only (gplopt.control_variate)
 
     def to_frame(self, kind: str = "year") -> Any:
         """A pandas DataFrame: ``year`` (per sample year), ``bus`` (EENS by bus), ``hour_of_day``."""
@@ -83,6 +85,8 @@ class ReliabilityResult:
         if self.customer is not None:
             d.update(self.customer.to_dict())
         d.update(causes_to_dict(self.by_cause))
+        if self.control_variate is not None:
+            d.update(self.control_variate.to_dict())
         if by_bus:
             d["ens_by_bus_kwh_per_year"] = {str(b): e.to_dict() for b, e in self.ens_by_bus_kwh_per_year.items()}
         return d
@@ -157,7 +161,7 @@ def _run_years(years: list[int]) -> list[YearResult]:
     spec: SequentialMonteCarlo = _WORKER["spec"]
     uc = _WORKER["execution"].use_certificate
     if hl1.eligible(system) and not distribution.active(system):
-        done = hl1.hl1_years(system, spec.seed, years)
+        done = hl1.hl1_years(system, spec.seed, years, control=spec.control_variate)
         hl1_causes(system, spec.seed, done)
         return done
     if distribution.active(system):   # branch outages or customer indices: the overlay of the intact network
@@ -204,6 +208,8 @@ def assess(system: System, spec: SequentialMonteCarlo | None = None,
         raise GploptError("--journal: needs the instance it fingerprints (assess(..., instance=inst)), got none")
     jr = (YearJournal(journal, _run_info(system, spec, execution, instance), system.network.n_bus)
           if journal is not None and instance is not None else None)
+    if spec.control_variate:
+        check_eligible(system)          # fail fast, before any year is run
     if system.network.copper_plate is False:
         from gplopt.network.opf import make_solver
 
@@ -218,7 +224,11 @@ def assess(system: System, spec: SequentialMonteCarlo | None = None,
         _run_years_task, (system, spec, execution.inline()), spec, execution, lambda r: r.ens_kwh,
         progress=report, done=jr.years if jr is not None else None, on_new=jr.append if jr is not None else None,
         batch=1 if jr is not None else None)    # with a checkpoint, lose at most one year in flight
-    return summarize(system, results, stopped_by, spec.seed, time.perf_counter() - t0)
+    res = summarize(system, results, stopped_by, spec.seed, time.perf_counter() - t0)
+    if spec.control_variate:
+        res.control_variate = control_variate(system, spec.seed, results)
+        res.seconds = time.perf_counter() - t0
+    return res
 
 
 def _run_info(system: System, spec: SequentialMonteCarlo, execution: Execution,
