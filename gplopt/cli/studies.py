@@ -72,6 +72,20 @@ def paper(
     written_to(out_dir)
 
 
+def _study_values(param: str | None, param2: str | None, values: str | None, values2: str | None,
+                  tornado_mode: bool, phases: object) -> tuple[list[Any], list[Any]]:
+    """The sweep's values, after checking that exactly one kind of study was asked for."""
+    modes = sum([param is not None, tornado_mode, phases is not None])
+    if modes != 1:
+        raise InstanceError("sweep", "exactly one of --param, --tornado, --phases", modes)
+    vals, vals2 = _values(values, "--values"), _values(values2, "--values2")
+    if param is not None and not vals:
+        raise InstanceError("--values", "given with --param", None)
+    if (param2 is None) != (not vals2):
+        raise InstanceError("--param2/--values2", "given together", (param2, values2))
+    return vals, vals2
+
+
 def sweep(
     file: FileArg,
     param: Annotated[str | None, typer.Option(help="Instance path to vary, e.g. gpl.discharge_kw")] = None,
@@ -101,14 +115,7 @@ def sweep(
 
     inst, _ = load(file, sets)
     param, param2 = (rename_path(p) if p else p for p in (param, param2))   # an old money name: once, here
-    modes = sum([param is not None, tornado_mode, phases is not None])
-    if modes != 1:
-        raise InstanceError("sweep", "exactly one of --param, --tornado, --phases", modes)
-    vals, vals2 = _values(values, "--values"), _values(values2, "--values2")
-    if param is not None and not vals:
-        raise InstanceError("--values", "given with --param", None)
-    if (param2 is None) != (not vals2):
-        raise InstanceError("--param2/--values2", "given together", (param2, values2))
+    vals, vals2 = _study_values(param, param2, values, values2, tornado_mode, phases)
     out_dir = prepare_out_dir(out, force) if out is not None else None
     mc = SequentialMonteCarlo.from_instance(inst, years=years, seed=seed)
     scenario = _scenario(phases)
