@@ -49,7 +49,7 @@ def _overlap(t0: np.ndarray, t1: np.ndarray, h: int) -> np.ndarray:
     return np.clip(x, 0.0, 1.0, out=x)
 
 
-BLOCK_SESSIONS = 1 << 16   # sessions per block of days (about 0.5 MB per float array: stays in a core's L2)
+BLOCK_SESSIONS = 1 << 17   # sessions per block of days (1 MB per float array: fits a core's L2; a 300-charger year is one block)
 
 
 def simulate_fleet(fleet: Fleet, sessions: Sessions, charger_up: np.ndarray, margin_kw: np.ndarray,
@@ -95,11 +95,12 @@ def _simulate_days(fleet: Fleet, sessions: Sessions, charger_up: np.ndarray, mar
     v2g_ok = sessions.willingness < fleet.rate_v2g
     if not (v2g and fleet.v2g_dispatched):
         v2g_ok = np.zeros_like(v2g_ok)
-    lr_ok, pre = sessions.willingness < fleet.rate_lr, v2g_ok & fleet.v2g_while_charging
+    lr_ok = sessions.willingness < fleet.rate_lr
+    pre = v2g_ok if fleet.v2g_while_charging else None   # None: nobody discharges before the threshold
     min_soc = np.inf
     identity = np.array_equal(sessions.charger, np.arange(sessions.charger.size))
     arr, dep = sessions.arrival.reshape(-1), sessions.departure.reshape(-1)
-    soc_f = soc.reshape(-1)                      # a view: updates reach ``soc``
+    soc_f, reached_f = soc.reshape(-1), reached.reshape(-1)   # views: updates reach ``soc``, ``reached``
     want = np.zeros_like(soc)
     for h in range(24):
         here = (arr < h + 1.0) & (dep > h)      # present in the hour (overlap > 0)
@@ -111,25 +112,30 @@ def _simulate_days(fleet: Fleet, sessions: Sessions, charger_up: np.ndarray, mar
         c = np.flatnonzero(here & (soc_f < target))
         want.fill(0.0)
         want_f = want.reshape(-1)
-        working_c = _overlap(arr[c], dep[c], h) * up_h.reshape(-1)[c]
-        want_f[c] = np.minimum(fleet.charge_kw * working_c, np.maximum(target - soc_f[c], 0.0) * e_kwh / eta)
+        soc_c = soc_f[c]                        # < target, so target - soc_c > 0
+        want_c = np.minimum(fleet.charge_kw * (_overlap(arr[c], dep[c], h) * up_h.reshape(-1)[c]),
+                            (target - soc_c) * e_kwh / eta)
+        want_f[c] = want_c
         want_sum = want.sum(axis=1)
         need = want_sum - margin[:, h]
         rows = np.flatnonzero(need > 0)
-        soc_rows = soc[rows]
-        soc_f[c] = soc_f[c] + (want_f[c] * eta) / e_kwh    # no discharge: charging is the wish
+        soc_rows, reached_rows = soc[rows], reached[rows]
+        soc_c += (want_c * eta) / e_kwh         # no discharge: charging is the wish
+        soc_f[c] = soc_c
+        reached_f[c[soc_c >= target - EPS]] = True
         out["ch"][:, h] = want_sum
         if rows.size:
             working = _overlap(sessions.arrival[rows], sessions.departure[rows], h) * up_h[rows]
-            t = _Tight(want[rows], working, soc_rows, reached[rows] & v2g_ok[rows], lr_ok[rows], need[rows], pre[rows])
+            t = _Tight(want[rows], working, soc_rows, reached_rows & v2g_ok[rows], lr_ok[rows], need[rows],
+                       None if pre is None else pre[rows])
             charge, dis, give, cut_def, cut_lr, need[rows] = _dispatch(fleet, t)
-            soc[rows] = soc_rows + (charge * eta - dis / eta) / e_kwh
-            reached[rows] |= soc[rows] >= target - EPS
+            soc_new = soc_rows + (charge * eta - dis / eta) / e_kwh
+            soc[rows] = soc_new
+            reached[rows] = reached_rows | (soc_new >= target - EPS)
             out["ch"][rows, h] = charge.sum(axis=1)
             out["v2g"][rows, h], out["lr"][rows, h], out["def"][rows, h] = give, cut_lr, cut_def
             if give.any():
-                min_soc = min(min_soc, float(soc[rows][dis > 0].min()))
-        reached.reshape(-1)[c] |= soc_f[c] >= target - EPS
+                min_soc = min(min_soc, float(soc_new[dis > 0].min()))
         out["need"][:, h] = need
     return min_soc
 
@@ -143,31 +149,43 @@ class _Tight:
     v2g: np.ndarray                # reached the threshold and willing (and V2G dispatched)
     lr_ok: np.ndarray
     need: np.ndarray
-    pre: np.ndarray                # may discharge before the threshold: willing and dispatched under
-                                   # v2g_eligibility 'while_charging', all False under 'after_target'
+    pre: np.ndarray | None         # may discharge before the threshold: willing and dispatched under
+                                   # v2g_eligibility 'while_charging'; None (nobody) under 'after_target'
 
 
 def _dispatch(fleet: Fleet, t: _Tight) -> tuple[np.ndarray, ...]:
-    """Steps 2-3 on the tight rows: (charge, discharge per PEV, V2G, load reduction, deferred, need left)."""
+    """Steps 2-3 on the tight rows: (charge, discharge per PEV, V2G, load reduction, deferred, need left).
+
+    A term whose amount is 0 on every row is skipped (it would subtract exact zeros), and so is V2G when no
+    need is left: the same numbers, fewer passes over the rows."""
     floor = fleet.v2g_min_soc
     deferrable = t.want * t.v2g                      # recharge after V2G
-    reducible = t.want * (~t.v2g & (t.lr_ok | t.pre))     # willing owners' charging
+    early = t.v2g if t.pre is None else t.v2g | t.pre     # may discharge now
+    reducible = t.want * (~t.v2g & (t.lr_ok if t.pre is None else t.lr_ok | t.pre))   # willing owners' charging
     need = t.need
-    cut_def = np.clip(need, 0.0, deferrable.sum(axis=1))
+    def_sum, lr_sum = deferrable.sum(axis=1), reducible.sum(axis=1)
+    cut_def = np.clip(need, 0.0, def_sum)
     need = need - cut_def
-    cut_lr = np.clip(need, 0.0, reducible.sum(axis=1))
+    cut_lr = np.clip(need, 0.0, lr_sum)
     need = need - cut_lr
-    charge = t.want - deferrable * _share(cut_def, deferrable) - reducible * _share(cut_lr, reducible)
-    can = t.working * (t.v2g | t.pre) * (t.soc > floor + EPS)
+    charge = t.want
+    if cut_def.any():
+        charge = charge - deferrable * _share(cut_def, def_sum)
+    if cut_lr.any():
+        charge = charge - reducible * _share(cut_lr, lr_sum)
+    if not (need > 0).any():
+        return charge, np.zeros_like(charge), np.zeros_like(need), cut_def, cut_lr, need
+    can = t.working * (early & (t.soc > floor + EPS))
     avail = np.minimum(fleet.discharge_kw * can, np.maximum(t.soc - floor, 0.0) * fleet.battery_kwh * fleet.eta)
-    give = np.clip(need, 0.0, avail.sum(axis=1))
+    avail_sum = avail.sum(axis=1)
+    give = np.clip(need, 0.0, avail_sum)
     need = need - give
-    return charge, avail * _share(give, avail), give, cut_def, cut_lr, need
+    return charge, avail * _share(give, avail_sum), give, cut_def, cut_lr, need
 
 
-def _share(amount: np.ndarray, parts: np.ndarray) -> np.ndarray:
-    """Per-element fraction taken when ``amount`` (per day) is shared in proportion to ``parts``."""
-    total = parts.sum(axis=1)
+def _share(amount: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Per-element fraction taken when ``amount`` (per day) is shared in proportion to parts summing (per day)
+    to ``total``."""
     frac = np.divide(amount, total, out=np.zeros_like(amount), where=total > EPS)
     return frac[:, None]
 
