@@ -123,6 +123,16 @@ def cached_forms(system: System) -> Forms | None:
     return f
 
 
+def _lam(p: np.ndarray, f: Forms) -> np.ndarray:
+    """``min_k p[:, k] / s_k`` over the share columns, a column at a time: the same numbers as the (hours x
+    columns) product's row minimum, without its two large temporaries (8760 x 31 floats each on Beijing, whose
+    fresh pages cost more than the arithmetic)."""
+    lam = np.zeros(p.shape[0]) if f.share_cols.size == 0 else p[:, f.share_cols[0]] * f.inv_share[0]
+    for col, inv in zip(f.share_cols[1:], f.inv_share[1:], strict=True):
+        np.minimum(lam, p[:, col] * inv, out=lam)
+    return lam
+
+
 def safe_hours(system: System, hi: HourInputs, lim: HourLimits, hours: np.ndarray) -> np.ndarray:
     """(n,) bool over ``hours``: True where the certificate is sure to pass with nothing shed."""
     f = cached_forms(system)
@@ -132,7 +142,7 @@ def safe_hours(system: System, hi: HourInputs, lim: HourLimits, hours: np.ndarra
     whole = 2 * hours.size > hi.hours.size             # most hours: per-hour sums over all rows, no copy
     hours = hours[ok]
     p = hi.p_load if whole else hi.p_load[hours]
-    lam = (p[:, f.share_cols] * f.inv_share).min(axis=1) if f.share_cols.size else np.zeros(p.shape[0])
+    lam = _lam(p, f)
     sums = p @ f.sums                                  # total, reactive need, each lot bus's load
     total, q_need, at_lots = sums[:, 0], sums[:, 1], sums[:, 2:]
     if whole:
