@@ -103,6 +103,20 @@ def day_hours(days: np.ndarray) -> np.ndarray:
     return (np.asarray(days, int)[:, None] * 24 + np.arange(24)[None, :]).reshape(-1)
 
 
+_BUS_P: list[tuple[object, object, object, np.ndarray]] = []
+
+
+def year_bus_p(system: System) -> np.ndarray:
+    """A fresh copy of the year's (H, B) bus active loads of ``system`` (the lots then add their charging to
+    it): computed once for the last (network, load, bus table) seen, as a year loop asks every year."""
+    key = (system.network, system.load_kw, system.bus_load_kw)
+    if not (_BUS_P and all(x is y for x, y in zip(_BUS_P[0][:3], key, strict=True))):
+        p = system_bus_loads(system)[0]
+        p.setflags(write=False)
+        _BUS_P[:] = [(*key, p)]
+    return _BUS_P[0][3].copy()
+
+
 def hour_inputs(system: System, hist: History, *, v2g: bool = True,
                 days: np.ndarray | None = None) -> HourInputs:
     """Inputs of every hour, or only of the hours of ``days`` (days are independent for the GPL)."""
@@ -111,7 +125,7 @@ def hour_inputs(system: System, hist: History, *, v2g: bool = True,
     avail = hist.unit_avail_kw if days is None else hist.unit_avail_kw[:, idx]
     load = system.load_kw if days is None else system.load_kw[idx]
     margin = avail.sum(axis=0) - load
-    p, _ = system_bus_loads(system, None if days is None else idx)
+    p = year_bus_p(system) if days is None else system_bus_loads(system, idx)[0]
     fys, shortfall = lots_year(system, hist, margin, p, v2g=v2g, days=days)
     lot_kw = np.array([np.zeros(idx.size) if fy is None else fy.v2g_kw for fy in fys]).reshape(len(fys), idx.size)
     gpl = lot_kw.sum(axis=0)

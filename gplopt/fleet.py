@@ -49,7 +49,7 @@ def _overlap(t0: np.ndarray, t1: np.ndarray, h: int) -> np.ndarray:
     return np.clip(x, 0.0, 1.0, out=x)
 
 
-BLOCK_SESSIONS = 1 << 17   # sessions per block of days (1 MB per float array: fits a core's L2; a 300-charger year is one block)
+BLOCK_SESSIONS = 1 << 17   # sessions per block of days (1 MB per float array; a 300-charger year is one block)
 
 
 def simulate_fleet(fleet: Fleet, sessions: Sessions, charger_up: np.ndarray, margin_kw: np.ndarray,

@@ -185,14 +185,16 @@ def sample_units(units: Units, seed: int, year: int, hours: int,
 
 
 def _charger_blocks(fleet: Fleet, seed: int, year: int, purpose: int, per_charger: int) -> np.ndarray:
-    """(n_chargers, per_charger) uniforms: charger k owns slice k % CHARGER_BLOCK of block k // CHARGER_BLOCK."""
+    """(n_chargers, per_charger) uniforms: charger k owns slice k % CHARGER_BLOCK of block k // CHARGER_BLOCK.
+    Each block's uniforms are drawn straight into its rows (the first ``m * per_charger`` of the block's year,
+    as :func:`gplopt.streams.uniforms` would return them), with no copy."""
     n, base = fleet.n_chargers, lot_base(fleet.id)
-    out = []
+    out = np.empty((n, per_charger))
     for b in range(0, n, CHARGER_BLOCK):
         m = min(CHARGER_BLOCK, n - b)
-        out.append(uniforms(seed, purpose, base + b // CHARGER_BLOCK, year, 1, CHARGER_BLOCK * per_charger,
-                            m * per_charger)[0].reshape(m, per_charger))
-    return np.concatenate(out)
+        uniforms(seed, purpose, base + b // CHARGER_BLOCK, year, 1, CHARGER_BLOCK * per_charger,
+                 out=out[b:b + m].reshape(-1))
+    return out
 
 
 def sample_fleet(fleet: Fleet, seed: int, year: int, hours: int) -> tuple[np.ndarray, Sessions]:

@@ -37,12 +37,18 @@ def stream_key(seed: int, purpose: int, component: int) -> tuple[int, int]:
 
 
 def uniforms(seed: int, purpose: int, component: int, year0: int, n_years: int, per_year: int,
-             take: int | None = None) -> np.ndarray:
-    """(n_years, take) uniforms in [0, 1): the first ``take`` (default all) of each year's ``per_year``."""
+             take: int | None = None, *, out: np.ndarray | None = None) -> np.ndarray:
+    """(n_years, take) uniforms in [0, 1): the first ``take`` (default all) of each year's ``per_year``. With
+    ``out`` (one year; a contiguous float array of ``take`` values, default its size), they are written there."""
     if per_year % 4:
         raise ValueError("per_year must be a multiple of 4")
     key = np.array(stream_key(seed, purpose, component), np.uint64)
     gen = np.random.Generator(np.random.Philox(key=key, counter=year0 * (per_year // 4)))
+    if out is not None:
+        if n_years != 1 or out.size > per_year or (take is not None and take != out.size):
+            raise ValueError("out takes one year's first out.size <= per_year uniforms")
+        gen.random(out=out)
+        return out[None, :]
     take = per_year if take is None else take
     if n_years == 1:
         return gen.random(take)[None, :]
