@@ -150,8 +150,10 @@ def safe_hours(system: System, hi: HourInputs, lim: HourLimits, hours: np.ndarra
     lots, avail = hi.lot_kw[:, hours], lim.pmax[f.local][:, hours]
     r_lot = at_lots - lam[:, None] * f.share[f.load_bus]
     rho = total - at_lots.sum(axis=1) - lam * f.share[f.other].sum()   # the residuals of the other buses
-    feats = np.column_stack([lam, r_lot, np.maximum(rho, 0.0), avail.T, lots.T])
-    lo, hi_ = feats.min(axis=0), feats.max(axis=0)
+    rho = np.maximum(rho, 0.0)
+    feats = np.column_stack([lam, r_lot, rho, avail.T, lots.T])
+    parts = (lam[:, None], r_lot, rho[:, None], avail.T, lots.T)      # feats' extremes from contiguous parts
+    lo, hi_ = (np.concatenate([getattr(x, m)(axis=0) for x in parts]) for m in ("min", "max"))
     worst = np.maximum(lo[:, None] * f.coef, hi_[:, None] * f.coef).sum(axis=0)
     keep = np.flatnonzero(worst > f.limit)
     good = (feats @ f.coef[:, keep] <= f.limit[keep]).all(axis=1) if keep.size else np.ones(hours.size, bool)
