@@ -262,8 +262,9 @@ def beijing_profile(seed: int) -> list[str]:
     cert = sh["bound"] + sh["certificate"] + sh["far"]
     other = 1 - sh["sampling"] - sh["inputs"] - cert - sh["screen"] - sh["opf"]
     return [f"- Where the time goes now (cProfile in CPU time, 6 years): drawing the year (`sample_year`) "
-            f"{sh['sampling']:.0%}; hour inputs {sh['inputs']:.0%}, of which the GPL's hourly simulation "
-            f"(`simulate_fleet`) {sh['fleet']:.0%}; LinDistFlow certificate {cert:.0%} (its bound "
+            f"{sh['sampling']:.0%}; hour inputs {sh['inputs']:.0%}; the GPL's hourly simulation "
+            f"(`simulate_fleet`, in the hour inputs and again on the days the cause split re-simulates) "
+            f"{sh['fleet']:.0%}; LinDistFlow certificate {cert:.0%} (its bound "
             f"{sh['bound']:.0%}, the proportional split {sh['certificate']:.0%}, the far-first split "
             f"{sh['far']:.0%}); AC screen {sh['screen']:.0%}; shedding OPF solves {sh['opf']:.0%}; "
             f"other {other:.0%}."]
