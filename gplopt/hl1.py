@@ -4,8 +4,10 @@ On one bus with only two-state units (no wind, no substation availability draw, 
 capacity is ``total - outaged`` and changes only where a unit fails or is repaired. So instead of building a
 (units x hours) array per year, the years' down intervals (:func:`gplopt.sampling.unit_outages`, the same
 chronologies as ``sample_year`` draws year by year) are merged into one sorted list of capacity events; the
-outaged capacity is constant between events. Only the segments whose outage exceeds ``total - peak load``
-can be short, and only their hours are looked at, with the same arithmetic as
+outaged capacity is constant between events. Only the segments whose outage exceeds ``total`` less the
+largest load of their own hours can be short (a range maximum over the load, from a sparse table built once
+per load: 35 hours a year are looked at on RTS-79 and 5 on RBTS, against 833 and 72 with the year's peak as
+the bound), and only their hours are evaluated, with the same arithmetic as
 :func:`gplopt.adequacy.evaluate_year` (``load - available``, shortfalls below ``TOL_KW`` count as none). The
 per-hour ENS is therefore the same number; per-year sums may differ from the dense path in the last bits
 (summation order).
@@ -21,6 +23,35 @@ from gplopt.sampling import unit_key, unit_outages
 from gplopt.system import System
 
 TWO_STATE = ("conventional", "reserve")
+_TABLES: list[tuple[np.ndarray, list[np.ndarray]]] = []
+
+
+def range_max_table(load: np.ndarray) -> list[np.ndarray]:
+    """Sparse table of the load laid twice end to end (a segment may run from one year into the next, which
+    repeats the load): level k holds the maximum of each 2^k consecutive hours. Kept for the last load seen."""
+    if _TABLES and _TABLES[0][0] is load:
+        return _TABLES[0][1]
+    levels = [np.concatenate([load, load])]
+    while 2 ** len(levels) <= load.size:
+        prev, half = levels[-1], 2 ** (len(levels) - 1)
+        levels.append(np.maximum(prev[:-half], prev[half:]))
+    _TABLES[:] = [(load, levels)]
+    return levels
+
+
+def segment_max(load: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """The largest load over hours ``start .. start + length - 1`` (global hours, ``length >= 1``): the
+    load's peak for a segment of a year or more."""
+    hours = load.size
+    levels = range_max_table(load)
+    a, n = start % hours, np.minimum(length, hours)
+    k = np.frexp(n.astype(float))[1] - 1           # floor(log2 n), exactly: n = m 2^e with m in [0.5, 1)
+    out = np.empty(start.size)
+    for lv in np.unique(k):
+        m = k == lv
+        table = levels[lv]
+        out[m] = np.maximum(table[a[m]], table[a[m] + n[m] - 2 ** lv])
+    return out
 
 
 def eligible(system: System) -> bool:
@@ -67,6 +98,11 @@ def _run(system: System, seed: int, year0: int, n: int, control: bool = False) -
     t, level = _events(system, seed, year0, n)
     length = np.diff(t)
     seg = np.flatnonzero((length > 0) & (level[:-1] > total - float(load.max()) - 1e-3))
+    # the same test with the largest load of each segment's own hours (of the daily-peak load for the control,
+    # which is at least the load): the dropped segments have avail > load in every hour, so ENS, loss of load
+    # and every sum below are unchanged (they would add exact zeros)
+    ref = daily_peak(load) if control else load
+    seg = seg[level[seg] > total - segment_max(ref, t[seg], length[seg]) - 1e-3]
     # every hour of the risky segments, in increasing global hour
     lengths = length[seg]
     g = np.repeat(t[seg] - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
@@ -87,7 +123,7 @@ def _run(system: System, seed: int, year0: int, n: int, control: bool = False) -
     hod = year * 24 + h % 24
     ens_hod = np.bincount(hod, ens, minlength=n * 24).reshape(n, 24)
     lol_hod = np.bincount(hod, lol.astype(float), minlength=n * 24).reshape(n, 24)
-    e, ei, eb, e2 = np.zeros(0), np.zeros(0, int), np.zeros(0, bool), np.zeros((0, 0))   # shared, read-only
+    e, ei, eb, e2 = np.zeros(0), np.zeros(0, int), np.zeros(0, bool), np.zeros((0, 0))   # shared: all empty
     ctl = _control(load, avail, year, h, n) if control else np.zeros((n, 0))
     return [YearResult(year=year0 + k, ens_kwh=float(ens_y[k]), lol_hours=int(lol_y[k]), lol_events=int(ev_y[k]),
                        ens_by_bus_kwh=bus_y[k:k + 1], v2g_kwh=0.0, load_reduction_kwh=0.0, deferred_kwh=0.0,
@@ -95,7 +131,8 @@ def _run(system: System, seed: int, year0: int, n: int, control: bool = False) -
                        peak_shortfall_kw=float(peak[k]), min_soc_seen=float("nan"), ens_kw=e, failed_hours=[],
                        hours=ei, short_days=ei, normal=eb, gpl_bus_load_kw=e, charging_kw=e, v2g_kw=e,
                        ens_by_bus_kw=e2, ens_by_hour_of_day_kwh=ens_hod[k], lol_by_hour_of_day=lol_hod[k],
-                       control=ctl[k])
+                       control=ctl[k], v2g_kwh_by_lot=e, interruptions_by_bus=e, interrupted_h_by_bus=e,
+                       branch_hours=ei, branch_kw=e, shortfall_kw=e, by_cause=e2)
             for k in range(n)]
 
 

@@ -71,9 +71,9 @@ class Block(BaseModel):
 class Bus(Block):
     id: Int = F(description="Bus number (unique)")
     p_kw: Num = F(0.0, unit="kW", description="Active load at the reference condition; the hourly system "
-                    "load is distributed over buses in proportion to these values", allowed="[0, 1e6]")
+                    "load is distributed over buses in proportion to these values", allowed="[0, 1e8]")
     q_kvar: Num = F(0.0, unit="kvar", description="Reactive load at the reference condition; each bus keeps "
-                      "its own power factor as its load follows the chronological shape", allowed="[-1e6, 1e6]")
+                      "its own power factor as its load follows the chronological shape", allowed="[-1e8, 1e8]")
     voll_per_kwh: Num = F(10.0, unit=f"{MONEY}/kWh", description="Value of lost load: weight of this bus's "
                                 "shed energy in the shedding OPF (higher = shed last)", allowed="(0, 1e6]")
     shunt_g_kw: Num = F(0.0, unit="kW", description="Shunt conductance to ground, as the active power it "
@@ -195,10 +195,10 @@ Unit = Annotated[ConventionalUnit | WindUnit | ExternalGrid | ProfiledUnit, Fiel
 class Load(Block):
     shape: str | None = F("ieee_rts79", description="Named load shape in models/load_shapes (per-unit of "
                           "its peak); null when series_kw or csv is given")
-    series_kw: list[Num] | None = F(None, unit="kW", description="Inline hourly system load", allowed="[0, 1e7]")
+    series_kw: list[Num] | None = F(None, unit="kW", description="Inline hourly system load", allowed="[0, 1e8]")
     csv: str | None = F(None, description="CSV file (one column, kW per hour), relative to the instance")
     peak_kw: Num | None = F(None, unit="kW", description="Scale the shape/series so its maximum is this",
-                            allowed="(0, 1e7]")
+                            allowed="(0, 1e8]")
     hours: Int = F(8760, unit="h", description="Hours per sample year (8760, or 8736 = 52 weeks for RTS)")
     bus_profiles: dict[str, str] | None = F(None, description="Bus id -> column of the profiles file: the "
                                             "bus's load is p_kw (q_kvar) times that per-unit hourly profile; "

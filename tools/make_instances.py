@@ -1,4 +1,5 @@
-"""Rebuild instances/beijing.json and instances/rbts.json from the checked reference data in tests/reference/.
+"""Rebuild instances/beijing.json, instances/rbts.json and instances/ieee_rts79.json from the checked reference
+data in tests/reference/ (RTS-79's units from the table transcribed below).
 
 Run from the project root: ``python tools/make_instances.py``. The Beijing impedance factor and branch ratings
 are computed here (not tuned by hand) and written into the instance's notes.
@@ -171,6 +172,43 @@ def rbts() -> None:
     (ROOT / "instances" / "rbts.json").write_text(json.dumps(inst, indent=1) + "\n")
 
 
+# IEEE RTS-79 generating units (IEEE Subcommittee on the Application of Probability Methods, "IEEE Reliability
+# Test System", IEEE Trans. PAS-98(6), 1979, Table 6): (kind, units, MW, MTTF h, MTTR h). Every FOR the table
+# prints is MTTR / (MTTF + MTTR) exactly, so the exact indices with these MTTF/MTTR are the published ones.
+RTS79_UNITS = [("oil_steam_12", 5, 12, 2940, 60), ("ct_20", 4, 20, 450, 50), ("hydro_50", 6, 50, 1980, 20),
+               ("coal_76", 4, 76, 1960, 40), ("oil_100", 3, 100, 1200, 50), ("coal_155", 4, 155, 960, 40),
+               ("oil_197", 3, 197, 950, 50), ("coal_350", 1, 350, 1150, 100), ("nuclear_400", 2, 400, 1100, 150)]
+
+
+def ieee_rts79() -> None:
+    """instances/ieee_rts79.json: the RTS-79 generating system at HL-I (32 units, 3,405 MW, 2,850 MW peak)."""
+    from gplopt.instance import SCHEMA_VERSION
+
+    units = [{"id": f"{kind}_{k + 1}", "type": "conventional", "bus": 1, "capacity_kw": mw * 1000.0,
+              "mttf_h": float(mttf), "mttr_h": float(mttr)}
+             for kind, n, mw, mttf, mttr in RTS79_UNITS for k in range(n)]
+    inst = {
+        "schema_version": SCHEMA_VERSION, "name": "ieee_rts79",
+        "notes": [
+            "IEEE Reliability Test System 1979 generating system (IEEE Trans. PAS-98(6), 1979, Table 6), HL-I "
+            "copper plate: 32 units, 3,405 MW, MTTF/MTTR as tabulated (their FORs are the table's exactly), "
+            "two-state units, no maintenance.",
+            "Load: IEEE RTS-79 chronological model at its 2,850 MW peak, 52 x 7 x 24 = 8,736 h, week 1 on Monday.",
+            "Loss of load when available capacity is strictly below load. Published HL-I indices (hourly load): "
+            "LOLE 9.3942 h/yr, EENS 1,176 MWh/yr; daily-peak LOLE 1.3689 d/yr. The exact capacity outage "
+            "table of this instance (gplopt/copt.py) gives 9.3942 h/yr, 1,176.3 MWh/yr and 1.3689 d/yr.",
+        ],
+        "network": {"base_kv": 230.0, "base_mva": 100.0, "slack_bus": 1, "vmin_pu": 0.9, "vmax_pu": 1.1,
+                    "buses": [{"id": 1, "p_kw": 2850000.0, "q_kvar": 0.0}], "branches": []},
+        "units": units,
+        "load": {"shape": "ieee_rts79", "peak_kw": 2850000.0, "hours": 8736},
+        "gpl": None,
+        "simulation": {"seed": 2021, "target_cov": 0.05, "min_years": 10, "max_years": 20000,
+                       "batch_years": 250},
+    }
+    (ROOT / "instances" / "ieee_rts79.json").write_text(json.dumps(inst, indent=1) + "\n")
+
+
 def beijing_calibrated() -> None:
     """instances/beijing_calibrated.json: instances/beijing.json with only ``load.peak_kw`` changed (same RTS-79
     shape, same bus shares) so that the base case without a lot matches the paper's Table 4 base EENS."""
@@ -209,5 +247,6 @@ def beijing_calibrated() -> None:
 
 if __name__ == "__main__":
     rbts()
+    ieee_rts79()
     beijing()
     beijing_calibrated()
