@@ -71,3 +71,13 @@ def test_segment_max_is_the_brute_force_maximum() -> None:
     length[:60] = 2 ** rng.integers(0, 14, 60)          # powers of two: the sparse table's exact levels
     want = [load[np.arange(a, a + min(n, 8736)) % 8736].max() for a, n in zip(start, length, strict=True)]
     assert np.array_equal(hl1.segment_max(load, start, length), want)
+
+
+@pytest.mark.parametrize("top", [10**6, 2**61])
+def test_stable_order_is_argsort(top: int) -> None:
+    """Packed (time, index) keys when they fit in an int64, argsort when they do not: the same order."""
+    rng = np.random.default_rng(3)
+    t = np.concatenate([np.sort(rng.integers(0, top, 700)) for _ in range(9)] + [np.array([top - 1, 0])])
+    t[5:40] = t[5]                                  # ties keep their index order
+    order, sorted_t = hl1.stable_order(t)
+    assert np.array_equal(order, np.argsort(t, kind="stable")) and np.array_equal(sorted_t, np.sort(t))
