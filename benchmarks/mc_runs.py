@@ -16,11 +16,13 @@ ROOT = Path(__file__).resolve().parent.parent
 REFEREE = ROOT.parent / "shared" / "bench" / "hl1_referee.py"
 
 
-def referee(years: int, seed: int) -> dict[str, Any] | None:
-    """The referee's own timing (start-up excluded) of ``years`` RBTS years, or None when it is absent."""
+def referee(years: int, seed: int, data: Path | None = None) -> dict[str, Any] | None:
+    """The referee's own timing (start-up excluded) of ``years`` years of its RBTS data, or of ``data`` (its
+    format: units with capacity_mw, mttf_h, mttr_h and the load in MW), or None when it is absent."""
     if not REFEREE.is_file():
         return None
-    out = subprocess.run([sys.executable, str(REFEREE), "--years", str(years), "--seed", str(seed), "--json"],
+    extra = ["--data", str(data)] if data is not None else []
+    out = subprocess.run([sys.executable, str(REFEREE), "--years", str(years), "--seed", str(seed), "--json", *extra],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 

@@ -188,6 +188,8 @@ def _travel(r: YearResult) -> YearResult:
 
 
 Progress = Callable[[int, int, ReliabilityResult | None], None]
+"""``progress(years done, years planned, partial)``: ``partial`` summarizes the years done when it was last
+refreshed (on a long run it may lag the count by a few batches; the last call is always current)."""
 
 
 def assess(system: System, spec: SequentialMonteCarlo | None = None,
@@ -215,10 +217,18 @@ def assess(system: System, spec: SequentialMonteCarlo | None = None,
 
         make_solver(execution.solver)   # fail fast (exit 2) when the solver is unusable
 
+    last: dict[str, Any] = {"at": 0.0, "cost": 0.0, "res": None}
+
     def report(done: list[YearResult], stop_at: int, stopped_by: str) -> None:
-        if progress is not None:
-            progress(len(done), stop_at if spec.years is not None else spec.n_cap,
-                     summarize(system, done, stopped_by, spec.seed, 0.0))
+        # the partial summary costs O(years so far): refreshed when the previous one is at least 5 times its own
+        # cost old (and 0.2 s), and at the end, so progress costs a bounded share of a long run, not O(years^2)
+        if progress is None:
+            return
+        now = time.perf_counter()
+        if last["res"] is None or len(done) >= stop_at or now - last["at"] >= max(0.2, 5 * last["cost"]):
+            last["res"] = summarize(system, done, stopped_by, spec.seed, 0.0)
+            last["at"], last["cost"] = time.perf_counter(), time.perf_counter() - now
+        progress(len(done), stop_at if spec.years is not None else spec.n_cap, last["res"])
 
     results, stopped_by = run_years(
         _run_years_task, (system, spec, execution.inline()), spec, execution, lambda r: r.ens_kwh,
