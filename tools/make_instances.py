@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -147,29 +148,36 @@ def beijing() -> None:
     print(f"beijing: scale={scale} vmin_up={pf_up.vm_pu.min():.4f} vmin_worst={pf_worst.vm_pu.min():.4f}")
 
 
-def rbts() -> None:
-    d = json.loads((REF / "rbts_hl1.json").read_text())
-    units = [{"id": u["id"], "type": "conventional", "bus": 1, "capacity_kw": u["capacity_mw"] * 1000.0,
-              "mttf_h": float(u["mttf_h"]), "mttr_h": float(u["mttr_h"])} for u in d["units"]]
+def hl1_instance(name: str, schema: str, notes: list[str], units: list[dict[str, Any]], peak_kw: float) -> None:
+    """instances/<name>.json: a generating system on one bus (HL-I) under the RTS-79 load shape, 8,736 h."""
     inst = {
-        "schema_version": "1.0", "name": "rbts",
-        "notes": [
-            "Roy Billinton Test System generating system (Billinton et al. 1989), HL-I copper plate: 11 units, "
-            "240 MW, MTTF/MTTR as tabulated, two-state units, no maintenance.",
-            "Load: IEEE RTS-79 chronological model at a 185 MW peak, 52 x 7 x 24 = 8,736 h, week 1 on Monday.",
-            "Loss of load when available capacity is strictly below load. Exact indices with the FORs implied "
-            "by MTTF/MTTR: LOLE 1.0881 h/yr, EENS 9,823 kWh/yr (published 1.0916 h/yr and 9.86 MWh/yr use the "
-            "rounded FORs).",
-        ],
+        "schema_version": schema, "name": name, "notes": notes,
         "network": {"base_kv": 230.0, "base_mva": 100.0, "slack_bus": 1, "vmin_pu": 0.9, "vmax_pu": 1.1,
-                    "buses": [{"id": 1, "p_kw": 185000.0, "q_kvar": 0.0}], "branches": []},
+                    "buses": [{"id": 1, "p_kw": peak_kw, "q_kvar": 0.0}], "branches": []},
         "units": units,
-        "load": {"shape": "ieee_rts79", "peak_kw": 185000.0, "hours": 8736},
+        "load": {"shape": "ieee_rts79", "peak_kw": peak_kw, "hours": 8736},
         "gpl": None,
         "simulation": {"seed": 2021, "target_cov": 0.05, "min_years": 10, "max_years": 20000,
                        "batch_years": 250},
     }
-    (ROOT / "instances" / "rbts.json").write_text(json.dumps(inst, indent=1) + "\n")
+    (ROOT / "instances" / f"{name}.json").write_text(json.dumps(inst, indent=1) + "\n")
+
+
+def _unit(uid: str, mw: float, mttf: float, mttr: float) -> dict[str, Any]:
+    return {"id": uid, "type": "conventional", "bus": 1, "capacity_kw": mw * 1000.0, "mttf_h": float(mttf),
+            "mttr_h": float(mttr)}
+
+
+def rbts() -> None:
+    d = json.loads((REF / "rbts_hl1.json").read_text())
+    hl1_instance("rbts", "1.0", [
+        "Roy Billinton Test System generating system (Billinton et al. 1989), HL-I copper plate: 11 units, "
+        "240 MW, MTTF/MTTR as tabulated, two-state units, no maintenance.",
+        "Load: IEEE RTS-79 chronological model at a 185 MW peak, 52 x 7 x 24 = 8,736 h, week 1 on Monday.",
+        "Loss of load when available capacity is strictly below load. Exact indices with the FORs implied "
+        "by MTTF/MTTR: LOLE 1.0881 h/yr, EENS 9,823 kWh/yr (published 1.0916 h/yr and 9.86 MWh/yr use the "
+        "rounded FORs).",
+    ], [_unit(u["id"], u["capacity_mw"], u["mttf_h"], u["mttr_h"]) for u in d["units"]], 185000.0)
 
 
 # IEEE RTS-79 generating units (IEEE Subcommittee on the Application of Probability Methods, "IEEE Reliability
@@ -184,29 +192,16 @@ def ieee_rts79() -> None:
     """instances/ieee_rts79.json: the RTS-79 generating system at HL-I (32 units, 3,405 MW, 2,850 MW peak)."""
     from gplopt.instance import SCHEMA_VERSION
 
-    units = [{"id": f"{kind}_{k + 1}", "type": "conventional", "bus": 1, "capacity_kw": mw * 1000.0,
-              "mttf_h": float(mttf), "mttr_h": float(mttr)}
-             for kind, n, mw, mttf, mttr in RTS79_UNITS for k in range(n)]
-    inst = {
-        "schema_version": SCHEMA_VERSION, "name": "ieee_rts79",
-        "notes": [
-            "IEEE Reliability Test System 1979 generating system (IEEE Trans. PAS-98(6), 1979, Table 6), HL-I "
-            "copper plate: 32 units, 3,405 MW, MTTF/MTTR as tabulated (their FORs are the table's exactly), "
-            "two-state units, no maintenance.",
-            "Load: IEEE RTS-79 chronological model at its 2,850 MW peak, 52 x 7 x 24 = 8,736 h, week 1 on Monday.",
-            "Loss of load when available capacity is strictly below load. Published HL-I indices (hourly load): "
-            "LOLE 9.3942 h/yr, EENS 1,176 MWh/yr; daily-peak LOLE 1.3689 d/yr. The exact capacity outage "
-            "table of this instance (gplopt/copt.py) gives 9.3942 h/yr, 1,176.3 MWh/yr and 1.3689 d/yr.",
-        ],
-        "network": {"base_kv": 230.0, "base_mva": 100.0, "slack_bus": 1, "vmin_pu": 0.9, "vmax_pu": 1.1,
-                    "buses": [{"id": 1, "p_kw": 2850000.0, "q_kvar": 0.0}], "branches": []},
-        "units": units,
-        "load": {"shape": "ieee_rts79", "peak_kw": 2850000.0, "hours": 8736},
-        "gpl": None,
-        "simulation": {"seed": 2021, "target_cov": 0.05, "min_years": 10, "max_years": 20000,
-                       "batch_years": 250},
-    }
-    (ROOT / "instances" / "ieee_rts79.json").write_text(json.dumps(inst, indent=1) + "\n")
+    hl1_instance("ieee_rts79", SCHEMA_VERSION, [
+        "IEEE Reliability Test System 1979 generating system (IEEE Trans. PAS-98(6), 1979, Table 6), HL-I "
+        "copper plate: 32 units, 3,405 MW, MTTF/MTTR as tabulated (their FORs are the table's exactly), "
+        "two-state units, no maintenance.",
+        "Load: IEEE RTS-79 chronological model at its 2,850 MW peak, 52 x 7 x 24 = 8,736 h, week 1 on Monday.",
+        "Loss of load when available capacity is strictly below load. Published HL-I indices (hourly load): "
+        "LOLE 9.3942 h/yr, EENS 1,176 MWh/yr; daily-peak LOLE 1.3689 d/yr. The exact capacity outage "
+        "table of this instance (gplopt/copt.py) gives 9.3942 h/yr, 1,176.3 MWh/yr and 1.3689 d/yr.",
+    ], [_unit(f"{kind}_{k + 1}", mw, mttf, mttr) for kind, n, mw, mttf, mttr in RTS79_UNITS for k in range(n)],
+        2850000.0)
 
 
 def beijing_calibrated() -> None:
