@@ -141,8 +141,12 @@ def _run_years_task(setup: Setup, years: list[int]) -> list[YearResult]:
     from gplopt.checkpoint import system_sha
 
     system, spec, execution = setup
-    # every array and scalar of the System: two variants (another grade, another lot) never share a worker setup
-    key = (system_sha(system), spec, execution.solver, execution.use_certificate)
+    # every array and scalar of the System: two variants (another grade, another lot) never share a worker setup;
+    # hashed once per System object (an in-process executor passes the same one with every batch)
+    known = _WORKER.get("sha_of")
+    sha = known[1] if known is not None and known[0] is system else system_sha(system)
+    _WORKER["sha_of"] = (system, sha)
+    key = (sha, spec, execution.solver, execution.use_certificate)
     if _WORKER.get("task_key") != key:
         _init_worker(system, spec, execution)
         _WORKER["task_key"] = key
