@@ -40,7 +40,7 @@ class MeanEstimate:
         return f"{self.mean:.{digits}f}±{self.stderr:.{digits}f}"
 
 
-def stopping_year(eens_by_year: Sequence[float], target_cov: float, min_years: int,
+def stopping_year(eens_by_year: Sequence[float] | np.ndarray, target_cov: float, min_years: int,
                   max_years: int) -> tuple[int, str] | None:
     """The first year count n >= min_years at which stderr/mean of EENS over years 1..n <= target_cov
     (checked year by year, so it never depends on batch size), or the cap. None while undecided."""

@@ -21,6 +21,8 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
+import numpy as np
+
 from gplopt.errors import GploptError, InstanceError
 from gplopt.instance import Instance
 from gplopt.metrics import stopping_year
@@ -150,6 +152,7 @@ def run_years(task: Callable[[Any, list[int]], list[R]], setup: Any, mc: Sequent
     stopped_by = "years" if mc.years is not None else "max_years"
     pending: list[tuple[Any, list[int]]] = []
     next_year = 0
+    vals = np.zeros(0)
     try:
         while len(results) < stop_at:
             while len(pending) < max(1, execution.workers) and next_year < stop_at:
@@ -162,8 +165,9 @@ def run_years(task: Callable[[Any, list[int]], list[R]], setup: Any, mc: Sequent
                 if on_new is not None and y not in known:
                     on_new(r)
                 results.append(r)
-            if mc.years is None:
-                decided = stopping_year([ens(r) for r in results], mc.target_cov, mc.min_years, mc.max_years)
+            if mc.years is None:     # each result's EENS read once (not the whole list again every batch)
+                vals = np.concatenate([vals, np.fromiter((ens(r) for r in results[vals.size:]), float)])
+                decided = stopping_year(vals, mc.target_cov, mc.min_years, mc.max_years)
                 if decided is not None:
                     stop_at, stopped_by = decided
             if progress is not None:
