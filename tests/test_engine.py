@@ -139,3 +139,17 @@ def test_elcc_identical_for_any_workers() -> None:
     d1, d2 = one.to_dict(), two.to_dict()
     d1.pop("seconds"), d2.pop("seconds")
     assert d1 == d2
+
+
+def test_default_workers_one_on_the_hl1_event_path(rbts: System) -> None:
+    """The CLI's default worker count: 1 where a year costs less than sending it between processes (the
+    copper-plate event path), the number of cores elsewhere; an explicit --workers is always honoured."""
+    import os
+
+    from gplopt.cli.common import n_workers
+
+    beijing = build_system(load_instance(ROOT / "instances" / "beijing.json"), base_dir=ROOT / "instances")
+    assert n_workers(None, rbts) == 1
+    assert n_workers(None, beijing) == (os.cpu_count() or 1)
+    assert n_workers(None) == (os.cpu_count() or 1)
+    assert n_workers(2, rbts) == 2

@@ -52,7 +52,7 @@ def evaluate(
     spec = SequentialMonteCarlo.from_instance(inst, years=years, seed=seed, target_cov=cov,
                                               max_years=max_years, v2g=not no_v2g,
                                               control_variate=control_variate or None)
-    ex = Execution.from_instance(inst, solver=solver, workers=n_workers(workers), scheduler=scheduler)
+    ex = Execution.from_instance(inst, solver=solver, workers=n_workers(workers, system), scheduler=scheduler)
     with progress("evaluate", not as_json) as bar:
 
         def on_progress(done: int, total: int, partial: Any) -> None:
