@@ -140,6 +140,40 @@ def phases(model: BranchModel, k: np.ndarray, s: np.ndarray, e: np.ndarray,
     return out
 
 
+def unseen(model: BranchModel, k: np.ndarray, s: np.ndarray, e: np.ndarray, hours: int,
+           local: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """The interruptions of one year's outages that the hour grid does not see: (hour, bus mask) for the buses a
+    fault interrupts for a time that covers no hour's midpoint, ``hour`` the first midpoint after the fault.
+
+    A fault interrupts its protection zone (the PRE configuration) at once. Buses that wait for the repair are
+    out over [fault, repair), the others (upstream of the isolating disconnector, or re-fed through a tie) over
+    [fault, sectioning): each such interval that covers no midpoint is an interruption the grid misses
+    (:func:`phases` puts hours on midpoints). Counting them makes the interruption count the number of faults
+    that reach a bus, as IEEE 1366 counts sustained interruptions, while durations stay on the hour grid
+    (unbiased there: an interval of length D covers D midpoints on average). Tie transfers are taken as made
+    (the tie's rating is checked per hour only on the hours the grid sees). ``local`` (B,) marks the buses with
+    a local unit or a lot: an island holding one is left to the grid's count (whether it holds for the moment
+    is not evaluated)."""
+    cut = s + np.minimum(model.sectioning_h, e - s)
+    out = []
+    for kk, a, c, b in zip(k.tolist(), hour_index(s, hours).tolist(), hour_index(cut, hours).tolist(),
+                           hour_index(e, hours).tolist(), strict=True):
+        if c > a or a >= hours:          # the zone's interruption covers a midpoint (or starts after the year)
+            continue
+        label = model.effect(frozenset({(kk, PRE)})).label
+        zone = (label >= 0) & ~np.isin(label, label[local & (label >= 0)])
+        if b == a:                        # the whole outage between two midpoints: every bus of the zone
+            out.append((a, zone))
+            continue
+        post = model.effect(frozenset({(kk, POST)}))
+        waits = post.label >= 0
+        for mask, _ in post.restored:
+            waits &= ~mask
+        if (zone & ~waits).any():         # re-fed at sectioning, before the next midpoint
+            out.append((a, zone & ~waits))
+    return out
+
+
 def segments(items: list[tuple[int, int, tuple[int, int]]]) -> list[tuple[int, int, frozenset[tuple[int, int]]]]:
     """Split overlapping phase intervals into hour segments with a constant configuration."""
     if not items:

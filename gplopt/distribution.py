@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gplopt.adequacy import TOL_KW, YearResult, day_hours, evaluate_year, lot_buses
-from gplopt.branches import BranchModel, build_branch_model, outages, phases, segments
+from gplopt.branches import BranchModel, build_branch_model, outages, phases, segments, unseen
 from gplopt.certificate import greedy_shed
 from gplopt.fleet import simulate_fleet
 from gplopt.sampling import History, sample_year
@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from gplopt.network.opf import SheddingOPF
 
 _CACHE: dict[object, object] = {}
+COUNTING = "faults"   # how interruptions are counted (journals of another way are another run): the hour grid's
+                      # rises plus the faults it does not see (gplopt.branches.unseen)
 Segments = list[tuple[int, int, frozenset[tuple[int, int]]]]
 
 
@@ -196,13 +198,48 @@ class _Hours:
 
 def overlay(system: System, model: BranchModel, hist: History, base: YearResult, loads: YearLoads,
             k: np.ndarray, s: np.ndarray, e: np.ndarray) -> YearResult:
-    """``base`` with the year's branch outages (k, start, end) applied and its interruptions counted."""
-    return overlay_segments(system, model, hist, base, loads, segments(phases(model, k, s, e, system.hours)))
+    """``base`` with the year's branch outages (k, start, end) applied and its interruptions counted: on the
+    hour grid, plus the faults' interruptions that cover no hour's midpoint (:func:`gplopt.branches.unseen`)."""
+    a = _overlay_hours(system, model, hist, loads, segments(phases(model, k, s, e, system.hours)))
+    return _year_result(system, base, loads, a, _unseen_count(a, unseen(model, k, s, e, system.hours,
+                                                                          local_buses(system))))
+
+
+def local_buses(system: System) -> np.ndarray:
+    """(B,) buses with a local (non-grid) unit or a lot with chargers."""
+    out = np.zeros(system.network.n_bus, bool)
+    u = system.units
+    out[u.bus[[kind != "external_grid" for kind in u.kind]]] = True
+    out[[f.bus for f in system.lots if f.n_chargers > 0]] = True
+    return out
+
+
+def _unseen_count(a: _Hours, missed: list[tuple[int, np.ndarray]]) -> np.ndarray | None:
+    """(B,) interruptions per customer of the unseen faults, each weighted by the share of the bus's customers
+    the grid sees supplied at the midpoints on either side of it (1 - the larger interrupted fraction)."""
+    if not missed:
+        return None
+    extra = np.zeros(a.frac.shape[1])
+    for h, mask in missed:
+        f = np.zeros(mask.size)
+        for x in (h - 1, h):
+            i = int(np.searchsorted(a.hours, x))
+            if i < a.hours.size and a.hours[i] == x:
+                f = np.maximum(f, a.frac[i])
+        extra += mask * (1.0 - f)
+    return extra
 
 
 def overlay_segments(system: System, model: BranchModel, hist: History, base: YearResult, loads: YearLoads,
                      segs: Segments) -> YearResult:
-    """:func:`overlay` given the outages' hour segments (h0, h1, configuration) on the year's hour axis."""
+    """:func:`overlay` given the outages' hour segments (h0, h1, configuration) on the year's hour axis (no
+    continuous times, so interruptions are counted on the hour grid alone: capacity value's re-evaluations,
+    which read ENS)."""
+    return _year_result(system, base, loads, _overlay_hours(system, model, hist, loads, segs))
+
+
+def _overlay_hours(system: System, model: BranchModel, hist: History, loads: YearLoads, segs: Segments) -> _Hours:
+    """The affected hours of a year with the segments' configurations applied, islands balanced."""
     out_h = [np.arange(h0, h1) for h0, h1, _ in segs]
     hours = np.union1d(np.concatenate(out_h) if out_h else np.zeros(0, int), np.flatnonzero(loads.ens > 0))
     shed = loads.ens_bus[hours].copy()
@@ -222,7 +259,7 @@ def overlay_segments(system: System, model: BranchModel, hist: History, base: Ye
             if where.any():      # one entry per island over all its hours: a lot in it is simulated once
                 islands.setdefault(part.tobytes(), ([], part))[0].append(rows[where])
     _islands(system, hist, loads, a, [(np.unique(np.concatenate(r)), part) for r, part in islands.values()])
-    return _year_result(system, base, loads, a)
+    return a
 
 
 def _fraction(shed: np.ndarray, load: np.ndarray) -> np.ndarray:
@@ -273,7 +310,8 @@ def _lot_in_island(system: System, hist: History, loads: YearLoads, i: int, h: n
     return -fy.need_kw[pos]
 
 
-def _year_result(system: System, base: YearResult, loads: YearLoads, a: _Hours) -> YearResult:
+def _year_result(system: System, base: YearResult, loads: YearLoads, a: _Hours,
+                 unseen_count: np.ndarray | None = None) -> YearResult:
     ens = loads.ens.copy()
     new = a.shed.sum(axis=1)
     new[new < TOL_KW] = 0.0
@@ -286,6 +324,7 @@ def _year_result(system: System, base: YearResult, loads: YearLoads, a: _Hours) 
     return replace(base, ens_kwh=float(ens.sum()), lol_hours=int(lol.sum()),
                    lol_events=int(lol[0]) + int(np.count_nonzero(lol[1:] & ~lol[:-1])),
                    ens_by_bus_kwh=by_bus, ens_kw=ens, hours=np.arange(system.hours),
-                   interruptions_by_bus=np.maximum(a.frac - prev, 0.0).sum(axis=0),
+                   interruptions_by_bus=np.maximum(a.frac - prev, 0.0).sum(axis=0) + (
+                       0.0 if unseen_count is None else unseen_count),
                    interrupted_h_by_bus=a.frac.sum(axis=0), branch_ens_kwh=float(a.branch_kw.sum()),
                    branch_hours=a.hours[a.branch_kw > 0], branch_kw=a.branch_kw[a.branch_kw > 0])

@@ -254,4 +254,6 @@ def _run_info(system: System, spec: SequentialMonteCarlo, execution: Execution,
     keep = {"v2g": spec.v2g, "solver": execution.solver, "use_certificate": execution.use_certificate,
             "first_year": spec.first_year}
     keep["streams"] = STREAMS_VERSION   # a journal of another sampling scheme is another run
+    if distribution.has_customers(system):   # interruptions counted from the faults' times since 2026-12-07
+        keep["interruption_count"] = distribution.COUNTING
     return run_identity(instance, spec.seed, keep, system=system)

@@ -59,7 +59,20 @@ def exact_series(times: list[tuple[float, float]]) -> tuple[float, float]:
     """(interrupted hours, interruptions) per year of a bus behind branches with these (mttf, mttr)."""
     p_up = math.prod(f / (f + r) for f, r in times)
     both_up = math.prod(f / (f + r) * (1.0 - q_fail(f, r)) for f, r in times)
-    return H * (1.0 - p_up), (1.0 - p_up) + (H - 1) * (p_up - both_up)
+    seen = (1.0 - p_up) + (H - 1) * (p_up - both_up)      # on the hour grid: up at h - 1, down at h
+    return H * (1.0 - p_up), seen + H * sum(unseen_rate(times, k) for k in range(len(times)))
+
+
+def unseen_rate(times: list[tuple[float, float]], k: int) -> float:
+    """Per hour: faults of branch k that cover no hour midpoint (counted from their continuous times,
+    gplopt.branches.unseen) while every other branch is up at both midpoints around them. Branch k fails at
+    rate 1/mttf while up; an outage of exponential length placed uniformly between two midpoints covers
+    neither with probability 1 - (1 - exp(-mu)) / mu. Terms of order (1 / mttf)^2 (a second fault within the
+    hour) are left out: far below the tests' standard errors."""
+    f, r = times[k]
+    mu = 1.0 / r
+    others = math.prod(g / (g + s) * (1.0 - q_fail(g, s)) for i, (g, s) in enumerate(times) if i != k)
+    return f / (f + r) / f * (1.0 - (1.0 - math.exp(-mu)) / mu) * others
 
 
 SERIES = [(2000.0, 20.0), (3000.0, 8.0), (1500.0, 30.0)]
@@ -120,7 +133,10 @@ def test_unprotected_section_interrupts_upstream_customers_for_the_sectioning_ti
     edges = [(1, 2, {}), (2, 3, {"mttf_h": mttf, "mttr_h": mttr, "protection": "none"})]
     _, res = run(feeder(edges, 3, sectioning_h=1.0), years=60)
     hours, counts = per_bus(res, "interrupted_h_by_bus"), per_bus(res, "interruptions_by_bus")
-    assert np.all(hours[:, 1] == counts[:, 1])          # each upstream interruption lasts one hour exactly
+    # every fault interrupts the upstream customers once, for min(sectioning, repair): the grid sees those that
+    # cover a midpoint (one hour each), the rest are counted from their times, so counts >= hours
+    assert np.all(counts[:, 1] >= hours[:, 1]) and (counts[:, 1] > hours[:, 1]).any()
+    within(counts[:, 1], H / (mttf + mttr))
     within(hours[:, 1], sectioned_hours(mttf, mttr, 1.0))
     within(hours[:, 2], exact_series([(mttf, mttr)])[0])
     _, dev = run(feeder([(1, 2, {}), (2, 3, {"mttf_h": mttf, "mttr_h": mttr})], 3), years=60)
