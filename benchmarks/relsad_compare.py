@@ -57,8 +57,8 @@ RELSAD_KEYS = {"saifi": "SAIFI", "saidi_h": "SAIDI", "caidi_h": "CAIDI", "asai":
 FEATURES: list[tuple[str, str]] = [
     ("Sequential Monte Carlo of radial distribution networks in user-selected fixed time steps (e.g. 5 min, 1 h)",
      "yes, event-driven: outages drawn in continuous time, only the hours they touch evaluated (the intact "
-     "network's year once per System); hourly loads and results, so an interruption shorter than an hour may "
-     "cover no hour's midpoint and go uncounted (docs/distribution.md); no sub-hour steps"),
+     "network's year once per System); hourly loads, durations and ENS; every fault's interruption counted from "
+     "its continuous times, also one shorter than an hour (docs/distribution.md); no sub-hour steps"),
     ("Line failures (rate per km) and transformer failures at buses, with repair-time distributions",
      "yes: branch mttf/mttr or rate per km + repair time, exponential repair times only"),
     ("Circuit breakers and disconnectors; a manual main controller with a sectioning time",
@@ -169,7 +169,7 @@ def index_lines(rel: dict[str, Any], g_big: dict[str, Any], ref: dict[str, Any])
     closed = ref["closed"]
     vals = {"saifi": closed["saifi"], "saidi_h": closed["saidi_h"], "caidi_h": closed["caidi_h"],
             "asai": closed["asai"], "eens_kwh_per_year": closed["ens_mwh_per_year"]}
-    lines.append("| closed form of the instance, hourly conventions (tools/radial_fmea.py) | "
+    lines.append("| closed form of the instance, gplopt's conventions (tools/radial_fmea.py) | "
                  + " | ".join(spec.format(vals[k]) for k, _, spec in INDICES) + " |")
     pub = ref["published"]
     pvals = {"saifi": pub["saifi"], "saidi_h": pub["saidi_h"], "caidi_h": pub["caidi_h"], "asai": pub["asai"],
