@@ -1,10 +1,11 @@
 """Branch outages and customer indices against closed forms on small radial feeders (issue 14).
 
-Exact hourly expectations (docs/distribution.md): a branch is a stationary two-state chronology (rates
-l = 1/mttf, m = 1/mttr) sampled at hour midpoints, so P(down in an hour) = U = mttr / (mttf + mttr) exactly, and
+Exact expectations (docs/distribution.md): a branch is a stationary two-state chronology (rates l = 1/mttf,
+m = 1/mttr) sampled at hour midpoints, so P(down in an hour) = U = mttr / (mttf + mttr) exactly, and
 P(up in hour h, down in h + 1) = (1 - U) q with q = l / (l + m) (1 - exp(-(l + m))). A bus behind branches K is
 interrupted in an hour unless all are up; a new interruption starts in an hour whose predecessor was supplied
-(hour 0 counts when interrupted). Every Monte Carlo figure is checked within 3 standard errors.
+(hour 0 counts when interrupted), and a fault whose interruption covers no midpoint is counted from its times
+(:func:`unseen_rate`). Every Monte Carlo figure is checked within 3 standard errors.
 """
 
 from __future__ import annotations
@@ -289,3 +290,31 @@ def test_event_driven_path_gives_the_dense_answer(variable: bool, monkeypatch: p
         assert np.allclose(a.ens_by_bus_kwh, b.ens_by_bus_kwh, rtol=1e-9, atol=1e-6)
         assert np.allclose(a.interruptions_by_bus, b.interruptions_by_bus, atol=1e-9)
         assert np.allclose(a.interrupted_h_by_bus, b.interrupted_h_by_bus, atol=1e-9)
+
+
+def test_unseen_faults_are_the_interruptions_between_two_midpoints() -> None:
+    """gplopt.branches.unseen on a feeder 1-2-3 with an unprotected section 2-3 (its fault trips the breaker of
+    1-2, so bus 2 waits for sectioning), and the same with a local unit at bus 3 (the faulted section's far end
+    is its own island, which holds the unit and is left to the grid's count; bus 2's island is not)."""
+    from gplopt.branches import build_branch_model, unseen
+    from gplopt.distribution import local_buses
+
+    data = feeder([(1, 2, {}), (2, 3, {"mttf_h": 900.0, "mttr_h": 5.0, "protection": "none"})], 3,
+                  sectioning_h=1.0)
+    system = build_system(instance_from_data(data))
+    model = build_branch_model(system.grid, system.network)
+    local = local_buses(system)
+    k = np.array([0, 0, 0])
+    s, e = np.array([10.6, 20.6, 30.2]), np.array([10.9, 25.0, 40.0])
+    got = unseen(model, k, s, e, H, local)
+    # 10.6-10.9 covers no midpoint: buses 2 and 3 (the breaker's zone) are interrupted unseen; 20.6-25.0 is
+    # sectioned at 21.6, after the midpoint 21.5: seen; 30.2 + 1 h of sectioning covers 30.5: seen
+    assert [h for h, _ in got] == [11]
+    assert got[0][1].tolist() == [False, True, True]
+    s2, e2 = np.array([10.6]), np.array([13.0])           # the sectioning 10.6-11.6 covers 11.5: seen
+    assert unseen(model, np.array([0]), s2, e2, H, local) == []
+    data["units"].append({"id": "dg", "type": "conventional", "bus": 3, "capacity_kw": 50.0, "mttf_h": 1e9,
+                          "mttr_h": 1.0})
+    with_dg = build_system(instance_from_data(data))
+    got = unseen(model, k, s, e, H, local_buses(with_dg))
+    assert [h for h, _ in got] == [11] and got[0][1].tolist() == [False, True, False]
