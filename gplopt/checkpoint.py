@@ -369,6 +369,8 @@ class YearJournal(JsonlJournal):
 
 
 POINT_NUMBERS = ("ecc_kw", "net_benefit", "ecc_per_cost", "years")
+BOOT_KEY = "_ecc_boot"   # a study point's bootstrap replicates (gplopt.paired.BOOT)
+MAX_BOOT = 100_000
 
 
 class PointJournal(JsonlJournal):
@@ -384,6 +386,12 @@ class PointJournal(JsonlJournal):
         for k in POINT_NUMBERS:
             need(self, n, row, k, "num")
         for k, v in row.items():
+            if k == BOOT_KEY:     # the point's bootstrap replicates, kept for paired differences on resume
+                if not (isinstance(v, list) and len(v) <= MAX_BOOT and all(
+                        isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) for x in v)):
+                    raise self.bad(n, f"row.{k}", f"a list of at most {MAX_BOOT:,} finite numbers",
+                                   f"{type(v).__name__} of {len(v) if isinstance(v, list) else 1} item(s)")
+                continue
             if not (v is None or isinstance(v, str | int | float | bool)):
                 raise self.bad(n, f"row.{k}", "a number, string, boolean or null", v)
         return dict(row)

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-BOOT = "_ecc_boot"          # row key of a point's bootstrap replicates (never written to a frame)
+from gplopt.checkpoint import BOOT_KEY as BOOT  # row key of a point's bootstrap replicates (never in a frame)
+
 DIFF_COLS = ("d_ecc_kw", "d_ecc_se_kw", "d_ecc_ci_low_kw", "d_ecc_ci_high_kw")
 
 

@@ -239,11 +239,20 @@ def screen(files: list[Path], spec: ScreenSpec, workers: int = 1, scheduler: str
     if progress:
         progress(len(rows), len(set(keys)))
     if todo:
-        ex = make_executor(min(workers, len(todo)), scheduler=scheduler)
+        n = max(1, min(workers, len(todo)))
+        ex = make_executor(n, scheduler=scheduler)
+        items = iter(todo.items())
+        futs: dict[Future[dict[str, Any]], str] = {}
         try:
-            futs: dict[Future[dict[str, Any]], str] = {ex.submit(_task, (i, spec)): k for k, i in todo.items()}
-            for f in as_completed(futs):
-                k = futs[f]
+            while True:
+                # at most n feeders in flight: an in-process executor runs a task when it is submitted, so
+                # submitting them all first would journal nothing until the last one (a kill lost them all)
+                while len(futs) < n and (nxt := next(items, None)) is not None:
+                    futs[ex.submit(_task, (nxt[1], spec))] = nxt[0]
+                if not futs:
+                    break
+                f = next(as_completed(futs))
+                k = futs.pop(f)
                 rows[k] = f.result()
                 if jr is not None:
                     jr.append(k, rows[k])
