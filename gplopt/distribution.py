@@ -7,7 +7,8 @@ off from the substation form islands, each balanced on its own local units and l
 load reduction, re-simulated for the island's days); an island with neither sheds its whole load. The buses
 still connected keep the intact network's ENS of the hour. Every hour with shedding (from any cause) then
 gives each bus an interrupted fraction ``f = shed / load`` (1 for a bus cut off without supply): a bus's
-customers see ``sum_h max(f_h - f_{h-1}, 0)`` interruptions and ``sum_h f_h`` hours of interruption.
+customers see ``sum_h max(f_h - f_{h-1}, 0)`` interruptions and ``sum_h f_h`` hours of interruption, plus the
+faults whose interruption covers no hour's midpoint, counted from their times (:func:`gplopt.branches.unseen`).
 
 Systems without chargers take an event-driven path: a reference year with every unit up at its lowest
 available power is evaluated once per System; an hour with every unit up in which the reference sheds nothing
