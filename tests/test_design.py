@@ -293,7 +293,6 @@ def test_resume_after_kill_gives_the_same_answer(root: Path, tmp_path: Path) -> 
     a, b = json.loads(resumed.stdout), json.loads(clean.stdout)
     design_keys = ("price_per_kwh", "n_chargers", "discharge_kw", "soc_threshold", "years", "first_year")
     assert {k: a["best"][k] for k in design_keys} == {k: b["best"][k] for k in design_keys}   # the same answer
-    assert a["best"] == pytest.approx(b["best"], rel=1e-9)
     assert a["trace"] == b["trace"]
     # Identical numbers, bit for bit (the journal promises "same design, seed and years, so the same numbers"):
     # this fails at ~1e-13 relative when the confirmation runs in a process whose earlier evaluations differ.
