@@ -368,9 +368,7 @@ class YearJournal(JsonlJournal):
         self.years[r.year] = r
 
 
-POINT_NUMBERS = ("ecc_kw", "net_benefit", "ecc_per_cost", "years")
-BOOT_KEY = "_ecc_boot"   # a study point's bootstrap replicates (gplopt.paired.BOOT)
-MAX_BOOT = 100_000
+POINT_NUMBERS, BOOT_KEY, MAX_BOOT = ("ecc_kw", "net_benefit", "ecc_per_cost", "years"), "_ecc_boot", 100_000
 
 
 class PointJournal(JsonlJournal):
@@ -385,14 +383,11 @@ class PointJournal(JsonlJournal):
         row = need(self, n, rec, "row", "dict")
         for k in POINT_NUMBERS:
             need(self, n, row, k, "num")
-        for k, v in row.items():
-            if k == BOOT_KEY:     # the point's bootstrap replicates, kept for paired differences on resume
-                if not (isinstance(v, list) and len(v) <= MAX_BOOT and all(
-                        isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) for x in v)):
-                    raise self.bad(n, f"row.{k}", f"a list of at most {MAX_BOOT:,} finite numbers",
-                                   f"{type(v).__name__} of {len(v) if isinstance(v, list) else 1} item(s)")
-                continue
-            if not (v is None or isinstance(v, str | int | float | bool)):
+        for k, v in row.items():   # scalars, and the bootstrap replicates (gplopt.paired.BOOT) kept for paired CIs
+            if k == BOOT_KEY and not (isinstance(v, list) and len(v) <= MAX_BOOT and all(
+                    isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) for x in v)):
+                raise self.bad(n, f"row.{k}", f"a list of at most {MAX_BOOT:,} finite numbers", type(v).__name__)
+            if k != BOOT_KEY and not (v is None or isinstance(v, str | int | float | bool)):
                 raise self.bad(n, f"row.{k}", "a number, string, boolean or null", v)
         return dict(row)
 
