@@ -16,7 +16,7 @@ cut-off part from an energized bus (one tie per part, within the tie's rating in
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -125,14 +125,21 @@ def _overflow(seed: int, key: int, year0: int) -> Callable[[int], np.random.Gene
     return lambda row: overflow_rng(seed, BRANCH, key, year0 + row)
 
 
+def phase_hours(model: BranchModel, k: np.ndarray, s: np.ndarray, e: np.ndarray,
+                hours: int) -> Iterator[tuple[int, int, int, int]]:
+    """(branch, first hour, first hour after sectioning, first hour after repair) of each outage: the first
+    hour whose midpoint is at or after the fault, the sectioning (or the repair, if sooner) and the repair."""
+    cut = s + np.minimum(model.sectioning_h, e - s)
+    return zip(k.tolist(), hour_index(s, hours).tolist(), hour_index(cut, hours).tolist(),
+               hour_index(e, hours).tolist(), strict=True)
+
+
 def phases(model: BranchModel, k: np.ndarray, s: np.ndarray, e: np.ndarray,
            hours: int) -> list[tuple[int, int, tuple[int, int]]]:
     """Hour intervals (h0, h1, (branch, phase)) of one year's outages: PRE from the fault to sectioning (or
     repair), POST from sectioning to repair; an hour belongs to the phase covering its midpoint."""
-    cut = s + np.minimum(model.sectioning_h, e - s)
     out = []
-    for kk, a, c, b in zip(k.tolist(), hour_index(s, hours).tolist(), hour_index(cut, hours).tolist(),
-                           hour_index(e, hours).tolist(), strict=True):
+    for kk, a, c, b in phase_hours(model, k, s, e, hours):
         if c > a:
             out.append((a, c, (kk, PRE)))
         if b > c:
@@ -154,10 +161,8 @@ def unseen(model: BranchModel, k: np.ndarray, s: np.ndarray, e: np.ndarray, hour
     (the tie's rating is checked per hour only on the hours the grid sees). ``local`` (B,) marks the buses with
     a local unit or a lot: an island holding one is left to the grid's count (whether it holds for the moment
     is not evaluated)."""
-    cut = s + np.minimum(model.sectioning_h, e - s)
     out = []
-    for kk, a, c, b in zip(k.tolist(), hour_index(s, hours).tolist(), hour_index(cut, hours).tolist(),
-                           hour_index(e, hours).tolist(), strict=True):
+    for kk, a, c, b in phase_hours(model, k, s, e, hours):
         if c > a or a >= hours:          # the zone's interruption covers a midpoint (or starts after the year)
             continue
         label = model.effect(frozenset({(kk, PRE)})).label

@@ -136,24 +136,16 @@ def _run(system: System, seed: int, year0: int, n: int, control: bool = False) -
     lol_hod = np.bincount(hod, lol.astype(float), minlength=n * 24).reshape(n, 24)
     e, ei, eb, e2 = np.zeros(0), np.zeros(0, int), np.zeros(0, bool), np.zeros((0, 0))   # shared: all empty
     ctl = _control(load, avail, year, h, n) if control else np.zeros((n, 0))
-    base = YearResult(year=year0, ens_kwh=0.0, lol_hours=0, lol_events=0, ens_by_bus_kwh=e, v2g_kwh=0.0,
-                      load_reduction_kwh=0.0, deferred_kwh=0.0, charging_kwh=0.0, hours_screened=0, hours_certified=0,
-                      opf_solves=0, opf_failed=0, peak_shortfall_kw=0.0, min_soc_seen=float("nan"), ens_kw=e,
-                      hours=ei, short_days=ei, normal=eb, gpl_bus_load_kw=e, charging_kw=e, v2g_kw=e, ens_by_bus_kw=e2,
-                      v2g_kwh_by_lot=e, interruptions_by_bus=e, interrupted_h_by_bus=e, branch_hours=ei, branch_kw=e,
-                      shortfall_kw=e, by_cause=e2).__dict__
     rows = zip(ens_y.tolist(), lol_y.tolist(), ev_y.tolist(), bus_y.reshape(n, 1), peak.tolist(), ens_hod, lol_hod,
                ctl, strict=True)      # Python numbers and row views, made once for the batch (the same values)
-    out = []
-    for k, (ens, lol, ev, bus, pk, eh, lh, c) in enumerate(rows):
-        # a copy of one constructed YearResult's fields with the year's own: the constructor's work once per
-        # batch (every shared field is an empty array; the one mutable list is the year's own)
-        r = object.__new__(YearResult)
-        r.__dict__ = {**base, "year": year0 + k, "ens_kwh": ens, "lol_hours": lol, "lol_events": ev,
-                      "ens_by_bus_kwh": bus, "peak_shortfall_kw": pk, "failed_hours": [],
-                      "ens_by_hour_of_day_kwh": eh, "lol_by_hour_of_day": lh, "control": c}
-        out.append(r)
-    return out
+    return [YearResult(year=year0 + k, ens_kwh=ens, lol_hours=lol, lol_events=ev, ens_by_bus_kwh=bus, v2g_kwh=0.0,
+                       load_reduction_kwh=0.0, deferred_kwh=0.0, charging_kwh=0.0, hours_screened=0,
+                       hours_certified=0, opf_solves=0, opf_failed=0, peak_shortfall_kw=pk, min_soc_seen=float("nan"),
+                       ens_kw=e, failed_hours=[], hours=ei, short_days=ei, normal=eb, gpl_bus_load_kw=e,
+                       charging_kw=e, v2g_kw=e, ens_by_bus_kw=e2, ens_by_hour_of_day_kwh=eh, lol_by_hour_of_day=lh,
+                       control=c, v2g_kwh_by_lot=e, interruptions_by_bus=e, interrupted_h_by_bus=e,
+                       branch_hours=ei, branch_kw=e, shortfall_kw=e, by_cause=e2)
+            for k, (ens, lol, ev, bus, pk, eh, lh, c) in enumerate(rows)]
 
 
 def _control(load: np.ndarray, avail: np.ndarray, year: np.ndarray, h: np.ndarray, n: int) -> np.ndarray:
